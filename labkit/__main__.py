@@ -1,0 +1,35 @@
+"""Command line: ``python -m labkit release [--check | --sync-setup]`` and ``python -m labkit doctor``."""
+
+import argparse
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m labkit", description="AI Infrastructure Lab tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rel = sub.add_parser("release", help="write notebooks/ (student copies) from solutions/")
+    rel.add_argument("--check", action="store_true", help="only report; exit 1 when notebooks/ is out of date")
+    rel.add_argument("--sync-setup", action="store_true",
+                     help="rewrite the setup cell of each solutions/ notebook from labkit.REPO_URL first")
+    sub.add_parser("doctor", help="check Python, packages and whether widgets will render")
+    args = parser.parse_args(argv)
+
+    if args.command == "doctor":
+        from . import doctor
+        report = doctor(show=False)
+        print(report)
+        return 0 if report.ok else 1
+
+    from . import release
+    if args.sync_setup:
+        for p in release.sync_setup():
+            print(f"updated the setup cell of {p}")
+    elif release.setup_mismatches():
+        print("note: these sources' setup cell differs from labkit.REPO_URL's; "
+              "run with --sync-setup to rewrite them:", *release.setup_mismatches(), sep="\n  ")
+    todo = release.release(check_only=args.check)
+    return 1 if (args.check and todo) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Interactive explorers: sliders that redraw a plot, with a static plot where widgets cannot render.
+
+    explorer(draw, peak=Slider(...), ...)
+
+``draw(fig, **values)`` draws on a fresh matplotlib Figure and may return a short text readout.
+The explorer is shown as one output that carries both the live widget and a PNG of the plot at its
+default values: JupyterLab, Colab and Binder render the widget; a front end without widgets (nbval,
+a headless run, a static viewer) shows the PNG instead.
+"""
+
+import base64
+import io
+import time
+
+
+def slider(value, min, max, step=None, description="", log=False, readout_format=None):
+    """A slider spec: a float slider (log-scale when ``log``) made into a widget when one can be."""
+    return {"kind": "log" if log else "float", "value": value, "min": min, "max": max,
+            "step": step, "description": description, "readout_format": readout_format}
+
+
+def int_slider(value, min, max, step=1, description=""):
+    """An integer slider spec."""
+    return {"kind": "int", "value": value, "min": min, "max": max, "step": step, "description": description}
+
+
+def dropdown(value, options, description=""):
+    """A choice spec: ``options`` is a list of values or a dict label -> value."""
+    return {"kind": "dropdown", "value": value, "options": options, "description": description}
+
+
+def _default(spec):
+    return spec["value"] if isinstance(spec, dict) else getattr(spec, "value")
+
+
+class Explorer:
+    """A live explorer (or its static fallback). ``update(**values)`` redraws; ``last_update_s`` times it."""
+
+    def __init__(self, draw, controls, figsize=(7.5, 4.2), dpi=80, title=None):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        if not callable(draw):
+            raise TypeError("draw must be a function draw(fig, **values)")
+        self.draw, self.controls, self.title, self.dpi = draw, dict(controls), title, dpi
+        self.values = {k: _default(v) for k, v in self.controls.items()}
+        self.figure = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(self.figure)
+        self.readout = ""
+        self.last_update_s = None
+        self.widget = None
+        self.png = self.render(**self.values)
+
+    def render(self, **values):
+        """Draw with these values and return the PNG bytes."""
+        start = time.perf_counter()
+        self.values.update(values)
+        self.figure.clear()
+        text = self.draw(self.figure, **self.values)
+        self.readout = text or ""
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=self.dpi)
+        self.last_update_s = time.perf_counter() - start
+        return buffer.getvalue()
+
+    def update(self, **values):
+        """Redraw (what a slider move does) and return the seconds it took."""
+        self.png = self.render(**values)
+        if self.widget is not None:
+            self._image.value = self.png
+            self._readout.value = self._readout_html()
+        return self.last_update_s
+
+    def _readout_html(self):
+        import html
+        return f"<div style='font-family:monospace;white-space:pre-wrap'>{html.escape(self.readout)}</div>"
+
+    def build_widget(self):
+        """The ipywidgets box (controls, plot, readout); None when ipywidgets is unavailable."""
+        try:
+            import ipywidgets as widgets
+        except Exception:
+            return None
+        made = {}
+        for name, spec in self.controls.items():
+            made[name] = spec if not isinstance(spec, dict) else _make(widgets, name, spec)
+        self._image = widgets.Image(value=self.png, format="png")
+        self._readout = widgets.HTML(value=self._readout_html())
+
+        def on_change(change):
+            if change.get("name") == "value":
+                self.update(**{n: w.value for n, w in made.items()})
+        for w in made.values():
+            w.observe(on_change, names="value")
+        children = []
+        if self.title:
+            children.append(widgets.HTML(f"<b>{self.title}</b>"))
+        children += [widgets.VBox(list(made.values())), self._image, self._readout]
+        self.widget = widgets.VBox(children, layout=widgets.Layout(border="1px solid #ddd", padding="6px"))
+        self.widget.add_class("labkit-explorer")
+        return self.widget
+
+    def mimebundle(self):
+        """The output: the live widget where it can render, else the PNG at default values."""
+        bundle = {"image/png": base64.b64encode(self.png).decode("ascii"),
+                  "text/plain": f"{self.title or 'Explorer'} (static view at default values; "
+                                f"open in JupyterLab, Colab or Binder for live sliders)\n{self.readout}"}
+        widget = self.widget or self.build_widget()
+        if widget is not None and getattr(widget, "_model_id", None):
+            bundle["application/vnd.jupyter.widget-view+json"] = {
+                "version_major": 2, "version_minor": 0, "model_id": widget._model_id}
+        return bundle
+
+    def _ipython_display_(self):
+        from IPython import get_ipython
+        from IPython.display import display
+        ip = get_ipython()
+        if ip is not None and getattr(self, "_shown_at", None) == ip.execution_count:
+            return  # explorer() already showed it in this cell
+        display(self.mimebundle(), raw=True)
+        self._shown_at = ip.execution_count if ip is not None else None
+
+
+def _make(widgets, name, spec):
+    kind, label = spec["kind"], spec.get("description") or name
+    style = {"description_width": "initial"}
+    layout = widgets.Layout(width="480px")
+    if kind == "int":
+        return widgets.IntSlider(value=spec["value"], min=spec["min"], max=spec["max"], step=spec["step"],
+                                 description=label, style=style, layout=layout, continuous_update=False)
+    if kind == "log":
+        import math
+        lo, hi = math.log10(spec["min"]), math.log10(spec["max"])
+        return widgets.FloatLogSlider(value=spec["value"], base=10, min=lo, max=hi,
+                                      step=spec["step"] or (hi - lo) / 100, description=label, style=style,
+                                      layout=layout, continuous_update=False,
+                                      readout_format=spec.get("readout_format") or ".3g")
+    if kind == "float":
+        return widgets.FloatSlider(value=spec["value"], min=spec["min"], max=spec["max"],
+                                   step=spec["step"] or (spec["max"] - spec["min"]) / 100, description=label,
+                                   style=style, layout=layout, continuous_update=False,
+                                   readout_format=spec.get("readout_format") or ".3g")
+    if kind == "dropdown":
+        return widgets.Dropdown(value=spec["value"], options=spec["options"], description=label, style=style)
+    raise ValueError(f"unknown control kind {kind!r} for {name}")
+
+
+def explorer(draw, title=None, figsize=(7.5, 4.2), **controls):
+    """Show an explorer: ``draw(fig, **values)`` redrawn as the controls move.
+
+    Controls are specs from :func:`slider`, :func:`int_slider`, :func:`dropdown` (or ready widgets).
+    Returns the :class:`Explorer`; in a notebook it displays itself.
+    """
+    ex = Explorer(draw, controls, figsize=figsize, title=title)
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover
+        return ex
+    if get_ipython() is not None:
+        display(ex)
+    return ex

@@ -58,11 +58,10 @@ _IEC_PREFIXES = [(2.0**60, "Ei"), (2.0**50, "Pi"), (2.0**40, "Ti"), (2.0**30, "G
 
 
 def _as_number(value, name):
+    if hasattr(value, "shape") and getattr(value, "size", 0) == 1:
+        value = value.reshape(-1)[0]  # a one-element numpy array or numpy scalar
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}") from None
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     return float(value)
 
 

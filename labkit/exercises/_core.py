@@ -258,7 +258,7 @@ class FunctionExercise(Exercise):
             got = _as_array(got_raw)
             if got is None:
                 raise Answer(FAILED, f"Your function returned {_describe(got_raw)} for {_fmt_case(case)}; expected a number.")
-            if got.shape != expected.shape:
+            if got.size != expected.size:
                 raise Answer(FAILED, f"For {_fmt_case(case)} your function returned {got.size} value(s); "
                                      f"expected {expected.size}.")
             if not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
@@ -282,7 +282,7 @@ class FunctionExercise(Exercise):
             refs = [_as_array(self.reference(*c.values())) for c in cases]
         except BaseException:
             return None
-        if all(o is not None and o.shape == got.shape and np.array_equal(o, got) for o in outs) and \
+        if all(o is not None and o.size == got.size and np.array_equal(o.reshape(-1), got.reshape(-1)) for o in outs) and \
                 not all(np.array_equal(r, refs[0]) for r in refs):
             return ("Your function returns the same value whatever its inputs: it must compute the "
                     "answer from its arguments (a hard-coded number cannot pass).")
@@ -581,7 +581,9 @@ def _close(got, expected, rtol, atol=0.0):
         return False
     got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     if got.shape != expected.shape:
-        return False
+        if got.size != expected.size:
+            return False
+        got, expected = got.reshape(-1), expected.reshape(-1)
     with np.errstate(all="ignore"):
         return bool(np.all(np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)))
 

@@ -67,11 +67,8 @@ def _version(dist):
 
 
 def _tuple(version):
-    parts = []
-    for p in version.split(".")[:3]:
-        digits = "".join(ch for ch in p if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
+    import re
+    return tuple(int(p) for p in re.findall(r"\d+", re.match(r"[\d.]*", version).group())[:3])
 
 
 def where():

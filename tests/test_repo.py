@@ -1,0 +1,58 @@
+"""The repository's promises: README commands, CI, Colab-friendly floors, a fast import."""
+
+import re
+import subprocess
+import sys
+import pytest
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _commands():
+    blocks = re.findall(r"```bash\n(.*?)```", README, re.S)
+    return [b.strip() for b in blocks if "git clone" not in b]
+
+
+def test_readme_has_exactly_two_setup_commands():
+    commands = _commands()
+    assert len(commands) == 2, commands
+    lab, test = commands
+    assert "\n" not in lab and "\n" not in test
+    assert "jupyterlab" in lab and "notebooks/00_start_here.ipynb" in lab
+    assert "pytest" in test
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    test = _commands()[1]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert [line for line in ci.splitlines() if line.strip() == test], "'.ci/run' must run the README's test command verbatim"
+
+
+def test_floors_admit_what_colab_preloads():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert SpecifierSet(meta["requires-python"]).contains("3.12") and SpecifierSet(meta["requires-python"]).contains("3.10")
+    colab = {"ipython": "7.34.0", "ipywidgets": "7.7.1", "numpy": "2.0.2", "matplotlib": "3.10.0"}
+    for dep in meta["dependencies"]:
+        req = Requirement(dep)
+        if req.name.lower() in colab:
+            assert req.specifier.contains(colab[req.name.lower()]), f"{dep} would upgrade Colab's {colab[req.name.lower()]}"
+    assert {Requirement(d).name for d in meta["dependencies"]} == {"numpy", "matplotlib", "ipywidgets", "ipython", "simpy"}
+
+
+def test_import_labkit_stays_light():
+    code = ("import sys, labkit; heavy = [m for m in ('matplotlib.pyplot', 'simpy', 'ipywidgets', "
+            "'labkit.hardware', 'labkit.scaling', 'labkit.interconnect', 'labkit.utilization', 'labkit.faults', "
+            "'labkit.energy') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_binder_config_installs_labkit():
+    assert "pip install" in (ROOT / "binder" / "postBuild").read_text()

@@ -1,0 +1,241 @@
+"""Chapter 05 exercises: failures at scale, checkpoint intervals, goodput (labkit.faults)."""
+
+import math
+
+from .. import faults
+from .. import units as u
+from ._core import ChoiceExercise, CustomExercise, FunctionExercise, Mistake, ValueExercise, register
+
+_DAYS, _GPUS = faults.LLAMA3_DAYS, faults.LLAMA3_GPUS
+_UNEXPECTED, _ALL = faults.LLAMA3_UNEXPECTED, faults.LLAMA3_UNEXPECTED + faults.LLAMA3_PLANNED
+
+
+def _cluster_hours():
+    return faults.llama3_mtbf()[0] / u.HOUR
+
+
+def _gpu_hours():
+    return faults.llama3_mtbf()[1] / u.HOUR
+
+
+register(FunctionExercise(
+    "05.cluster_mtbf",
+    "Cluster MTBF from the MTBF of one component",
+    reference=lambda component_mtbf, n_components: float(faults.cluster_mtbf(component_mtbf, n_components)),
+    cases=lambda rng: {"component_mtbf": 10 ** rng.uniform(4, 9), "n_components": int(rng.integers(1, 200_000))},
+    edge_cases=[{"component_mtbf": 50_000 * u.HOUR, "n_components": 16_384},
+                {"component_mtbf": 3600.0, "n_components": 1}],
+    rtol=1e-6,
+    hints=[
+        "Failure rates add: N components that each fail at rate 1/M fail together at rate N/M.",
+        "The MTBF is the inverse of the rate: component_mtbf / n_components (seconds in, seconds out).",
+    ],
+    mistakes=[
+        Mistake("You multiplied by N: more components fail MORE often, so the MTBF must shrink — divide.",
+                fn=lambda component_mtbf, n_components: component_mtbf * n_components),
+        Mistake("That is in hours: keep seconds (labkit is SI inside), don't divide by 3600.",
+                fn=lambda component_mtbf, n_components: component_mtbf / n_components / u.HOUR),
+        Mistake("You divided by √N: rates add linearly, so divide by N itself.",
+                fn=lambda component_mtbf, n_components: component_mtbf / math.sqrt(n_components)),
+    ],
+))
+
+register(ValueExercise(
+    "05.llama3_cluster_mtbf",
+    "Llama 3's cluster MTBF in hours (compare with the paper)",
+    expected=_cluster_hours,
+    rtol=0.01,
+    unit="h",
+    hints=[
+        f"Mean time between failures = observed time / number of failures: {_DAYS} days and "
+        f"{_UNEXPECTED} unexpected interruptions.",
+        f"Convert the 54 days to hours first (× 24), then divide by {_UNEXPECTED}; answer in hours.",
+    ],
+    mistakes=[
+        Mistake(f"You counted all {_ALL} interruptions; the 47 planned ones (maintenance) are not failures — "
+                f"use the {_UNEXPECTED} unexpected ones.", value=_DAYS * 24 / _ALL),
+        Mistake("That is failures per hour, the inverse: MTBF is time divided by failures.",
+                value=_UNEXPECTED / (_DAYS * 24)),
+        Mistake("That is in seconds: the question asks for hours (divide by 3600).", factor=u.HOUR),
+        Mistake("That is in days: multiply by 24 for hours.", factor=1 / 24),
+        Mistake("You divided by the 16,384 GPUs as well: the cluster MTBF is the time between the job's "
+                "interruptions, no per-GPU scaling.", factor=1 / _GPUS),
+    ],
+))
+
+register(ValueExercise(
+    "05.per_gpu_mtbf",
+    "Llama 3's MTBF per GPU in GPU-hours",
+    expected=_gpu_hours,
+    rtol=0.01,
+    unit="GPU-h",
+    hints=[
+        "Invert cluster_mtbf: if cluster MTBF = per-GPU MTBF / N, then per-GPU MTBF = cluster MTBF × N.",
+        f"Cluster MTBF in hours (≈ 3.1 h) × {_GPUS:,} GPUs.",
+    ],
+    mistakes=[
+        Mistake("You divided by the number of GPUs: one GPU fails far LESS often than the whole cluster — "
+                "multiply by N.", value=_cluster_hours() / _GPUS),
+        Mistake(f"You used all {_ALL} interruptions; only the {_UNEXPECTED} unexpected ones are failures.",
+                value=_DAYS * 24 / _ALL * _GPUS),
+        Mistake("That is in GPU-seconds: divide by 3600 for GPU-hours.", factor=u.HOUR),
+        Mistake("You used 54 as hours: 54 days is 1,296 hours.", factor=1 / 24),
+    ],
+))
+
+register(ChoiceExercise(
+    "05.table_check",
+    "Which row of the Llama 3 table disagrees with itself?",
+    answer="faulty_gpu",
+    choices={"faulty_gpu": "Faulty GPU", "hbm3": "GPU HBM3 Memory", "software_bug": "Software Bug",
+             "none": "none: every percentage matches its count"},
+    explanations={
+        "faulty_gpu": "148 / 419 = 35.3 %, but the table prints 30.1 %; the printed shares add up to only "
+                      "94.9 %, while the counts add up to exactly 419. Quote the counts.",
+        "hbm3": "72 / 419 = 17.2 %: this row is consistent.",
+        "software_bug": "54 / 419 = 12.9 %: this row is consistent.",
+        "none": "Recompute each share as count / 419 and compare: one row is off by about 5 points.",
+    },
+    hints=["Compute interruptions / 419 for every row (one line with numpy) and subtract published_percent / 100.",
+           "Also add up the published percentages: a full table should total 100 %."],
+))
+
+register(FunctionExercise(
+    "05.young_interval",
+    "Young's checkpoint interval",
+    reference=lambda checkpoint_time, mtbf: float(faults.young_interval(checkpoint_time, mtbf)),
+    cases=lambda rng: {"checkpoint_time": 10 ** rng.uniform(0, 3.5), "mtbf": 10 ** rng.uniform(3.5, 6)},
+    edge_cases=[{"checkpoint_time": 60.0, "mtbf": 3 * u.HOUR}, {"checkpoint_time": 1.0, "mtbf": 2.0}],
+    rtol=1e-6,
+    hints=[
+        "Waste per unit time ≈ δ/τ (saving) + τ/(2M) (on average half an interval is redone per failure). "
+        "Set the derivative with respect to τ to zero.",
+        "−δ/τ² + 1/(2M) = 0 gives τ = √(2·δ·M): return math.sqrt(2 * checkpoint_time * mtbf).",
+    ],
+    mistakes=[
+        Mistake("You forgot the factor 2 in Young's formula: τ = √(2·δ·M), not √(δ·M). The 2 comes from "
+                "losing half an interval per failure on average.",
+                fn=lambda checkpoint_time, mtbf: math.sqrt(checkpoint_time * mtbf)),
+        Mistake("Missing square root: τ = √(2·δ·M).",
+                fn=lambda checkpoint_time, mtbf: 2 * checkpoint_time * mtbf),
+        Mistake("δ and M belong together under the root as a product, τ = √(2·δ·M), not a ratio.",
+                fn=lambda checkpoint_time, mtbf: math.sqrt(2 * checkpoint_time / mtbf)),
+        Mistake("You put the 2 in the wrong place: τ = √(2·δ·M), not √(δ·M / 2).",
+                fn=lambda checkpoint_time, mtbf: math.sqrt(checkpoint_time * mtbf / 2)),
+    ],
+))
+
+
+def _young_llama3_minutes():
+    return float(faults.young_interval(1 * u.MINUTE, faults.llama3_mtbf()[0])) / u.MINUTE
+
+
+register(ValueExercise(
+    "05.young_llama3",
+    "Young's interval for Llama 3 with a one-minute checkpoint, in minutes",
+    expected=_young_llama3_minutes,
+    rtol=0.01,
+    unit="min",
+    hints=[
+        "Use the cluster's MTBF (≈ 3.1 h): the job stops when any GPU fails. Put δ and M in the same unit.",
+        "In seconds: τ = √(2 × 60 s × 11,135 s); then divide by 60 for minutes.",
+    ],
+    mistakes=[
+        Mistake("You mixed units: δ in minutes and M in hours under one square root. Convert both to "
+                "seconds first, then the result back to minutes.",
+                value=math.sqrt(2 * 1 * _cluster_hours())),
+        Mistake("That is in seconds: divide by 60 for minutes.", factor=u.MINUTE),
+        Mistake("You forgot the factor 2 in Young's formula: τ = √(2·δ·M).", factor=1 / math.sqrt(2)),
+        Mistake("You used the per-GPU MTBF: the job stops when ANY of the 16,384 GPUs fails, so use the "
+                "cluster's MTBF.", factor=math.sqrt(_GPUS)),
+    ],
+))
+
+register(FunctionExercise(
+    "05.first_order_waste",
+    "Young's first-order waste: saving + rework + restarts",
+    reference=lambda interval, checkpoint_time, restart_time, mtbf:
+        float(faults.first_order_waste(interval, checkpoint_time, restart_time, mtbf)),
+    cases=lambda rng: {"interval": 10 ** rng.uniform(2.5, 4), "checkpoint_time": 10 ** rng.uniform(0, 2.5),
+                       "restart_time": 10 ** rng.uniform(1, 3), "mtbf": 10 ** rng.uniform(4, 6)},
+    edge_cases=[{"interval": 1800.0, "checkpoint_time": 60.0, "restart_time": 0.0, "mtbf": 3 * u.HOUR}],
+    rtol=1e-6,
+    hints=[
+        "Three terms, each a fraction of time: saving costs δ every τ; each failure (1 per M seconds) redoes "
+        "on average half an interval and pays a restart R.",
+        "waste = δ/τ + (τ/2)/M + R/M.",
+    ],
+    mistakes=[
+        Mistake("Rework is half an interval on average (a failure strikes anywhere in it): τ/(2M), not τ/M.",
+                fn=lambda interval, checkpoint_time, restart_time, mtbf:
+                    checkpoint_time / interval + interval / mtbf + restart_time / mtbf),
+        Mistake("You left out the restarts: each failure also costs R, i.e. R/M of the time.",
+                fn=lambda interval, checkpoint_time, restart_time, mtbf:
+                    checkpoint_time / interval + interval / (2 * mtbf)),
+        Mistake("You left out the checkpoints themselves: saving costs δ every τ, i.e. δ/τ.",
+                fn=lambda interval, checkpoint_time, restart_time, mtbf:
+                    interval / (2 * mtbf) + restart_time / mtbf),
+    ],
+))
+
+
+def _max_checkpoint_s():
+    return faults.max_checkpoint_time(0.9, 5 * u.MINUTE, faults.llama3_mtbf()[0])
+
+
+register(ValueExercise(
+    "05.fast_enough",
+    "Longest checkpoint that keeps Llama 3 above 90 % goodput (5-minute restarts)",
+    expected=_max_checkpoint_s,
+    rtol=0.05,
+    unit="s",
+    hints=[
+        "For a given δ, checkpoint at optimal_interval(δ, M) and compute expected_goodput(τ, δ, 300, M); "
+        "goodput falls as δ grows.",
+        "Try δ = 10, 20, 40, 80 s (or bisect, or use np.logspace and look for where goodput crosses 0.9); "
+        "the answer lies between 20 and 60 s.",
+    ],
+    mistakes=[
+        Mistake("That is the limit with instant restarts: the 5-minute restarts take their share too.",
+                value=faults.max_checkpoint_time(0.9, 0.0, faults.llama3_mtbf()[0])),
+        Mistake("That is in minutes: the answer is in seconds.", factor=1 / u.MINUTE),
+    ],
+))
+
+
+def _interval_grade(answer):
+    try:
+        tau = float(answer)
+    except (TypeError, ValueError):
+        return False, f"Answer with an interval in seconds (a number), got {answer!r}."
+    if not math.isfinite(tau) or tau <= 0:
+        return False, f"An interval must be a positive number of seconds, got {answer!r}."
+    d, r, m = _BIG["checkpoint_time"], _BIG["restart_time"], _BIG["mtbf"]
+    best = faults.expected_goodput(faults.optimal_interval(d, m), d, r, m)
+    got = faults.expected_goodput(tau, d, r, m)
+    if got >= best - 0.005:
+        return True, (f"{tau / 60:.1f} min gives {got:.1%} goodput, within half a point of the best "
+                      f"({best:.1%} at {faults.optimal_interval(d, m) / 60:.1f} min).")
+    side = "short (too much time saving)" if tau < faults.optimal_interval(d, m) else \
+        "long (too much work redone after each failure)"
+    hint = " Did you give minutes? The answer is in seconds." if 0.5 < tau * 60 / faults.optimal_interval(d, m) < 2 else ""
+    return False, f"{tau:.0f} s gives {got:.1%} goodput against {best:.1%} possible: too {side}.{hint}"
+
+
+# The 100,000-GPU scenario of the notebook: Llama 3's per-GPU MTBF, in-memory checkpoints, fast restarts.
+_BIG = {"n_devices": 100_000, "checkpoint_time": 10.0, "restart_time": 2 * u.MINUTE}
+_BIG["mtbf"] = float(faults.cluster_mtbf(faults.llama3_mtbf()[1], _BIG["n_devices"]))
+
+register(CustomExercise(
+    "05.best_interval_sim",
+    "Pick a checkpoint interval for 100,000 GPUs from a simulated sweep",
+    grade_fn=_interval_grade,
+    example=float(faults.optimal_interval(_BIG["checkpoint_time"], _BIG["mtbf"])),
+    constant=6 * u.HOUR,
+    hints=[
+        "Sweep intervals with simulate_goodput (a handful from 1 to 30 minutes, in seconds) and pick the one "
+        "with the highest mean goodput.",
+        "The curve is flat near its top: anything within half a point of the best passes. Young's "
+        "√(2δM) with the cluster's MTBF (≈ 30 min here) lands close.",
+    ],
+))

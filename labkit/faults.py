@@ -1,0 +1,646 @@
+"""Chapter 05 · fault tolerance: failures at scale, checkpoint intervals and goodput.
+
+SI units in and out: seconds for every time (MTBF, checkpoint, restart, interval, work).
+
+- ``cluster_mtbf``, ``probability_no_failure``: independent failures; a synchronous job stops when
+  any of its N devices fails, so the cluster's MTBF is the device MTBF divided by N.
+- ``young_interval``, ``daly_interval``, ``optimal_interval``: how much computing to do between
+  checkpoints (Young 1974; Daly 2006; the exact optimum of the model below).
+- ``expected_waste``, ``expected_goodput``, ``expected_wall_time``: the analytic model (Daly 2006's
+  exact form for exponential failures): a segment of τ compute + δ checkpoint must run without a
+  failure; a failure loses the segment and costs a restart R, which can itself be hit by a failure.
+- ``simulate_training``: the same job in simpy, with options the formula lacks (asynchronous
+  checkpoints, hot spares, Weibull failures). Its ``.timeline`` (numpy ``start``, ``end``, ``state``)
+  says what the cluster was doing at every moment: computing, checkpointing, computing work that was
+  later lost, or restarting (chapter 06 prices that timeline in joules).
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import units as u
+from ._validate import choice, fraction, integer, nonnegative, positive
+
+# The Llama 3 405B pre-training run: Dubey et al., "The Llama 3 Herd of Models", arXiv:2407.21783
+# (2024), Section 3.3.4 and Table 5: a 54-day snapshot on 16,384 H100 GPUs with 466 job
+# interruptions, 47 planned and 419 unexpected; > 90 % effective training time.
+LLAMA3_GPUS = 16_384
+LLAMA3_DAYS = 54
+LLAMA3_UNEXPECTED = 419
+LLAMA3_PLANNED = 47
+LLAMA3_EFFECTIVE_TRAINING = 0.90  # "higher than 90 %"
+
+# Timeline states (codes in Timeline.state).
+COMPUTE, CHECKPOINT, LOST, RESTART = 0, 1, 2, 3
+STATES = ("compute", "checkpoint", "lost", "restart")
+STATE_COLORS = ("#2e7d32", "#1565c0", "#c62828", "#f9a825")
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures at scale
+# ---------------------------------------------------------------------------------------------
+def cluster_mtbf(component_mtbf, n_components):
+    """Mean time between failures (s) of N components in series: ``component_mtbf / N``.
+
+    Assumes independent, exponentially distributed failures and that any one failure stops the
+    job (synchronous training): failure rates add, so the MTBF shrinks as 1/N. Broadcasts.
+    """
+    m = positive("component_mtbf", component_mtbf, "s", array=True)
+    n = positive("n_components", n_components, "components", array=True)
+    if np.any(np.asarray(n) < 1):
+        raise ValueError(f"n_components must be at least 1, got {n_components!r}")
+    return m / n
+
+
+def component_mtbf(cluster_mtbf, n_components):
+    """The inverse of :func:`cluster_mtbf`: per-component MTBF (s) = cluster MTBF × N."""
+    m = positive("cluster_mtbf", cluster_mtbf, "s", array=True)
+    n = positive("n_components", n_components, "components", array=True)
+    if np.any(np.asarray(n) < 1):
+        raise ValueError(f"n_components must be at least 1, got {n_components!r}")
+    return m * n
+
+
+def observed_mtbf(duration, n_failures):
+    """MTBF (s) estimated from an observation: ``duration / n_failures``."""
+    t = positive("duration", duration, "s", array=True)
+    n = positive("n_failures", n_failures, "failures", array=True)
+    return t / n
+
+
+def system_mtbf(component_mtbfs, counts):
+    """MTBF (s) of a system of several component kinds: ``1 / Σ counts_i / mtbf_i``.
+
+    ``component_mtbfs[i]`` (s) is the MTBF of one component of kind i, ``counts[i]`` how many there
+    are. Independent exponential failures; any failure stops the job.
+    """
+    m = np.atleast_1d(positive("component_mtbfs", component_mtbfs, "s", array=True))
+    n = np.atleast_1d(nonnegative("counts", counts, "components", array=True))
+    if m.shape != n.shape:
+        raise ValueError(f"component_mtbfs and counts must have the same length, got {m.size} and {n.size}")
+    rate = float(np.sum(n / m))
+    if rate == 0:
+        raise ValueError("counts must include at least one component")
+    return 1.0 / rate
+
+
+def _weibull_scale(mtbf, shape):
+    return mtbf / math.gamma(1.0 + 1.0 / shape)
+
+
+def probability_no_failure(duration, mtbf, shape=1.0):
+    """Probability that a job running ``duration`` seconds sees no failure, given the MTBF (s).
+
+    Exponential failures (``shape=1``): ``exp(-duration / mtbf)``. For a Weibull time to failure
+    with the same mean, ``exp(-(duration / scale) ** shape)`` with ``scale = mtbf / Γ(1 + 1/shape)``.
+    Broadcasts.
+    """
+    t = nonnegative("duration", duration, "s", array=True)
+    m = positive("mtbf", mtbf, "s", array=True)
+    k = positive("shape", shape, "Weibull shape")
+    return np.exp(-(t / _weibull_scale(m, k)) ** k)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoint intervals
+# ---------------------------------------------------------------------------------------------
+def young_interval(checkpoint_time, mtbf):
+    """Young's (1974) checkpoint interval (s of compute between checkpoints): ``sqrt(2 δ M)``.
+
+    δ = checkpoint_time (s), M = mtbf (s) of the whole job. First-order: good when δ ≪ M.
+    """
+    d = positive("checkpoint_time", checkpoint_time, "s", array=True)
+    m = positive("mtbf", mtbf, "s", array=True)
+    return np.sqrt(2.0 * d * m)
+
+
+def daly_interval(checkpoint_time, mtbf):
+    """Daly's (2006) higher-order checkpoint interval (s of compute between checkpoints).
+
+    ``sqrt(2δM)·[1 + ⅓·sqrt(δ/2M) + (1/9)·(δ/2M)] − δ`` for δ < 2M, else ``M``
+    (J. T. Daly, Future Generation Computer Systems 22 (2006) 303–312, eq. 37).
+    """
+    d = positive("checkpoint_time", checkpoint_time, "s", array=True)
+    m = positive("mtbf", mtbf, "s", array=True)
+    x = d / (2.0 * m)
+    with np.errstate(invalid="ignore"):
+        tau = np.where(d < 2.0 * m, np.sqrt(2.0 * d * m) * (1.0 + np.sqrt(x) / 3.0 + x / 9.0) - d, m)
+    return float(tau) if np.ndim(tau) == 0 else tau
+
+
+def optimal_interval(checkpoint_time, mtbf):
+    """The interval (s) that maximizes :func:`expected_goodput` exactly (exponential failures).
+
+    Setting the derivative of ``τ / (e^((τ+δ)/M) − 1)`` to zero gives ``(1 − τ/M)·e^((τ+δ)/M) = 1``,
+    i.e. ``τ = M·(1 + W₀(−e^(−1−δ/M)))`` with W₀ the Lambert W function; solved here by bisection.
+    It does not depend on the restart time. Young's and Daly's formulas approximate it.
+    """
+    d = positive("checkpoint_time", checkpoint_time, "s", array=True)
+    m = positive("mtbf", mtbf, "s", array=True)
+    ratio = np.asarray(d / m, dtype=float)
+    lo, hi = np.zeros_like(ratio), np.ones_like(ratio)
+    for _ in range(64):  # g(y) = y + δ/M + ln(1 − y) falls from δ/M > 0 at y = 0 to −∞ at y = 1
+        mid = 0.5 * (lo + hi)
+        above = mid + ratio + np.log1p(-mid) > 0
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    tau = 0.5 * (lo + hi) * m
+    return float(tau) if np.ndim(tau) == 0 else tau
+
+
+# ---------------------------------------------------------------------------------------------
+# The analytic model
+# ---------------------------------------------------------------------------------------------
+def _segment_time(length, restart_time, mtbf):
+    """Expected wall time (s) to get ``length`` seconds done without a failure (Daly 2006)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return mtbf * np.exp(restart_time / mtbf) * np.expm1(length / mtbf)
+
+
+def expected_waste(interval, checkpoint_time, restart_time, mtbf):
+    """Expected fraction of wall time that is not useful compute (0..1), in steady state.
+
+    interval τ (s of compute between checkpoints), checkpoint_time δ (s the job stalls to save),
+    restart_time R (s to get going again after a failure), mtbf M (s, the whole job's).
+    Model (Daly 2006, exact for it): failures are a Poisson process at rate 1/M, also during
+    checkpoints and restarts; a failure loses everything since the last completed checkpoint.
+    Each τ + δ segment then takes ``M·e^(R/M)·(e^((τ+δ)/M) − 1)`` on average and
+    ``waste = 1 − τ / that``: checkpoint overhead + rework + restarts. Broadcasts over arrays.
+    For small δ, R ≪ τ ≪ M it is ≈ :func:`first_order_waste`.
+    """
+    tau = positive("interval", interval, "s", array=True)
+    d = nonnegative("checkpoint_time", checkpoint_time, "s", array=True)
+    r = nonnegative("restart_time", restart_time, "s", array=True)
+    m = positive("mtbf", mtbf, "s", array=True)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        waste = 1.0 - tau / _segment_time(tau + d, r, m)
+    waste = np.clip(np.nan_to_num(waste, nan=1.0), 0.0, 1.0)
+    return float(waste) if np.ndim(waste) == 0 else waste
+
+
+def expected_goodput(interval, checkpoint_time, restart_time, mtbf):
+    """Useful compute / wall time implied by :func:`expected_waste` (``1 − waste``)."""
+    return 1.0 - expected_waste(interval, checkpoint_time, restart_time, mtbf)
+
+
+def first_order_waste(interval, checkpoint_time, restart_time, mtbf):
+    """Young's first-order waste: ``δ/τ + τ/(2M) + R/M`` (checkpoints, half an interval of rework
+    per failure, restarts). Minimized at ``τ = sqrt(2δM)``; only meaningful while it is small."""
+    tau = positive("interval", interval, "s", array=True)
+    d = nonnegative("checkpoint_time", checkpoint_time, "s", array=True)
+    r = nonnegative("restart_time", restart_time, "s", array=True)
+    m = positive("mtbf", mtbf, "s", array=True)
+    return d / tau + tau / (2.0 * m) + r / m
+
+
+def expected_wall_time(work, interval, checkpoint_time, restart_time, mtbf):
+    """Expected wall time (s) to finish ``work`` seconds of compute, the analytic twin of
+    :func:`simulate_training` (exponential failures, synchronous checkpoints, one checkpoint after
+    every interval and after the last, shorter segment)."""
+    w = positive("work", work, "s")
+    tau = positive("interval", interval, "s")
+    d = nonnegative("checkpoint_time", checkpoint_time, "s")
+    r = nonnegative("restart_time", restart_time, "s")
+    m = positive("mtbf", mtbf, "s")
+    full = math.floor(w / tau * (1 + 1e-12))
+    rest = w - full * tau
+    total = full * _segment_time(tau + d, r, m)
+    if rest > 1e-9 * tau:
+        total += _segment_time(rest + d, r, m)
+    return float(total)
+
+
+def goodput_map(checkpoint_times, restart_times, mtbf, interval="optimal"):
+    """Expected goodput on a grid: rows = restart_times, columns = checkpoint_times (s).
+
+    Each point uses the ``interval`` rule ("optimal", "daly" or "young") for its checkpoint time.
+    """
+    d = np.atleast_1d(positive("checkpoint_times", checkpoint_times, "s", array=True))
+    r = np.atleast_1d(nonnegative("restart_times", restart_times, "s", array=True))
+    m = positive("mtbf", mtbf, "s")
+    rule = {"optimal": optimal_interval, "daly": daly_interval, "young": young_interval}[
+        choice("interval", interval, ("optimal", "daly", "young"))]
+    tau = np.asarray(rule(d, m), dtype=float)
+    return expected_goodput(tau[None, :], d[None, :], r[:, None], m)
+
+
+# ---------------------------------------------------------------------------------------------
+# The simulation
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Timeline:
+    """What the job was doing, as contiguous intervals: ``start[i]``..``end[i]`` (s) in ``state[i]``.
+
+    States (codes, names in ``STATES``): 0 compute (work that was kept), 1 checkpoint (training
+    stalled to save, including saves cut short by a failure), 2 lost (compute later rolled back by
+    a failure), 3 restart (detecting, replacing, reloading; includes restarts cut short). The
+    intervals tile [0, wall_time] without gaps. Devices compute in states 0 and 2 and wait in 1 and
+    3, so energy = Σ power(state) × duration × devices (chapter 06).
+    """
+    start: np.ndarray
+    end: np.ndarray
+    state: np.ndarray
+
+    @property
+    def duration(self):
+        """Seconds of each interval."""
+        return self.end - self.start
+
+    def time_in(self, state):
+        """Total seconds in a state (a name from ``STATES`` or its code)."""
+        code = STATES.index(state) if isinstance(state, str) else int(state)
+        return float(np.sum(self.duration[self.state == code]))
+
+    def totals(self):
+        """``{state name: seconds}`` for every state."""
+        return {name: self.time_in(code) for code, name in enumerate(STATES)}
+
+    def fractions(self):
+        """``{state name: fraction of wall time}``."""
+        total = float(self.end[-1] - self.start[0]) if len(self.end) else 0.0
+        return {k: (v / total if total else 0.0) for k, v in self.totals().items()}
+
+    def window(self, t0, t1):
+        """The part of the timeline between t0 and t1 (s), intervals clipped to it."""
+        keep = (self.end > t0) & (self.start < t1)
+        return Timeline(np.clip(self.start[keep], t0, t1), np.clip(self.end[keep], t0, t1), self.state[keep])
+
+    def __len__(self):
+        return len(self.start)
+
+
+@dataclass
+class TrainingRun:
+    """Result of :func:`simulate_training` (all times in seconds)."""
+    n_devices: int
+    work: float                 # compute the job needed
+    work_done: float            # compute kept (== work when completed)
+    wall_time: float            # time from start to the end (completion or max_wall_time)
+    failures: int               # failures that hit the job
+    checkpoints: int            # checkpoints completed (durable)
+    completed: bool
+    timeline: Timeline
+    n_events: int               # simpy events the model's processes scheduled
+    failure_times: np.ndarray = field(repr=False)
+    params: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def goodput(self):
+        """Useful compute / wall time."""
+        return self.work_done / self.wall_time if self.wall_time > 0 else 0.0
+
+    @property
+    def time_in(self):
+        """``{state: seconds}``: compute, checkpoint, lost, restart."""
+        return self.timeline.totals()
+
+    def __str__(self):
+        t = self.time_in
+        parts = ", ".join(f"{k} {t[k] / self.wall_time:.1%}" for k in STATES) if self.wall_time else ""
+        return (f"{self.n_devices:,} devices: {self.failures} failures in {u.fmt_seconds(self.wall_time)}; "
+                f"goodput {self.goodput:.1%} ({parts})")
+
+
+def _failure_gaps(rng, mean, shape, chunk=256):
+    """Endless times between failures (s): exponential, or Weibull with the same mean."""
+    if shape == 1.0:
+        while True:
+            yield from rng.exponential(mean, chunk).tolist()
+    scale = _weibull_scale(mean, shape)
+    while True:
+        yield from (scale * rng.weibull(shape, chunk)).tolist()
+
+
+def _failures(env, job, gaps, times):
+    """Interrupt the job at each failure (a renewal process, whatever the job is doing)."""
+    for gap in gaps:
+        yield env.timeout(gap)
+        if not job.is_alive:
+            return
+        times.append(env.now)
+        job.interrupt()
+
+
+def _training(env, p, ends, states, spares_ready):
+    """The job: compute τ, checkpoint, repeat; on a failure roll back to the last durable
+    checkpoint and restart. Appends each interval's end time and state (intervals are contiguous
+    from t = 0). Returns (timeouts yielded, checkpoints completed)."""
+    import simpy
+
+    work, tau, delta, stall, horizon = p["work"], p["interval"], p["checkpoint_time"], p["stall"], p["horizon"]
+    progress = durable = 0.0       # compute done / compute saved
+    durable_index = 0              # timeline entries from here on are not yet saved
+    pending = None                 # async save in flight: (progress, ready_time, index)
+    phase = COMPUTE
+    yields = checkpoints = 0
+    while True:
+        now = env.now
+        if pending is not None and now >= pending[1]:
+            durable, durable_index, pending = pending[0], pending[2], None
+            checkpoints += 1
+        if durable >= work * (1 - 1e-12):
+            return yields, checkpoints
+        yields += 1
+        try:
+            if phase == COMPUTE:
+                seg = min(tau, work - progress, horizon - now)
+                yield env.timeout(seg)
+                progress += seg
+                ends.append(now + seg); states.append(COMPUTE)
+                if now + seg >= horizon:
+                    return yields, checkpoints
+                phase = CHECKPOINT
+            elif phase == CHECKPOINT:
+                final = progress >= work
+                previous = max(0.0, pending[1] - now) if pending is not None else 0.0
+                wanted = previous + (delta if final else stall)
+                wait = min(wanted, horizon - now)
+                yield env.timeout(wait)
+                ends.append(now + wait); states.append(CHECKPOINT)
+                if wait < wanted:                        # stopped at max_wall_time
+                    return yields, checkpoints
+                if pending is not None:                  # waited for it above: it is on disk now
+                    durable, durable_index, pending = pending[0], pending[2], None
+                    checkpoints += 1
+                if final or stall >= delta:              # synchronous save: durable now
+                    durable, durable_index = progress, len(states)
+                    checkpoints += 1
+                else:                                    # the rest of the write overlaps compute
+                    pending = (progress, now + delta - stall, len(states))
+                phase = COMPUTE
+            else:  # RESTART
+                restart = p["restart_time"]
+                if spares_ready and spares_ready[0] <= now:   # a hot spare is ready: swap it in
+                    spares_ready.pop(0)
+                    spares_ready.append(now + p["repair_time"])
+                    spares_ready.sort()
+                    restart = p["spare_restart_time"]
+                wait = min(restart, horizon - now)
+                yield env.timeout(wait)
+                ends.append(now + wait); states.append(RESTART)
+                if wait < restart:
+                    return yields, checkpoints
+                phase = COMPUTE
+        except simpy.Interrupt:
+            if env.now > now:
+                ends.append(env.now); states.append(phase)
+            if phase == COMPUTE:
+                progress += env.now - now
+            if pending is not None and env.now >= pending[1]:
+                durable, durable_index = pending[0], pending[2]
+                checkpoints += 1
+            pending = None
+            for i in range(durable_index, len(states)):   # roll back: unsaved compute is lost
+                if states[i] == COMPUTE:
+                    states[i] = LOST
+            durable_index = len(states)
+            progress = durable
+            phase = RESTART
+
+
+def simulate_training(n_devices, device_mtbf, work, checkpoint_interval, checkpoint_time, restart_time,
+                      *, seed=0, checkpoint_stall=None, hot_spares=0, spare_restart_time=None,
+                      repair_time=u.DAY, failure_shape=1.0, max_wall_time=None):
+    """Simulate a synchronous training job with failures, checkpoints and restarts (simpy).
+
+    n_devices: devices the job needs (a failure of any one stops it); device_mtbf (s);
+    work (s of failure-free compute the job needs); checkpoint_interval τ (s of compute between
+    checkpoints); checkpoint_time δ (s to save a checkpoint); restart_time R (s from a failure to
+    computing again: detect, replace, reload).
+
+    Options:
+      checkpoint_stall: seconds each save stalls training (default δ, synchronous). With
+        0 ≤ stall < δ the save is asynchronous: training resumes after the stall and the rest of the
+        write overlaps compute; the checkpoint protects work only once the write completes, and the
+        next save waits for the previous write to finish.
+      hot_spares, spare_restart_time, repair_time: with a spare ready, a restart takes
+        spare_restart_time instead of R; the failed device returns as a spare after repair_time.
+      failure_shape: Weibull shape k of the times between failures (1 = exponential; k < 1 means
+        failures cluster, e.g. just after a restart); the mean stays device_mtbf / n_devices.
+      max_wall_time: stop there even if unfinished (default: 100 × work or 20,000 MTBFs, whichever
+        is shorter); see ``.completed``.
+
+    Assumptions: failures form a renewal process for the whole job (also during checkpoints and
+    restarts, so a restart can fail and start again); a failure loses all compute since the last
+    completed checkpoint; the job saves after every interval and after the last, shorter segment.
+    With the defaults this is exactly the model of :func:`expected_wall_time`.
+
+    Returns a :class:`TrainingRun`: ``.goodput``, ``.wall_time``, ``.failures``, ``.timeline``
+    (numpy start/end/state), ``.time_in``, ``.n_events``.
+    """
+    import simpy
+
+    n = integer("n_devices", n_devices, minimum=1)
+    m_dev = positive("device_mtbf", device_mtbf, "s")
+    w = positive("work", work, "s")
+    tau = positive("checkpoint_interval", checkpoint_interval, "s")
+    delta = nonnegative("checkpoint_time", checkpoint_time, "s")
+    r = nonnegative("restart_time", restart_time, "s")
+    integer("seed", seed, minimum=0)
+    stall = delta if checkpoint_stall is None else nonnegative("checkpoint_stall", checkpoint_stall, "s")
+    if stall > delta:
+        raise ValueError(f"checkpoint_stall ({stall} s) cannot exceed checkpoint_time ({delta} s)")
+    spares = integer("hot_spares", hot_spares, minimum=0)
+    if spares and spare_restart_time is None:
+        raise ValueError("with hot_spares > 0, give spare_restart_time (s): the restart time when a spare is ready")
+    r_spare = r if spare_restart_time is None else nonnegative("spare_restart_time", spare_restart_time, "s")
+    repair = nonnegative("repair_time", repair_time, "s")
+    shape = positive("failure_shape", failure_shape, "Weibull shape")
+    if max_wall_time is None:   # bounded so that a hopeless setting returns quickly
+        horizon = min(100.0 * w, 20_000.0 * m_dev / n)
+    else:
+        horizon = positive("max_wall_time", max_wall_time, "s")
+    if w / tau > 5e6:
+        raise ValueError(f"{w / tau:.3g} checkpoint intervals is too many to simulate: "
+                         "make checkpoint_interval longer or work shorter")
+
+    rng = np.random.default_rng(seed)
+    env = simpy.Environment()
+    ends, states, failure_times = [], [], []
+    params = {"work": w, "interval": tau, "checkpoint_time": delta, "stall": stall, "restart_time": r,
+              "spare_restart_time": r_spare, "repair_time": repair, "horizon": horizon}
+    job = env.process(_training(env, params, ends, states, [0.0] * spares))
+    env.process(_failures(env, job, _failure_gaps(rng, m_dev / n, shape), failure_times))
+    yields, checkpoints = env.run(until=job)
+
+    ends = np.asarray(ends, dtype=float)
+    starts = np.concatenate([[0.0], ends[:-1]])
+    timeline = Timeline(starts, ends, np.asarray(states, dtype=np.int8))
+    done = float(np.sum(timeline.duration[timeline.state == COMPUTE]))
+    failures = len(failure_times)
+    params.update(n_devices=n, device_mtbf=m_dev, mtbf=m_dev / n, seed=seed, failure_shape=shape,
+                  hot_spares=spares)
+    # simpy events: the job's timeouts, each failure's timeout and interrupt, the pending failure
+    # timeout, and the two process starts
+    return TrainingRun(n_devices=n, work=w, work_done=min(done, w), wall_time=float(env.now),
+                       failures=failures, checkpoints=checkpoints, completed=done >= w * (1 - 1e-9),
+                       timeline=timeline, n_events=yields + 2 * failures + 3,
+                       failure_times=np.asarray(failure_times, dtype=float), params=params)
+
+
+def simulate_goodput(checkpoint_intervals, n_devices, device_mtbf, work, checkpoint_time, restart_time,
+                     *, seeds=4, **options):
+    """Mean and standard error of simulated goodput for each interval, over ``seeds`` seeds.
+
+    Returns ``(mean, stderr)`` arrays the shape of ``checkpoint_intervals``; options go to
+    :func:`simulate_training`.
+    """
+    taus = np.atleast_1d(positive("checkpoint_intervals", checkpoint_intervals, "s", array=True))
+    k = integer("seeds", seeds, minimum=1)
+    g = np.array([[simulate_training(n_devices, device_mtbf, work, t, checkpoint_time, restart_time,
+                                     seed=s, **options).goodput for s in range(k)] for t in taus])
+    err = g.std(axis=1, ddof=1) / math.sqrt(k) if k > 1 else np.zeros(len(taus))
+    return g.mean(axis=1), err
+
+
+# ---------------------------------------------------------------------------------------------
+# Data and plots
+# ---------------------------------------------------------------------------------------------
+def llama3_interruptions():
+    """The Llama 3 paper's Table 5 (unexpected interruptions by cause) as a labkit Table."""
+    from .data import load
+    return load("llama3_interruptions")
+
+
+def llama3_mtbf():
+    """(cluster MTBF, per-GPU MTBF) in seconds from the Llama 3 run: 54 days / 419 unexpected
+    interruptions, times 16,384 GPUs. Counts every unexpected interruption (software too) as if
+    each GPU caused its share."""
+    m = observed_mtbf(LLAMA3_DAYS * u.DAY, LLAMA3_UNEXPECTED)
+    return m, component_mtbf(m, LLAMA3_GPUS)
+
+
+def _axes(ax, figsize=(7, 4)):
+    if ax is None:
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
+
+
+def plot_mtbf_vs_scale(ax=None, device_mtbf=None, n_max=200_000, job_time=LLAMA3_DAYS * u.DAY):
+    """Cluster MTBF (hours) against device count, and the chance a job of ``job_time`` sees no failure."""
+    device_mtbf = llama3_mtbf()[1] if device_mtbf is None else device_mtbf
+    fig, ax = _axes(ax)
+    n = np.logspace(0, math.log10(n_max), 200)
+    m = cluster_mtbf(device_mtbf, n)
+    ax.loglog(n, m / u.HOUR, color="C0", label="cluster MTBF = device MTBF / N")
+    ax.axhline(job_time / u.HOUR, color="grey", ls=":", lw=1)
+    ax.text(1.3, job_time / u.HOUR * 1.2, f"job length ({u.fmt_seconds(job_time)})", color="grey")
+    ax.plot([LLAMA3_GPUS], [cluster_mtbf(device_mtbf, LLAMA3_GPUS) / u.HOUR], "o", color="C3",
+            label="Llama 3: 16,384 GPUs")
+    ax.set(xlabel="devices in the job (N)", ylabel="mean time between failures (hours)",
+           title=f"Device MTBF {device_mtbf / u.HOUR:,.0f} h: failures at scale")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def plot_interruptions(ax=None, table=None):
+    """Horizontal bars of the Llama 3 unexpected interruptions by cause, coloured by category."""
+    t = llama3_interruptions() if table is None else table
+    fig, ax = _axes(ax, figsize=(7, 5))
+    order = np.argsort(t["interruptions"])
+    cats = sorted(set(t["category"]))
+    colors = {c: f"C{i}" for i, c in enumerate(cats)}
+    y = np.arange(len(order))
+    ax.barh(y, t["interruptions"][order], color=[colors[c] for c in t["category"][order]])
+    ax.set_yticks(y, t["component"][order], fontsize=8)
+    for c in cats:
+        ax.barh([0], [0], color=colors[c], label=c)
+    ax.set(xlabel="unexpected interruptions in 54 days", title="Llama 3 405B: what interrupted training")
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def plot_waste_vs_interval(ax=None, checkpoint_time=60.0, restart_time=300.0, mtbf=None, intervals=None,
+                           simulated=None):
+    """Expected goodput against the checkpoint interval (a ∩ curve; waste is the U), with Young's,
+    Daly's and the exact optimum marked. ``simulated=(intervals, mean, stderr)`` adds points."""
+    mtbf = llama3_mtbf()[0] if mtbf is None else mtbf
+    fig, ax = _axes(ax)
+    taus = np.logspace(math.log10(max(checkpoint_time, 1.0) / 5), math.log10(5 * mtbf), 300) \
+        if intervals is None else np.asarray(intervals, dtype=float)
+    ax.semilogx(taus / u.MINUTE, expected_goodput(taus, checkpoint_time, restart_time, mtbf), color="C0",
+                label="analytic (Daly's exact model)")
+    for rule, style in ((young_interval, "--"), (daly_interval, ":"), (optimal_interval, "-")):
+        t = float(rule(checkpoint_time, mtbf))
+        ax.axvline(t / u.MINUTE, color="grey", ls=style, lw=1,
+                   label=f"{rule.__name__.replace('_interval', '')}: {t / u.MINUTE:.1f} min")
+    if simulated is not None:
+        st, mean, err = (np.asarray(a, dtype=float) for a in simulated)
+        ax.errorbar(st / u.MINUTE, mean, yerr=err, fmt="o", color="C3", ms=4, label="simulated (mean ± s.e.)")
+    ax.set(xlabel="checkpoint interval τ (minutes of compute)", ylabel="goodput (useful / wall time)",
+           title=f"δ = {u.fmt_seconds(checkpoint_time)}, R = {u.fmt_seconds(restart_time)}, "
+                 f"MTBF = {u.fmt_seconds(mtbf)}")
+    ax.legend(fontsize=8, loc="lower center")
+    return fig
+
+
+def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR):
+    """The run's timeline as coloured bars (compute, checkpoint, lost, restart) from t0 to t1 (s)."""
+    fig, ax = _axes(ax, figsize=(8, 1.8))
+    tl = run.timeline if isinstance(run, TrainingRun) else run
+    t1 = float(tl.end[-1]) if t1 is None else t1
+    tl = tl.window(t0, t1)
+    for code, name in enumerate(STATES):
+        sel = tl.state == code
+        ax.broken_barh(np.column_stack([tl.start[sel] / unit, tl.duration[sel] / unit]), (0, 1),
+                       facecolors=STATE_COLORS[code], label=name, linewidth=0)
+    if isinstance(run, TrainingRun) and len(run.failure_times):
+        ft = run.failure_times[(run.failure_times >= t0) & (run.failure_times <= t1)]
+        ax.plot(ft / unit, np.full(len(ft), 1.08), "v", color="k", ms=4, label="failure")
+    ax.set_xlim(t0 / unit, t1 / unit)
+    ax.set_ylim(0, 1.2)
+    ax.set_yticks([])
+    ax.set_xlabel({u.HOUR: "hours", u.DAY: "days", u.MINUTE: "minutes", 1.0: "seconds"}.get(unit, "time"))
+    ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.45), frameon=False)
+    return fig
+
+
+def plot_goodput_map(ax=None, mtbf=None, checkpoint_times=None, restart_times=None, target=0.9):
+    """Goodput (optimal interval) over checkpoint time × restart time, with the ``target`` contour."""
+    mtbf = llama3_mtbf()[0] if mtbf is None else mtbf
+    d = np.logspace(0, math.log10(1800), 60) if checkpoint_times is None else np.asarray(checkpoint_times)
+    r = np.logspace(0, math.log10(3600), 60) if restart_times is None else np.asarray(restart_times)
+    g = goodput_map(d, r, mtbf)
+    fig, ax = _axes(ax, figsize=(6, 4.5))
+    mesh = ax.pcolormesh(d, r / u.MINUTE, g, shading="auto", cmap="viridis", vmin=0.5, vmax=1.0)
+    fig.colorbar(mesh, ax=ax, label="goodput at the optimal interval")
+    cs = ax.contour(d, r / u.MINUTE, g, levels=[target], colors="w")
+    ax.clabel(cs, fmt={target: f"{target:.0%}"})
+    ax.set(xscale="log", yscale="log", xlabel="checkpoint time δ (s)", ylabel="restart time R (minutes)",
+           title=f"Goodput at MTBF = {mtbf / u.HOUR:.2f} h")
+    return fig
+
+
+def max_restart_for_goodput(target, checkpoint_time, mtbf):
+    """Longest restart time (s) that still reaches goodput ``target`` at the optimal interval
+    (0 when even an instant restart cannot). Exact under the :func:`expected_waste` model."""
+    g = fraction("target", target, allow_zero=False, allow_one=False)
+    d = positive("checkpoint_time", checkpoint_time, "s", array=True)
+    m = positive("mtbf", mtbf, "s", array=True)
+    tau = optimal_interval(d, m)
+    best = expected_goodput(tau, d, 0.0, m)  # goodput with R = 0; R multiplies time by e^(R/M)
+    with np.errstate(divide="ignore"):
+        r = m * np.log(best / g)
+    r = np.maximum(r, 0.0)
+    return float(r) if np.ndim(r) == 0 else r
+
+
+def max_checkpoint_time(target, restart_time, mtbf):
+    """Longest checkpoint time δ (s) that still reaches goodput ``target`` at the optimal interval
+    (0 when even an instant checkpoint cannot). Bisection on the :func:`expected_waste` model."""
+    g = fraction("target", target, allow_zero=False, allow_one=False)
+    r = nonnegative("restart_time", restart_time, "s")
+    m = positive("mtbf", mtbf, "s")
+
+    def best(d):
+        return expected_goodput(optimal_interval(d, m), d, r, m)
+    lo, hi = 0.0, m
+    if best(1e-12 * m) < g:
+        return 0.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if best(max(mid, 1e-12 * m)) >= g else (lo, mid)
+    return lo

@@ -226,11 +226,11 @@ def fit_trend(years, values):
     """Least-squares line through (year, log2 value): a :class:`Trend` with its doubling time."""
     years, values = _series(years, values)
     logs = np.log2(values)
-    slope, intercept = np.polyfit(years, logs, 1)
-    if slope == 0:
+    year0, log0 = float(np.mean(years)), float(np.mean(logs))
+    slope = np.sum((years - year0) * (logs - log0)) / np.sum((years - year0) ** 2)  # doublings per year
+    if abs(slope) < 1e-12:
         raise ValueError("the values do not grow or shrink: no doubling time")
-    year0 = float(np.mean(years))
-    return Trend(float(1.0 / slope), year0, float(2.0 ** (intercept + slope * year0)))
+    return Trend(float(1.0 / slope), year0, float(2.0 ** log0))
 
 
 def doubling_time(years, values):
@@ -424,23 +424,24 @@ def plot_roofline(ax=None, machines=(), operations=(), intensity_range=(1e-2, 1e
         for j, (_, intensity) in enumerate(operations):
             ax.plot([intensity], [roofline(peak, bw, intensity)], marker="os^vDP"[j % 6], color="black",
                     ms=5, zorder=4, ls="none")
-    top = max([p for _, p, _ in machines], default=1.0)
+    from matplotlib.transforms import blended_transform_factory
+    band = blended_transform_factory(ax.transData, ax.transAxes)
     for j, (label, intensity) in enumerate(operations):
         ax.axvline(intensity, color="grey", lw=0.6, ls=":")
-        ax.annotate(label, (intensity, top * 2.2), rotation=90, fontsize=7, va="bottom", ha="center")
+        ax.text(intensity, 0.02, f" {label}", rotation=90, fontsize=7, va="bottom", ha="right",
+                transform=band)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_ylim(top=top * 60)
     ax.set(xlabel="arithmetic intensity (FLOP per byte)", ylabel="attainable FLOP/s",
            title="Roofline: attainable = min(peak, bandwidth × intensity)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left")
     return fig
 
 
 def plot_algorithms(ax=None, algorithms=None, hardware=None):
-    """When ML ideas were published (ticks along the bottom) against the fastest machine then
-    (the record peak FLOP/s in hardware.csv): the algorithms are old, the infrastructure is new."""
+    """When ML ideas were published (the timeline along the bottom) against the fastest machine of
+    each year (the record peak FLOP/s in hardware.csv): the algorithms are old, the infrastructure new."""
     from matplotlib.transforms import blended_transform_factory
     algorithms = load_algorithms() if algorithms is None else algorithms
     hardware = load_hardware() if hardware is None else hardware
@@ -449,16 +450,20 @@ def plot_algorithms(ax=None, algorithms=None, hardware=None):
     years, peaks = hardware["year"][order], np.maximum.accumulate(hardware["peak_flops_per_s"][order])
     ax.step(years, peaks, where="post", color="C0", lw=2, label="fastest machine in hardware.csv (peak FLOP/s)")
     ax.set_yscale("log")
-    ax.set_ylim(1e1, peaks.max() * 10)
-    ax.set_xlim(min(algorithms["year"].min(), years.min()) - 3, max(years.max(), algorithms["year"].max()) + 3)
+    ax.set_ylim(1e-3, peaks.max() * 30)  # the lower half of the axes holds the timeline
+    ax.set_yticks([1e6, 1e9, 1e12, 1e15, 1e18])
+    ax.set_xlim(min(algorithms["year"].min(), years.min()) - 3, max(years.max(), algorithms["year"].max()) + 8)
     band = blended_transform_factory(ax.transData, ax.transAxes)
+    ax.axhline(1e6, color="grey", lw=0.5)
     for i, row in enumerate(algorithms.sort("year").rows()):
-        level = 0.03 + 0.055 * (i % 8)
+        level = 0.03 + 0.04 * (i % 10)
         ax.plot([row["year"]] * 2, [0, level], color="C3", lw=0.8, transform=band)
-        ax.text(row["year"], level, f" {row['name']} ({int(row['year'])})", fontsize=6.5, transform=band,
-                va="bottom", ha="left", color="C3")
-    ax.set(xlabel="year", ylabel="peak FLOP/s", title="The algorithms are old; the infrastructure is new")
-    ax.grid(True, which="major", alpha=0.3)
+        ax.plot([row["year"]], [level], "o", color="C3", ms=3, transform=band)
+        ax.text(row["year"], level, f" {row['name']} ({int(row['year'])})", fontsize=7, transform=band,
+                va="center", ha="left", color="C3")
+    ax.set(xlabel="year", ylabel="peak FLOP/s of the fastest machine",
+           title="The algorithms are old; the infrastructure is new")
+    ax.grid(True, which="major", axis="x", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
     return fig
 
@@ -483,15 +488,20 @@ def draw_roofline(fig, peak_flops, bandwidth, operation, n, precision):
     intensity = flops / nbytes
     attainable = roofline(peak_flops, bandwidth, intensity)
     ridge = ridge_point(peak_flops, bandwidth)
+    from matplotlib.ticker import LogLocator, NullLocator
     ax = fig.add_subplot()
-    x = np.logspace(-2, 4, 120)
+    x = np.array([1e-2, ridge, 1e4]) if 1e-2 < ridge < 1e4 else np.logspace(-2, 4, 7)
     ax.loglog(x, roofline(peak_flops, bandwidth, x), color="C0", lw=2)
-    ax.axvline(ridge, color="C0", ls=":", lw=1)
+    ax.plot([ridge, ridge], [peak_flops * 1e-6, peak_flops], color="C0", ls=":", lw=1)
     ax.plot([intensity], [attainable], "o", color="C3", ms=8)
+    ax.set_xlim(1e-2, 1e4)
     ax.set_ylim(peak_flops * 1e-6, peak_flops * 3)
+    for axis in (ax.xaxis, ax.yaxis):  # major ticks only: minor log ticks cost most of a redraw
+        axis.set_major_locator(LogLocator(numticks=7))
+        axis.set_minor_locator(NullLocator())
     ax.set(xlabel="arithmetic intensity (FLOP per byte)", ylabel="attainable FLOP/s",
            title=f"{operation}, n = {int(n):,}, {precision}")
-    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, alpha=0.3)
     seconds = float(roofline_time(flops, nbytes, peak_flops, bandwidth))
     kind = bound(intensity, peak_flops, bandwidth)
     return (f"intensity {intensity:.3g} FLOP/B vs ridge {ridge:.3g} FLOP/B → {kind}-bound; "

@@ -144,75 +144,103 @@ class TimelineEnergy:
         return self.wasted_energy_j / self.energy_j if self.energy_j > 0 else 0.0
 
 
-def timeline_energy(start_s, end_s, utilization, peak_flops, idle_power, max_power, pue=1.0):
+def timeline_energy(start_s, end_s, utilization, peak_flops, idle_power, max_power, pue=1.0, useful=None):
     """Energy of one device following a utilization timeline.
 
     ``start_s``, ``end_s``: interval bounds (s, arrays); ``utilization``: utilization in each interval
     (0..1; a busy flag True/False works too). Time inside [min start, max end] that no interval covers
-    counts as idle. Useful FLOPs = Σ utilization × peak × duration. Works with any simulation's timeline
-    (an input pipeline that starves the GPU, a run interrupted by failures, …).
+    counts as idle. ``useful`` (same shape, default = utilization) is the fraction of each interval's
+    time that produced work that was kept: compute later lost to a failure burns power (utilization 1)
+    but is not useful (0). Useful FLOPs = Σ useful × peak × duration. Works with any simulation's
+    timeline: an input pipeline that starves the GPU, a run interrupted by failures (see
+    :func:`simulation_energy`).
     """
-    start, end, util = _timeline(start_s, end_s, utilization)
+    start, end, util, good = _timeline(start_s, end_s, utilization, useful)
     peak_flops = positive("peak_flops", peak_flops, "FLOP/s")
     pue = _pue(pue)
     power = device_power(util, idle_power, max_power)
     dt = end - start
-    wall = float(end.max() - start.min()) if dt.size else 0.0
+    wall = float(end.max() - start.min())
     gap = max(0.0, wall - float(dt.sum()))
     it_energy = float(np.sum(power * dt)) + float(idle_power) * gap
-    useful = float(np.sum(util * dt)) * peak_flops
+    useful_flop = float(np.sum(good * dt)) * peak_flops
     energy = it_energy * pue
-    ideal = useful / peak_flops * float(max_power) * pue
+    ideal = useful_flop / peak_flops * float(max_power) * pue
     mean_u = float(np.sum(util * dt)) / wall if wall > 0 else 0.0
-    jpf = energy / useful if useful > 0 else math.inf
-    return TimelineEnergy(wall, mean_u, useful, energy, ideal, jpf)
+    jpf = energy / useful_flop if useful_flop > 0 else math.inf
+    return TimelineEnergy(wall, mean_u, useful_flop, energy, ideal, jpf)
 
 
-def energy_per_useful_flop(start_s, end_s, utilization, peak_flops, idle_power, max_power, pue=1.0):
+def energy_per_useful_flop(start_s, end_s, utilization, peak_flops, idle_power, max_power, pue=1.0, useful=None):
     """Joules per useful FLOP (J/FLOP) of a utilization timeline; see :func:`timeline_energy`."""
-    return timeline_energy(start_s, end_s, utilization, peak_flops, idle_power, max_power, pue).joules_per_flop
+    return timeline_energy(start_s, end_s, utilization, peak_flops, idle_power, max_power, pue,
+                           useful).joules_per_flop
 
 
-def _timeline(start_s, end_s, utilization):
+def _as_fraction_array(name, value):
+    value = np.asarray(value)
+    if value.dtype == bool:
+        value = value.astype(float)
+    return fraction(name, value, array=True)
+
+
+def _timeline(start_s, end_s, utilization, useful=None):
     start = number("start_s", start_s, "s", array=True)
     end = number("end_s", end_s, "s", array=True)
-    util = np.asarray(utilization)
-    if util.dtype == bool:
-        util = util.astype(float)
-    util = fraction("utilization", util, array=True)
-    start, end, util = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (start, end, util))
-    if not (start.shape == end.shape == util.shape) or start.ndim != 1:
-        raise ValueError(f"start_s, end_s and utilization must be 1-D arrays of equal length, got shapes "
-                         f"{start.shape}, {end.shape}, {util.shape}")
+    util = _as_fraction_array("utilization", utilization)
+    good = util if useful is None else _as_fraction_array("useful", useful)
+    start, end, util, good = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (start, end, util, good))
+    if not (start.shape == end.shape == util.shape == good.shape) or start.ndim != 1:
+        raise ValueError(f"start_s, end_s, utilization (and useful) must be 1-D arrays of equal length, got "
+                         f"shapes {start.shape}, {end.shape}, {util.shape}, {good.shape}")
     if start.size == 0:
         raise ValueError("the timeline is empty: give at least one interval")
     if np.any(end < start):
         raise ValueError("every interval must end at or after its start (end_s ≥ start_s)")
+    if np.any(good > util + 1e-12):
+        raise ValueError("useful must not exceed utilization in any interval")
     order = np.argsort(start, kind="stable")
-    start, end, util = start[order], end[order], util[order]
+    start, end, util, good = start[order], end[order], util[order], good[order]
     if np.any(start[1:] < end[:-1] - 1e-9 * max(1.0, float(np.abs(end).max()))):
         raise ValueError("timeline intervals overlap: give one device's timeline, intervals side by side")
-    return start, end, util
+    return start, end, util, good
 
 
 def timeline_from(result):
-    """(start_s, end_s, utilization) arrays from a simulation result, for :func:`timeline_energy`.
+    """(start_s, end_s, utilization, useful) arrays from a simulation result or a tuple.
 
-    Accepts a tuple of three arrays, or an object with a ``utilization_timeline()`` method or
-    ``timeline`` attribute giving them (chapters 04 and 05 return such results).
+    Accepts a tuple of 3 (start, end, utilization) or 4 arrays, or an object whose ``.timeline`` has
+    ``start``, ``end`` and either ``busy`` (chapter 04's input pipeline: busy time is useful) or
+    ``state`` (chapter 05's training run: 0 compute, 1 checkpoint, 2 lost, 3 restart — the devices
+    compute in states 0 and 2 but only state 0's work is kept).
     """
-    if isinstance(result, (tuple, list)) and len(result) == 3:
-        return tuple(np.asarray(a) for a in result)
-    for name in ("utilization_timeline", "timeline"):
-        attr = getattr(result, name, None)
-        if attr is None:
-            continue
-        value = attr() if callable(attr) else attr
-        if isinstance(value, (tuple, list)) and len(value) == 3:
-            return tuple(np.asarray(a) for a in value)
-        if isinstance(value, dict) and {"start", "end", "utilization"} <= set(value):
-            return np.asarray(value["start"]), np.asarray(value["end"]), np.asarray(value["utilization"])
-    raise TypeError("cannot read a utilization timeline from this object: pass (start_s, end_s, utilization)")
+    if isinstance(result, (tuple, list)) and len(result) in (3, 4):
+        arrays = [np.asarray(a) for a in result]
+        util = arrays[2].astype(float)
+        return arrays[0], arrays[1], util, (arrays[3].astype(float) if len(arrays) == 4 else util)
+    tl = getattr(result, "timeline", result)
+    start, end = getattr(tl, "start", None), getattr(tl, "end", None)
+    if start is not None and end is not None:
+        if hasattr(tl, "busy"):
+            busy = np.asarray(tl.busy, dtype=float)
+            return np.asarray(start), np.asarray(end), busy, busy
+        if hasattr(tl, "state"):
+            state = np.asarray(tl.state)
+            compute, lost = 0, 2   # chapter 05's state codes (labkit.faults.COMPUTE, LOST)
+            return (np.asarray(start), np.asarray(end), np.isin(state, (compute, lost)).astype(float),
+                    (state == compute).astype(float))
+        if hasattr(tl, "utilization") and np.ndim(tl.utilization) == 1:
+            util = np.asarray(tl.utilization, dtype=float)
+            return np.asarray(start), np.asarray(end), util, util
+    raise TypeError("cannot read a utilization timeline from this object: pass (start_s, end_s, utilization) "
+                    "or a result whose .timeline has start, end and busy or state")
+
+
+def simulation_energy(result, peak_flops, idle_power, max_power, pue=1.0):
+    """Per-device :class:`TimelineEnergy` of a simulated run (chapter 04's ``simulate_input_pipeline``,
+    chapter 05's ``simulate_training``, or a (start, end, utilization[, useful]) tuple)."""
+    start, end, util, good = timeline_from(result)
+    return timeline_energy(start, end, util, peak_flops, idle_power, max_power, pue, useful=good)
 
 
 def stepped_timeline(busy_s, idle_s, n_cycles, utilization_busy=1.0):

@@ -168,16 +168,56 @@ def test_timeline_energy_matches_its_analytic_twin():
         e.joules_per_flop(0.4, 140, 700, 989e12))
 
 
-def test_timeline_from_accepts_tuples_and_result_objects():
+def test_lost_work_burns_power_but_is_not_useful():
+    # 1 s computing kept work, 1 s computing work later lost to a failure, 1 s restarting (idle)
+    r = e.timeline_energy([0, 1, 2], [1, 2, 3], [1, 1, 0], 1e12, 100, 500, useful=[1, 0, 0])
+    assert r.energy_j == pytest.approx(500 + 500 + 100)
+    assert r.useful_flop == pytest.approx(1e12)
+    assert r.ideal_energy_j == pytest.approx(500)
+    with pytest.raises(ValueError, match="useful"):
+        e.timeline_energy([0], [1], [0.5], 1e12, 100, 500, useful=[0.8])
+
+
+def test_timeline_from_accepts_tuples_and_both_chapters_results():
+    from dataclasses import dataclass
     tl = e.stepped_timeline(1, 1, 3)
-    assert all(np.array_equal(a, b) for a, b in zip(e.timeline_from(tl), tl))
+    start, end, util, good = e.timeline_from(tl)
+    assert np.array_equal(start, tl[0]) and np.array_equal(util, good)
+
+    @dataclass
+    class BusyTimeline:      # the shape of chapter 04's utilization.Timeline
+        start: np.ndarray
+        end: np.ndarray
+        busy: np.ndarray
+
+    @dataclass
+    class StateTimeline:     # the shape of chapter 05's faults.Timeline (0 compute, 1 ckpt, 2 lost, 3 restart)
+        start: np.ndarray
+        end: np.ndarray
+        state: np.ndarray
 
     class Result:
-        def utilization_timeline(self):
-            return tl
-    assert len(e.timeline_from(Result())) == 3
+        def __init__(self, timeline):
+            self.timeline = timeline
+
+    busy = Result(BusyTimeline(np.array([0.0, 1]), np.array([1.0, 3]), np.array([True, False])))
+    r = e.simulation_energy(busy, 1e12, 100, 500)
+    assert r.mean_utilization == pytest.approx(1 / 3) and r.energy_j == pytest.approx(500 + 200)
+    states = Result(StateTimeline(np.arange(4.0), np.arange(1.0, 5), np.array([0, 1, 2, 3])))
+    r = e.simulation_energy(states, 1e12, 100, 500)
+    assert r.useful_flop == pytest.approx(1e12) and r.energy_j == pytest.approx(500 + 100 + 500 + 100)
     with pytest.raises(TypeError, match="timeline"):
         e.timeline_from(object())
+
+
+def test_with_chapter05_simulation_if_present():
+    faults = pytest.importorskip("labkit.faults")
+    run = faults.simulate_training(1024, 50_000 * u.HOUR, u.DAY, u.HOUR, 5 * u.MINUTE, 20 * u.MINUTE, seed=3)
+    r = e.simulation_energy(run, 989e12, 140, 700)
+    # useful FLOPs are exactly the kept compute; energy per useful FLOP exceeds the full-utilization figure
+    assert r.useful_flop == pytest.approx(run.work_done * 989e12)
+    assert r.joules_per_flop > 700 / 989e12
+    assert r.wall_time_s == pytest.approx(run.wall_time)
 
 
 # ----------------------------------------------------------------------------- inference

@@ -1,0 +1,325 @@
+"""Chapter 06 — energy: PUE, training energy and carbon, idle silicon, batching, power caps, cleaner hours."""
+
+import functools
+import math
+
+import numpy as np
+
+from .. import energy as en
+from .. import units as u
+from ._core import ChoiceExercise, CustomExercise, FunctionExercise, Mistake, ValueExercise, register
+
+# --------------------------------------------------------------------------------------- overhead
+IT_LOAD_W, INDUSTRY_PUE = 20 * u.MW, 1.58   # Uptime Institute industry average for 2023 (datasets/pue.csv)
+
+
+def _overhead_mw():
+    return float(en.facility_power(IT_LOAD_W, INDUSTRY_PUE) - IT_LOAD_W) / u.MW
+
+
+register(ValueExercise(
+    "06.overhead_mw",
+    "Cooling and power-delivery overhead of a 20 MW IT load at PUE 1.58, in MW",
+    expected=_overhead_mw,
+    unit="MW",
+    rtol=0.01,
+    hints=[
+        "PUE = total facility power / IT power, so the facility draws IT × PUE.",
+        "The overhead is what the facility draws beyond the IT load: IT × PUE − IT = IT × (PUE − 1).",
+        "20 × (1.58 − 1) = ? (in MW)",
+    ],
+    mistakes=[
+        Mistake("That is the whole facility (IT + overhead). Subtract the IT load itself.",
+                value=20 * INDUSTRY_PUE, rtol=0.005),
+        Mistake("You divided by the PUE. The facility draws IT × PUE; the overhead is IT × (PUE − 1).",
+                value=20 / INDUSTRY_PUE, rtol=0.005),
+        Mistake("That is in watts; the question asks for megawatts (1 MW = 10⁶ W).", factor=1e6),
+    ],
+))
+
+# --------------------------------------------------------------------------------------- GPT-3 energy
+GPT3 = dict(n_devices=10_000, days=14.8, avg_power_w=330.0, pue=1.10, grid_g_per_kwh=429.0)  # Patterson 2021, Table 4
+
+
+def _gpt3_energy_j():
+    return float(en.training_energy(GPT3["n_devices"], GPT3["days"] * 24, GPT3["avg_power_w"], GPT3["pue"]))
+
+
+register(ValueExercise(
+    "06.gpt3_energy_mwh",
+    "GPT-3's training energy in MWh from Patterson et al.'s inputs (published: 1,287 MWh)",
+    expected=lambda: _gpt3_energy_j() / u.MWh,
+    unit="MWh",
+    rtol=0.01,
+    hints=[
+        "Energy = number of GPUs × hours × average power per GPU × PUE.",
+        "14.8 days is 14.8 × 24 hours; W × h gives Wh; 1 MWh = 10⁶ Wh.",
+        "10,000 × 355.2 h × 330 W × 1.10 = … Wh; divide by 10⁶.",
+    ],
+    mistakes=[
+        Mistake("Off by 10 %: you left out the PUE (1.10) — or used the V100's 300 W TDP instead of the "
+                "330 W average system power Patterson et al. measured per GPU.", factor=1 / 1.1),
+        Mistake("That is in kWh, not MWh: divide by 1,000 more.", factor=1e3),
+        Mistake("That is in Wh (watts × hours): divide by 10⁶ to get MWh.", factor=1e6),
+        Mistake("That is in joules: 1 MWh = 3.6 × 10⁹ J.", factor=3.6e9),
+        Mistake("Off by 24: 14.8 is in days — multiply by 24 to get hours.", factor=1 / 24),
+        Mistake("Too large by 1.1 twice: apply the PUE once.", factor=1.1),
+    ],
+))
+
+# --------------------------------------------------------------------------------------- carbon function
+
+
+def _carbon_kg(energy_j, grid_g_per_kwh):
+    return float(en.carbon_emissions(energy_j, grid_g_per_kwh))
+
+
+register(FunctionExercise(
+    "06.carbon_kg",
+    "Emissions (kg CO2e) of an energy in joules on a grid of g CO2e/kWh",
+    reference=_carbon_kg,
+    cases=lambda rng: {"energy_j": 10 ** rng.uniform(6, 13), "grid_g_per_kwh": rng.uniform(20, 900)},
+    edge_cases=[{"energy_j": 3.6e6, "grid_g_per_kwh": 1000.0}, {"energy_j": 0.0, "grid_g_per_kwh": 400.0},
+                {"energy_j": 1287 * u.MWh, "grid_g_per_kwh": 429.0}],
+    rtol=1e-6,
+    atol=1e-12,
+    unit="kg",
+    hints=[
+        "Grid intensity is per kWh, so first turn joules into kWh: 1 kWh = 3.6 × 10⁶ J.",
+        "kWh × g/kWh gives grams; 1 kg = 1,000 g.",
+        "return energy_j / 3.6e6 * grid_g_per_kwh / 1000",
+    ],
+    mistakes=[
+        Mistake("You multiplied joules by g/kWh directly: convert joules to kWh first (÷ 3.6 × 10⁶).",
+                fn=lambda energy_j, grid_g_per_kwh: energy_j * grid_g_per_kwh / 1000),
+        Mistake("Off by 1,000 (too large): grams rather than kilograms — or Wh rather than kWh.", factor=1e3),
+        Mistake("Off by 1,000 (too small): did you divide by 1,000 twice?", factor=1e-3),
+    ],
+))
+
+
+def _gpt3_tonnes():
+    return float(en.carbon_emissions(_gpt3_energy_j(), GPT3["grid_g_per_kwh"])) / u.TONNE
+
+
+register(ValueExercise(
+    "06.gpt3_tonnes",
+    "GPT-3's training emissions in tonnes CO2e at 429 g/kWh (published: 552 t)",
+    expected=_gpt3_tonnes,
+    unit="t",
+    rtol=0.01,
+    hints=[
+        "Take your energy in kWh and multiply by 429 g/kWh to get grams.",
+        "1 tonne = 1,000 kg = 10⁶ g. About 1.29 × 10⁶ kWh × 429 g/kWh = … g.",
+    ],
+    mistakes=[
+        Mistake("That is in kilograms: divide by 1,000 for tonnes.", factor=1e3),
+        Mistake("That is in grams: divide by 10⁶ for tonnes.", factor=1e6),
+        Mistake("Off by 10 %: include the PUE (1.10) in the energy — cooling draws from the same grid.",
+                factor=1 / 1.1),
+        Mistake("Off by 1,000 (too small): 1,287 MWh is 1.287 × 10⁶ kWh, not 1,287 kWh.", factor=1e-3),
+    ],
+))
+
+# --------------------------------------------------------------------------------------- idle silicon
+
+
+def _jpf(utilization, idle_power, max_power, peak_flops):
+    return float(en.joules_per_flop(utilization, idle_power, max_power, peak_flops))
+
+
+def _jpf_cases(rng):
+    max_power = rng.uniform(250, 1000)
+    return {"utilization": rng.uniform(0.05, 1.0), "idle_power": max_power * rng.uniform(0.05, 0.6),
+            "max_power": max_power, "peak_flops": 10 ** rng.uniform(13.5, 15.5)}
+
+
+register(FunctionExercise(
+    "06.joules_per_flop",
+    "Energy per useful FLOP of a device busy a fraction of the time",
+    reference=_jpf,
+    cases=_jpf_cases,
+    edge_cases=[{"utilization": 1.0, "idle_power": 100.0, "max_power": 700.0, "peak_flops": 989e12},
+                {"utilization": 0.4, "idle_power": 140.0, "max_power": 700.0, "peak_flops": 989e12},
+                {"utilization": 0.1, "idle_power": 0.0, "max_power": 400.0, "peak_flops": 312e12}],
+    rtol=1e-6,
+    atol=0.0,
+    unit="J/FLOP",
+    hints=[
+        "Power at utilization u is linear: idle + (max − idle) × u. Useful FLOP/s is u × peak.",
+        "Energy per FLOP = power / FLOP rate (W ÷ FLOP/s = J/FLOP).",
+        "return (idle_power + (max_power - idle_power) * utilization) / (utilization * peak_flops)",
+    ],
+    mistakes=[
+        Mistake("You used max_power / peak_flops: that is the figure at 100 % utilization. At utilization u "
+                "the device still draws idle power while it waits, and does only u × peak useful FLOP/s.",
+                fn=lambda utilization, idle_power, max_power, peak_flops: max_power / peak_flops),
+        Mistake("You divided by the peak FLOP rate, not the useful rate u × peak.",
+                fn=lambda utilization, idle_power, max_power, peak_flops:
+                (idle_power + (max_power - idle_power) * utilization) / peak_flops),
+        Mistake("Power at utilization u is idle + (max − idle) × u, not idle + max × u.",
+                fn=lambda utilization, idle_power, max_power, peak_flops:
+                (idle_power + max_power * utilization) / (utilization * peak_flops)),
+        Mistake("You left out the idle power: a waiting GPU still draws it.",
+                fn=lambda utilization, idle_power, max_power, peak_flops: (max_power - idle_power) / peak_flops),
+    ],
+))
+
+# --------------------------------------------------------------------------------------- energy per token
+
+
+def _ept(batch, n_params, peak_flops, mem_bandwidth, power_w):
+    return float(en.inference_energy_per_token(batch, n_params, peak_flops, mem_bandwidth, power_w))
+
+
+register(FunctionExercise(
+    "06.energy_per_token",
+    "Energy per generated token of a decode step (BF16 weights, roofline)",
+    reference=_ept,
+    cases=lambda rng: {"batch": int(round(2 ** rng.uniform(0, 11))), "n_params": 10 ** rng.uniform(9, 11),
+                       "peak_flops": 10 ** rng.uniform(14, 15.3), "mem_bandwidth": 10 ** rng.uniform(12, 12.9),
+                       "power_w": rng.uniform(300, 1000)},
+    edge_cases=[{"batch": 1, "n_params": 8e9, "peak_flops": 989e12, "mem_bandwidth": 3.35e12, "power_w": 700.0},
+                {"batch": 4096, "n_params": 8e9, "peak_flops": 989e12, "mem_bandwidth": 3.35e12, "power_w": 700.0},
+                {"batch": 64, "n_params": 70e9, "peak_flops": 312e12, "mem_bandwidth": 2.039e12, "power_w": 400.0}],
+    rtol=1e-6,
+    unit="J",
+    hints=[
+        "One decode step makes one token per sequence in the batch. It takes the longer of: compute time "
+        "2 × n_params × batch / peak_flops, and memory time n_params × 2 bytes / mem_bandwidth.",
+        "Energy per step = power × step time; divide by the batch to get energy per token.",
+        "t = max(2*n_params*batch/peak_flops, 2*n_params/mem_bandwidth); return power_w * t / batch",
+    ],
+    mistakes=[
+        Mistake("That is the energy of the whole step: divide by the batch — the step makes one token per sequence.",
+                fn=lambda batch, n_params, peak_flops, mem_bandwidth, power_w:
+                power_w * max(2 * n_params * batch / peak_flops, 2 * n_params / mem_bandwidth)),
+        Mistake("You used only the compute time. Small batches are memory-bound: reading the weights takes longer.",
+                fn=lambda batch, n_params, peak_flops, mem_bandwidth, power_w: power_w * 2 * n_params / peak_flops),
+        Mistake("You used only the memory time. Large batches become compute-bound: take the max of the two.",
+                fn=lambda batch, n_params, peak_flops, mem_bandwidth, power_w:
+                power_w * 2 * n_params / mem_bandwidth / batch),
+        Mistake("Weights are 2 bytes each in BF16: memory traffic is n_params × 2 bytes.",
+                fn=lambda batch, n_params, peak_flops, mem_bandwidth, power_w:
+                power_w * max(2 * n_params * batch / peak_flops, n_params / mem_bandwidth) / batch),
+    ],
+))
+
+# --------------------------------------------------------------------------------------- power cap
+CAP = dict(max_power=700.0, static_power=210.0, compute_fraction=0.5)   # H100 TDP; stated static power
+
+
+def _cap_energy(cap):
+    return float(en.power_cap_tradeoff(cap, CAP["max_power"], CAP["static_power"], CAP["compute_fraction"])[1])
+
+
+def _grade_cap(answer):
+    try:
+        cap = float(answer)
+    except (TypeError, ValueError):
+        return False, f"Answer with a power cap in watts (a number); got {answer!r}."
+    if not math.isfinite(cap):
+        return False, "Answer with a finite number of watts."
+    if cap > CAP["max_power"] * 1.001:
+        return False, f"{cap:g} W is above the 700 W TDP: a cap there does nothing. Look below 700 W."
+    if cap <= CAP["static_power"]:
+        return False, f"{cap:g} W is at or below the static power ({CAP['static_power']:g} W): the clock would stop."
+    best = en.optimal_power_cap(**CAP)
+    e_best, e_you = _cap_energy(best), _cap_energy(cap)
+    if e_you <= e_best * 1.005:
+        t = en.power_cap_tradeoff(cap, CAP["max_power"], CAP["static_power"], CAP["compute_fraction"])[0]
+        return True, (f"{cap:.0f} W uses {1 - e_you:.0%} less energy than no cap, for a {t - 1:.0%} longer run "
+                      f"(the model's optimum is {best:.0f} W).")
+    return False, (f"At {cap:.0f} W the run uses {e_you:.3f}× the uncapped energy; a better cap gets "
+                   f"{e_best:.3f}×. Sweep the cap with labkit.energy.power_cap_tradeoff and look for the minimum.")
+
+
+register(CustomExercise(
+    "06.energy_cap",
+    "The energy-optimal power cap for half-memory-bound work on a 700 W GPU",
+    grade_fn=_grade_cap,
+    example=float(en.optimal_power_cap(**CAP)),
+    constant=700.0,
+    hints=[
+        "Use labkit.energy.power_cap_tradeoff(caps, 700, 210, compute_fraction=0.5) on an array of caps "
+        "from about 240 W to 700 W; it returns (time_ratio, energy_ratio).",
+        "Pick the cap with the smallest energy_ratio (numpy's argmin). It lies well below 700 W.",
+    ],
+))
+
+# --------------------------------------------------------------------------------------- cleaner hours
+JOB_HOURS, JOB_POWER_W = 3, 1 * u.MW
+
+
+@functools.lru_cache(maxsize=1)
+def _profile():
+    return en.grid_intensity_profile()
+
+
+def _start_carbon(hour):
+    return float(en.job_carbon(hour * u.HOUR, JOB_HOURS * u.HOUR, JOB_POWER_W, _profile()))
+
+
+def _best_start():
+    return int(np.argmin([_start_carbon(h) for h in range(24)]))
+
+
+def _grade_start(answer):
+    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
+        return False, f"Answer with a local hour, a whole number from 0 to 23; got {answer!r}."
+    if not float(answer).is_integer() or not 0 <= answer <= 23:
+        return False, f"Answer with a whole hour from 0 to 23; got {answer!r}."
+    hour = int(answer)
+    kg = [_start_carbon(h) for h in range(24)]
+    best = int(np.argmin(kg))
+    if kg[hour] <= kg[best] * 1.01:
+        worst = int(np.argmax(kg))
+        return True, (f"Starting at {hour}:00 the job emits {kg[hour] / 1000:.2f} t CO2e; starting at {worst}:00 "
+                      f"it would emit {kg[worst] / 1000:.2f} t — {1 - kg[hour] / kg[worst]:.0%} less.")
+    return False, (f"Starting at {hour}:00 the job emits {kg[hour] / 1000:.2f} t CO2e; another start does "
+                   f"{kg[best] / 1000:.2f} t. Compute the carbon for every start hour 0..23 and take the smallest.")
+
+
+register(CustomExercise(
+    "06.greenest_start",
+    "The start hour that minimizes a 3-hour job's emissions on California's April grid",
+    grade_fn=_grade_start,
+    example=_best_start(),
+    constant=19,
+    hints=[
+        "profile = labkit.energy.grid_intensity_profile(); then labkit.energy.job_carbon(start_s, 3 * 3600, 1e6, "
+        "profile) gives the kg CO2e for one start time.",
+        "Try every whole hour 0..23 (start_s = hour × 3600) and keep the one with the least carbon. "
+        "Solar power peaks around midday.",
+    ],
+))
+
+# --------------------------------------------------------------------------------------- the bigger lever
+
+
+def _rel_jpf(utilization, pue, idle_fraction=0.5):
+    return pue * float(en.joules_per_flop(utilization, idle_fraction, 1.0, 1.0))
+
+
+_BASE, _PUE, _UTIL = _rel_jpf(0.4, 1.5), _rel_jpf(0.4, 1.1), _rel_jpf(0.8, 1.5)
+
+register(ChoiceExercise(
+    "06.bigger_lever",
+    "Which cuts energy per useful FLOP more: a better facility or busier GPUs?",
+    answer="utilization",
+    choices={"pue": "move the cluster from PUE 1.5 to PUE 1.1",
+             "utilization": "raise utilization from 40 % to 80 %",
+             "same": "they save the same"},
+    explanations={
+        "utilization": (f"With idle power at half the maximum, doubling utilization cuts energy per useful FLOP "
+                        f"by {1 - _UTIL / _BASE:.0%}; the better PUE cuts it by {1 - _PUE / _BASE:.0%}."),
+        "pue": (f"A PUE of 1.1 instead of 1.5 saves {1 - _PUE / _BASE:.0%} — but going from 40 % to 80 % busy "
+                f"saves {1 - _UTIL / _BASE:.0%}, because the idle half of the power is spread over twice the work."),
+        "same": (f"Compute both: PUE saves {1 - _PUE / _BASE:.0%}, utilization {1 - _UTIL / _BASE:.0%}."),
+    },
+    hints=[
+        "Energy per useful FLOP ∝ PUE × (idle + (max − idle) × u) / u. Take max = 1 and idle = 0.5 (Barroso & "
+        "Hölzle's 2007 server drew about half its peak power when idle).",
+        "Base: 1.5 × (0.5 + 0.5 × 0.4) / 0.4. Compare 1.1 × (same) with 1.5 × (0.5 + 0.5 × 0.8) / 0.8.",
+    ],
+))

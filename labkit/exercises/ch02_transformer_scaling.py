@@ -1,0 +1,300 @@
+"""Chapter 02 — transformer scaling: parameters, FLOPs, memory, scaling laws and parallelism."""
+
+import math
+import numbers
+
+from .. import scaling as sc
+from .. import units as u
+from ._core import ChoiceExercise, CustomExercise, FunctionExercise, Mistake, ValueExercise, register
+
+# --- 1. why attention ------------------------------------------------------------------------
+register(ChoiceExercise(
+    "02.why_attention",
+    "Why attention trains in parallel where recurrence could not",
+    answer="dependency",
+    choices={
+        "dependency": "each recurrent step needs the previous hidden state; attention relates all positions "
+                      "in a few whole-sequence matrix products",
+        "fewer_flops": "attention does fewer floating-point operations than a recurrent layer",
+        "smaller": "transformers have fewer parameters, so they fit in GPU memory",
+        "no_backprop": "attention needs no backpropagation, so there is no backward pass",
+    },
+    explanations={
+        "dependency": "A recurrent layer takes seq_len steps one after another (h_t needs h_(t−1)); a transformer "
+                      "layer computes every position at once, so thousands of GPU cores all have work.",
+        "fewer_flops": "Attention does *more* work (its score matrix grows as seq_len²); it wins on parallelism, "
+                       "not on the FLOP count.",
+        "smaller": "A transformer and an RNN of the same width have similar weights per layer; what differs is "
+                   "whether the positions must be processed in order.",
+        "no_backprop": "Transformers are trained by backpropagation too (the backward pass is 2/3 of 6·N·D); "
+                       "what they avoid is the step-by-step dependency along the sequence.",
+    },
+    hints=[
+        "Write down what a recurrent layer needs before it can compute position t.",
+        "Count the *sequential* steps per layer: seq_len for a recurrence, 1 for attention's matrix products.",
+    ],
+))
+
+
+# --- 2. parameter count ----------------------------------------------------------------------
+def _simple_params(n_layers, d_model, vocab_size):
+    return sc.transformer_params(n_layers, d_model, vocab_size, biases=False, norm=None)
+
+
+register(FunctionExercise(
+    "02.param_count",
+    "Count a transformer's parameters (12·L·d² + V·d)",
+    reference=_simple_params,
+    cases=lambda rng: {"n_layers": int(rng.integers(1, 97)),
+                       "d_model": int(rng.choice([64, 128, 256, 512, 768, 1024, 2048, 4096, 12288])),
+                       "vocab_size": int(rng.integers(1000, 260_000))},
+    edge_cases=[{"n_layers": 96, "d_model": 12288, "vocab_size": 50257},
+                {"n_layers": 1, "d_model": 64, "vocab_size": 256},
+                {"n_layers": 12, "d_model": 768, "vocab_size": 50257}],
+    rtol=1e-9,
+    hints=[
+        "A layer has attention (Q, K, V and output: four d×d matrices) and a feed-forward block "
+        "(d → 4d → d: two d×4d matrices). Ignore biases and norms.",
+        "Per layer 4·d² + 8·d² = 12·d². Add one vocab_size × d_model embedding table (the output layer shares it).",
+        "return 12 * n_layers * d_model**2 + vocab_size * d_model",
+    ],
+    mistakes=[
+        Mistake("You left out the embedding table: add vocab_size × d_model.",
+                fn=lambda n_layers, d_model, vocab_size: 12 * n_layers * d_model**2, rtol=1e-6),
+        Mistake("You counted attention only (4·d² per layer): the feed-forward block d → 4d → d adds 8·d².",
+                fn=lambda n_layers, d_model, vocab_size: 4 * n_layers * d_model**2 + vocab_size * d_model, rtol=1e-6),
+        Mistake("You counted the feed-forward block only (8·d²): attention's Q, K, V and output add 4·d².",
+                fn=lambda n_layers, d_model, vocab_size: 8 * n_layers * d_model**2 + vocab_size * d_model, rtol=1e-6),
+        Mistake("You counted the embedding twice: here the output layer is tied to (shares) the input embedding.",
+                fn=lambda n_layers, d_model, vocab_size: 12 * n_layers * d_model**2 + 2 * vocab_size * d_model, rtol=1e-6),
+    ],
+))
+
+# --- 3. GPT-3's training FLOPs ----------------------------------------------------------------
+register(ValueExercise(
+    "02.gpt3_flops",
+    "GPT-3's training compute with 6·N·D",
+    expected=lambda: sc.training_flops(175e9, 300e9),
+    unit="FLOP",
+    rtol=0.02,
+    hints=[
+        "Each parameter does a multiply and an add per token forward (2 FLOP), and twice that backward.",
+        "C ≈ 6 · N · D with N = 175 × 10⁹ parameters and D = 300 × 10⁹ tokens.",
+    ],
+    mistakes=[
+        Mistake("That is the forward pass only (2·N·D): the backward pass costs twice as much again — 6·N·D in all.",
+                factor=1 / 3),
+        Mistake("That is 4·N·D: the backward pass costs *twice* the forward (gradients for activations and for weights).",
+                factor=2 / 3),
+        Mistake("That is N·D: each parameter costs 2 FLOP per token forward and 4 backward, 6 in all.", factor=1 / 6),
+    ],
+))
+
+# --- 4. GPT-3's utilization, compared with a published figure --------------------------------
+V100_PEAK = 125e12          # FLOP/s, NVIDIA V100 SXM2 tensor-core FP16 (datasheet)
+V100_FP32 = 15.7e12         # FLOP/s, the same datasheet's FP32 figure
+
+
+def _gpt3_utilization():
+    return sc.utilization_from_run(3.14e23, 10_000, V100_PEAK, 14.8 * u.DAY)
+
+
+register(ValueExercise(
+    "02.gpt3_utilization",
+    "What share of its GPUs' peak did GPT-3's training use?",
+    expected=_gpt3_utilization,
+    rtol=0.02,
+    hints=[
+        "Utilization = work done / (work the GPUs could have done): 3.14e23 / (GPUs × peak × seconds).",
+        "10,000 GPUs × 125e12 FLOP/s × 14.8 days × 86,400 s/day; answer as a fraction (0.25, not 25).",
+    ],
+    mistakes=[
+        Mistake("That is a percentage: answer as a fraction (0.2 for 20 %).", factor=100),
+        Mistake("You forgot the 10,000 GPUs in the denominator.", factor=10_000),
+        Mistake("Convert 14.8 days to seconds (× 86,400) before dividing.", factor=u.DAY),
+        Mistake("You converted days to hours, not to seconds: multiply by 86,400.", factor=3600),
+        Mistake("That uses the V100's FP32 peak (15.7 TFLOP/s); GPT-3 trained in mixed precision on the "
+                "tensor cores, 125 TFLOP/s.", factor=V100_PEAK / V100_FP32),
+    ],
+))
+
+# --- 5. compute-optimal size (rule of thumb) --------------------------------------------------
+register(FunctionExercise(
+    "02.compute_optimal",
+    "Compute-optimal model size and tokens (20 tokens per parameter)",
+    reference=lambda compute_flops: sc.compute_optimal(compute_flops),
+    cases=lambda rng: {"compute_flops": float(10 ** rng.uniform(18, 26))},
+    edge_cases=[{"compute_flops": 5.76e23}, {"compute_flops": 1e21}],
+    rtol=1e-6,
+    hints=[
+        "Two equations, two unknowns: C = 6·N·D and D = 20·N.",
+        "Substitute: C = 6·N·(20·N) = 120·N², so N = √(C/120) and D = 20·N. Return (N, D).",
+    ],
+    mistakes=[
+        Mistake("You dropped the 6 of C = 6·N·D (so C = N·D): N = √(C/120), not √(C/20).",
+                fn=lambda c: (math.sqrt(c / 20), 20 * math.sqrt(c / 20))),
+        Mistake("Return (n_params, n_tokens) in that order: you swapped them.",
+                fn=lambda c: (20 * math.sqrt(c / 120), math.sqrt(c / 120))),
+        Mistake("C = 120·N² means N = √(C/120): you forgot the square root.",
+                fn=lambda c: (c / 120, 20 * c / 120)),
+    ],
+))
+
+
+# --- 6. a simulated IsoFLOP experiment ----------------------------------------------------------
+def _law_optimum(compute_flops):
+    return sc.compute_optimal_law(compute_flops)[0]
+
+
+register(FunctionExercise(
+    "02.isoflop_experiment",
+    "Find the best model size for a budget by sweeping the Chinchilla law",
+    reference=_law_optimum,
+    cases=lambda rng: {"compute_flops": float(10 ** rng.uniform(17, 26))},
+    edge_cases=[{"compute_flops": 5.76e23}, {"compute_flops": 1e18}, {"compute_flops": 1e26}],
+    rtol=0.03,
+    hints=[
+        "For a budget C, a model of N parameters can see D = C / (6·N) tokens. Try many N and keep the one "
+        "with the lowest chinchilla_loss(N, D).",
+        "n = np.logspace(6, 14, 4000); loss = chinchilla_loss(n, compute_flops / (6 * n)); return n[np.argmin(loss)]",
+    ],
+    mistakes=[
+        Mistake("That is the 20-tokens-per-parameter rule, not the optimum of this fitted law: with the printed "
+                "Approach-3 constants the loss is lowest at a smaller model trained on more tokens.",
+                fn=lambda c: sc.compute_optimal(c)[0], rtol=0.03),
+        Mistake("You used D = C / N: training costs 6 FLOP per parameter per token, so D = C / (6·N).",
+                fn=lambda c: sc.compute_optimal_law(6 * c)[0], rtol=0.03),
+        Mistake("You returned the best number of tokens; the question asks for the number of parameters.",
+                fn=lambda c: sc.compute_optimal_law(c)[1], rtol=0.03),
+    ],
+))
+
+# --- 7. GPUs to hold a 70B model's training state -----------------------------------------------
+LLAMA3_70B = 70_553_706_496        # parameters (Llama 3.1 70B, Hugging Face safetensors total)
+H100_MEMORY = 80 * u.GB
+
+register(ValueExercise(
+    "02.min_gpus",
+    "How many 80 GB GPUs just to hold a 70B model's training state?",
+    expected=lambda: sc.min_devices(LLAMA3_70B, H100_MEMORY),
+    rtol=1e-9,
+    hints=[
+        "Mixed-precision Adam keeps 16 bytes per parameter: 2 (weights) + 2 (gradients) + 12 (fp32 master, momentum, variance).",
+        "16 × 70,553,706,496 bytes / 80e9 bytes per GPU, rounded *up* to a whole GPU (math.ceil).",
+    ],
+    mistakes=[
+        Mistake("Round up: 14.1 GPUs means 15 — a fraction of a GPU cannot hold the rest.", value=14, rtol=1e-9),
+        Mistake("That holds the fp16 weights only (2 bytes per parameter); training also keeps gradients and "
+                "Adam's fp32 state: 16 bytes per parameter.", value=2, rtol=1e-9),
+        Mistake("Weights and gradients (4 bytes per parameter) are not all: Adam adds 12 bytes of fp32 state.",
+                value=4, rtol=1e-9),
+        Mistake("That is the optimizer state alone (12 bytes per parameter): add 2 for weights and 2 for gradients.",
+                value=11, rtol=1e-9),
+    ],
+))
+
+
+# --- 8. ZeRO --------------------------------------------------------------------------------
+def _zero(n_params, zero_stage, n_gpus):
+    return sc.training_memory(n_params, zero_stage=zero_stage, data_parallel=n_gpus)
+
+
+register(FunctionExercise(
+    "02.zero_memory",
+    "Training-state bytes per GPU under ZeRO stages 0–3",
+    reference=_zero,
+    cases=lambda rng: {"n_params": float(10 ** rng.uniform(8, 12)), "zero_stage": int(rng.integers(0, 4)),
+                       "n_gpus": int(rng.choice([1, 2, 8, 64, 512, 4096]))},
+    edge_cases=[{"n_params": 7.5e9, "zero_stage": s, "n_gpus": 64} for s in range(4)]
+    + [{"n_params": 1.5e9, "zero_stage": 0, "n_gpus": 1}],
+    rtol=1e-6,
+    hints=[
+        "Start from 2 (weights) + 2 (gradients) + 12 (optimizer) bytes per parameter. ZeRO divides some of "
+        "these by the number of GPUs.",
+        "Stage 1 divides the 12 optimizer bytes by n_gpus; stage 2 also the 2 gradient bytes; stage 3 also "
+        "the 2 weight bytes.",
+    ],
+    mistakes=[
+        Mistake("You divided all 16 bytes by the number of GPUs at every stage: only ZeRO-3 shards everything.",
+                fn=lambda n, s, g: 16 * n / g),
+        Mistake("Your answer ignores zero_stage: stage 1 shards the optimizer state, stage 2 also the gradients, "
+                "stage 3 also the weights.", fn=lambda n, s, g: 16 * n),
+        Mistake("You shard one kind too many: stage 1 shards only the optimizer (12 bytes), stage 2 adds the "
+                "gradients, stage 3 the weights.", fn=lambda n, s, g: _zero(n, min(s + 1, 3), g)),
+        Mistake("You left out the optimizer state: Adam keeps 12 bytes per parameter (fp32 master weights, "
+                "momentum, variance).",
+                fn=lambda n, s, g: sc.training_memory(n, zero_stage=s, data_parallel=g, optimizer_bytes=0)),
+    ],
+))
+
+# --- 9. choose a parallel layout ---------------------------------------------------------------
+PLAN = dict(n_params=LLAMA3_70B, n_layers=80, d_model=8192, n_heads=64, seq_len=4096, global_batch=512,
+            micro_batch=1, recompute="selective", sequence_parallel=True, device_memory_bytes=H100_MEMORY)
+PLAN_GPUS, PLAN_MAX_TP, PLAN_MAX_BUBBLE = 64, 8, 0.05
+
+
+def grade_parallel_plan(answer):
+    """(passed, message) for a layout (tensor, pipeline, data, zero_stage) of PLAN on 64 H100s."""
+    if not isinstance(answer, (tuple, list)) or len(answer) != 4 or not all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in answer):
+        return False, "Answer with four whole numbers: (tensor_parallel, pipeline_parallel, data_parallel, zero_stage)."
+    t, p, d, z = (int(v) for v in answer)
+    if min(t, p, d) < 1 or not 0 <= z <= 3:
+        return False, "Each degree must be at least 1 and zero_stage one of 0, 1, 2, 3."
+    if t * p * d != PLAN_GPUS:
+        return False, f"t × p × d = {t * p * d}: use exactly the {PLAN_GPUS} GPUs."
+    if t > PLAN_MAX_TP:
+        return False, f"Keep tensor parallelism within one 8-GPU NVLink node (t ≤ {PLAN_MAX_TP}): it talks every layer."
+    try:
+        plan = sc.plan_parallelism(tensor_parallel=t, pipeline_parallel=p, data_parallel=d, zero_stage=z, **PLAN)
+    except ValueError as e:
+        return False, f"That layout does not divide the model evenly: {e}."
+    if not plan.fits:
+        return False, (f"Out of memory: {plan.summary()}. Split the model more (t, p) or shard more (ZeRO).")
+    if plan.bubble_fraction > PLAN_MAX_BUBBLE:
+        return False, (f"Fits, but the pipeline idles {plan.bubble_fraction:.1%} of the time (limit "
+                       f"{PLAN_MAX_BUBBLE:.0%}): fewer stages or more micro-batches.")
+    return True, f"A workable layout. {plan.summary()}."
+
+
+register(CustomExercise(
+    "02.parallel_plan",
+    "Lay out a 70B model on 64 GPUs: fit in 80 GB, bubble ≤ 5 %",
+    grade_fn=grade_parallel_plan,
+    example=(8, 4, 2, 1),
+    constant=(1, 1, 64, 0),
+    hints=[
+        "Try it: scaling.plan_parallelism(tensor_parallel=…, pipeline_parallel=…, data_parallel=…, zero_stage=…, "
+        "**PLAN).summary() shows memory, bubble and traffic. Start from (1, 1, 64, 3): why does it not fit?",
+        "Activations do not shrink with ZeRO — tensor parallelism (with sequence parallelism) divides them by t. "
+        "Use t = 8, then enough pipeline stages or ZeRO to fit the weights.",
+    ],
+))
+
+
+# --- 10. KV cache ------------------------------------------------------------------------------
+def _kv(batch, seq_len, n_layers, n_kv_heads, head_dim):
+    return sc.kv_cache_bytes(batch, seq_len, n_layers, n_kv_heads, head_dim)
+
+
+register(FunctionExercise(
+    "02.kv_cache",
+    "Bytes of a KV cache in bf16",
+    reference=_kv,
+    cases=lambda rng: {"batch": int(rng.integers(1, 65)), "seq_len": int(rng.choice([512, 2048, 8192, 32768, 131072])),
+                       "n_layers": int(rng.integers(16, 127)), "n_kv_heads": int(rng.choice([1, 4, 8, 32, 40])),
+                       "head_dim": int(rng.choice([64, 128, 256]))},
+    edge_cases=[{"batch": 1, "seq_len": 1, "n_layers": 40, "n_kv_heads": 40, "head_dim": 128},
+                {"batch": 1, "seq_len": 8192, "n_layers": 80, "n_kv_heads": 8, "head_dim": 128}],
+    rtol=1e-9,
+    hints=[
+        "Every layer stores a key and a value vector of n_kv_heads × head_dim numbers for every token of every sequence.",
+        "2 (K and V) × batch × seq_len × n_layers × n_kv_heads × head_dim × 2 bytes (bf16).",
+    ],
+    mistakes=[
+        Mistake("Half the answer: did you store keys only (a factor 2 for K *and* V) — or count 1 byte per "
+                "bf16 value instead of 2?", factor=0.5),
+        Mistake("That is in bits: bf16 is 2 bytes per value.", factor=8),
+        Mistake("That counts 4 bytes per value (fp32); the cache here is bf16, 2 bytes.", factor=2),
+    ],
+))

@@ -194,6 +194,17 @@ def machine(name, table=None):
                    row["bandwidth_bytes_per_s"], row["power_w"], row["linpack_flops_per_s"], row["source"])
 
 
+def top500_leader_until(flop_per_s, table=None):
+    """The last year in hardware.csv whose Top500 #1 ran LINPACK no faster than ``flop_per_s``:
+    until then a machine of that speed would have led the list. None if it is slower than the
+    first list's #1 (CM-5/1024, 59.7 GFLOP/s, June 1993)."""
+    flop_per_s = _rate(flop_per_s, "flop_per_s")
+    table = load_hardware() if table is None else table
+    rmax = table["linpack_flops_per_s"]
+    led = table["year"][~np.isnan(rmax) & (rmax <= flop_per_s)]
+    return int(led.max()) if led.size else None
+
+
 @dataclass(frozen=True)
 class Trend:
     """An exponential fit value = 2**((year − year0) / doubling_years) × value0 (log-linear least squares)."""
@@ -479,6 +490,14 @@ OPERATIONS = {
                                                       elementwise_bytes(n * n, b, n_inputs=1)),
 }
 PRECISIONS = {"fp32 (4 B)": 4, "bf16 (2 B)": 2, "fp8 (1 B)": 1}
+
+
+def operation_intensity(operation, n, bytes_per_element=2):
+    """Arithmetic intensity (FLOP/byte) of one of :data:`OPERATIONS` at size ``n`` (see its label)."""
+    operation = choice("operation", operation, tuple(OPERATIONS))
+    n = positive("n", n, "elements")
+    flops, nbytes = OPERATIONS[operation](n, positive("bytes_per_element", bytes_per_element, "bytes"))
+    return float(flops / nbytes)
 
 
 def draw_roofline(fig, peak_flops, bandwidth, operation, n, precision):

@@ -96,6 +96,15 @@ def test_published_rows():
     assert hw.machine("El Capitan").linpack_flops_per_s == 1.742e18
 
 
+def test_top500_leader_until():
+    assert hw.top500_leader_until(10e9) is None            # below the CM-5/1024's 59.7 GFLOP/s
+    assert hw.top500_leader_until(59.7e9) == 1993
+    assert hw.top500_leader_until(150e9) == 1994           # beats XP/S140 (143.4), not CP-PACS (368.2)
+    assert hw.top500_leader_until(1e19) == 2024
+    with pytest.raises(ValueError, match="flop_per_s"):
+        hw.top500_leader_until(0)
+
+
 def test_algorithms_dataset_is_cited():
     t = hw.load_algorithms()
     assert len(t) >= 15 and all(len(s) > 5 for s in t["source"]) and all(t["reference"])
@@ -204,6 +213,15 @@ def test_bound_and_time():
     assert hw.roofline_time(1e12, 1e9, 1e12, 1e12) == pytest.approx(1.0)     # compute-bound
     assert hw.roofline_time(1e6, 1e12, 1e12, 1e11) == pytest.approx(10.0)    # memory-bound
     assert hw.roofline_time(np.array([1e12, 2e12]), 1.0, 1e12, 1e12).shape == (2,)
+
+
+def test_operation_intensity():
+    assert hw.operation_intensity("matmul n×n×n", 3000) == pytest.approx(1000)       # n / 3 in bf16
+    assert hw.operation_intensity("matmul n×n×n", 3000, 4) == pytest.approx(500)
+    assert hw.operation_intensity("element-wise add (n² elements)", 10) == pytest.approx(1 / 6)
+    assert hw.operation_intensity("matrix × vector (n×n)", 8192) == pytest.approx(1.0, rel=1e-3)
+    with pytest.raises(ValueError, match="operation"):
+        hw.operation_intensity("fft", 10)
 
 
 @pytest.mark.parametrize("call, error, text", [

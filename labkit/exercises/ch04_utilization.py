@@ -1,0 +1,331 @@
+"""Chapter 04 — utilization: MFU and HFU, a starving input pipeline, stragglers, serving, scheduling."""
+
+import functools
+import math
+import numbers
+
+import numpy as np
+
+from .. import utilization as ut
+from ._core import ChoiceExercise, CustomExercise, FunctionExercise, Mistake, ValueExercise, register
+
+# ---------------------------------------------------------------------------------------------
+# 04.mfu — write MFU
+# ---------------------------------------------------------------------------------------------
+_PEAKS = [125e12, 275e12, 312e12, 989e12]
+
+
+def _mfu_case(rng):
+    n = int(2 ** rng.integers(3, 15))
+    peak = float(rng.choice(_PEAKS))
+    fpt = 6 * 10 ** rng.uniform(9, 12)
+    target = rng.uniform(0.05, 0.65)
+    return {"tokens_per_second": target * n * peak / fpt, "flops_per_token": fpt, "n_devices": n,
+            "peak_flops_per_device": peak}
+
+
+register(FunctionExercise(
+    "04.mfu",
+    "Model FLOPs utilization from throughput",
+    reference=ut.mfu,
+    cases=_mfu_case,
+    edge_cases=[{"tokens_per_second": 238.3e3, "flops_per_token": 6 * 540.35e9, "n_devices": 6144,
+                 "peak_flops_per_device": 275e12},
+                {"tokens_per_second": 0.0, "flops_per_token": 6e9, "n_devices": 8, "peak_flops_per_device": 989e12}],
+    rtol=1e-6,
+    hints=[
+        "MFU = FLOP/s the model needs at this throughput ÷ FLOP/s the hardware could do at peak.",
+        "Numerator: tokens_per_second × flops_per_token. Denominator: n_devices × peak_flops_per_device.",
+        "return tokens_per_second * flops_per_token / (n_devices * peak_flops_per_device)",
+    ],
+    mistakes=[
+        Mistake("You divided by one device's peak only: the whole job's throughput runs on all "
+                "n_devices, so divide by n_devices × peak.",
+                fn=lambda t, f, n, p: t * f / p),
+        Mistake("You multiplied by n_devices: the cluster's peak (n_devices × peak) belongs in the denominator.",
+                fn=lambda t, f, n, p: t * f * n / p),
+        Mistake("That is a percentage: return a fraction (0.46, not 46).", factor=100),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
+# 04.palm_mfu — reproduce PaLM's published MFU
+# ---------------------------------------------------------------------------------------------
+PALM_TOKENS_PER_S = 238.3e3     # Chowdhery et al. 2022, Section 4
+PALM_PARAMS = 540.35e9          # Chowdhery et al. 2022, Appendix B
+PALM_CHIPS = 6144               # TPU v4 chips
+PALM_PUBLISHED_MFU = 0.462      # with attention FLOPs; 0.457 without (Table 3, Section 4)
+
+
+def _palm_mfu():
+    return float(ut.mfu(PALM_TOKENS_PER_S, ut.model_flops_per_token(PALM_PARAMS), PALM_CHIPS,
+                        ut.TPU_V4_PEAK_FLOPS))
+
+
+register(ValueExercise(
+    "04.palm_mfu",
+    "PaLM 540B's MFU from its throughput (compare with the published 46.2 %)",
+    expected=_palm_mfu,
+    rtol=0.004,
+    hints=[
+        "Model FLOPs per token for training are about 6 × parameters (2 forward + 4 backward).",
+        "MFU = 238.3e3 × 6 × 540.35e9 / (6144 × 275e12) — about 0.46.",
+    ],
+    mistakes=[
+        Mistake("That is the published 46.2 %, which also counts attention FLOPs (12·L·H·Q·T per token). "
+                "Compute it yourself from 6·N: you should land half a point lower.", value=PALM_PUBLISHED_MFU,
+                rtol=0.002),
+        Mistake("That counts the forward pass only (2·N per token): training also runs the backward pass, "
+                "twice the forward's work — 6·N in all.", factor=1 / 3),
+        Mistake("That counts 8·N per token — the forward pass recomputed too. That is HFU; MFU counts 6·N.",
+                factor=4 / 3),
+        Mistake("That is a percentage: answer with a fraction (0.457, not 45.7).", factor=100),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
+# 04.megatron_mfu — Megatron-LM's 52 % is an HFU
+# ---------------------------------------------------------------------------------------------
+MEGATRON_PARAMS = 1.008e12
+MEGATRON_TFLOPS_PER_GPU = 163e12     # Narayanan et al. 2021, Table 1 (counts recomputation)
+
+
+def _megatron_mfu():
+    tokens_per_s_per_gpu = MEGATRON_TFLOPS_PER_GPU / (8 * MEGATRON_PARAMS)   # 8 FLOP per parameter per token
+    return float(ut.mfu(tokens_per_s_per_gpu, ut.model_flops_per_token(MEGATRON_PARAMS), 1, ut.A100_PEAK_FLOPS))
+
+
+register(ValueExercise(
+    "04.megatron_mfu",
+    "Megatron-LM's 1T-parameter run: from its published 52 % (HFU) to MFU",
+    expected=_megatron_mfu,
+    rtol=0.01,
+    hints=[
+        "The 163 TFLOP/s per GPU count 8·N FLOPs per token: forward, backward (2×) and the forward again "
+        "(activation recomputation). MFU counts only 6·N.",
+        "MFU = 163e12 × (6/8) / 312e12.",
+    ],
+    mistakes=[
+        Mistake("That is the published 52 % of peak, which counts the recomputed forward pass (8·N per token). "
+                "Scale it by 6/8 to count model FLOPs only.", factor=4 / 3),
+        Mistake("You scaled the wrong way: model FLOPs are fewer than hardware FLOPs, so MFU < HFU "
+                "(multiply by 6/8, not 8/6).", factor=16 / 9),
+        Mistake("That is a percentage: answer with a fraction.", factor=100),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
+# 04.loader_pool — size the loader pool by simulation
+# ---------------------------------------------------------------------------------------------
+LOADER = dict(load_time=0.35, step_time=0.05, prefetch=2, load_jitter=0.3, n_steps=600, seed=0)
+LOADER_TARGET = 0.95
+
+
+@functools.lru_cache(maxsize=64)
+def _loader_utilization(n_workers):
+    return ut.simulate_input_pipeline(n_workers, LOADER["load_time"], LOADER["step_time"],
+                                      prefetch=LOADER["prefetch"], n_steps=LOADER["n_steps"],
+                                      load_jitter=LOADER["load_jitter"], seed=LOADER["seed"]).gpu_utilization
+
+
+@functools.lru_cache(maxsize=1)
+def loader_pool_minimum():
+    """The fewest workers that keep the simulated GPU at least 95 % busy (scanning up from 1)."""
+    n = 1
+    while _loader_utilization(n) < LOADER_TARGET:
+        n += 1
+    return n
+
+
+def _grade_loader_pool(answer):
+    if isinstance(answer, bool) or not isinstance(answer, (numbers.Real, np.integer, np.floating)):
+        return False, f"Answer with a whole number of workers; got {type(answer).__name__} {answer!r}."
+    if not math.isfinite(float(answer)) or float(answer) != int(answer) or answer < 1:
+        return False, f"Answer with a whole number of workers, at least 1; got {answer!r}."
+    n = int(answer)
+    if n > 256:
+        return False, f"{n} workers is far more than this GPU needs (and than a node has cores)."
+    util = _loader_utilization(n)
+    steady = ut.loaders_needed(LOADER["load_time"], LOADER["step_time"], LOADER_TARGET)
+    best = loader_pool_minimum()
+    if util < LOADER_TARGET:
+        extra = (f" Steady loaders would need {steady}; jitter makes some batches late, so you need more."
+                 if n >= steady else
+                 f" Even perfectly steady loaders would need ⌈0.95 × load_time / step_time⌉ = {steady}.")
+        return False, f"With {n} workers the GPU is only {util:.1%} busy.{extra}"
+    if n > best + 1:
+        return False, (f"{n} workers keep the GPU {util:.1%} busy, but {best} already reach 95 %: every extra "
+                       "worker costs a CPU core and memory for its prefetched batches. Find the smallest.")
+    return True, (f"Correct: {n} workers keep the GPU {util:.1%} busy ({best} is the smallest that reaches 95 %; "
+                  f"the steady-loader formula says {steady} — the difference is what jitter costs).")
+
+
+class _LoaderPoolExercise(CustomExercise):
+    """Its passing example comes from the model itself, computed on first use (import stays fast)."""
+
+    @property
+    def example(self):
+        return loader_pool_minimum()
+
+    @example.setter
+    def example(self, value):
+        pass
+
+
+register(_LoaderPoolExercise(
+    "04.loader_pool",
+    "Size the loader pool to keep the GPU at least 95 % busy",
+    grade_fn=_grade_loader_pool,
+    example=None,
+    constant=1,
+    hints=[
+        "Start from the steady-loader twin: utilization ≈ n · step_time / load_time, so n ≥ 0.95 × 0.35 / 0.05.",
+        "Jitter makes some batches late and the GPU waits for them in order: try a few values with "
+        "ut.simulate_input_pipeline(n, 0.35, 0.05, prefetch=2, load_jitter=0.3, n_steps=600).gpu_utilization "
+        "and keep the smallest that reaches 0.95.",
+    ],
+))
+# ---------------------------------------------------------------------------------------------
+# 04.sync_efficiency — expected step time under stragglers
+# ---------------------------------------------------------------------------------------------
+
+
+def _sync_step_time(n_workers, step_time, jitter):
+    return ut.expected_step_time(n_workers, step_time, jitter, distribution="exponential")
+
+
+def _harmonic(n):
+    return float(np.sum(1.0 / np.arange(1, int(n) + 1)))
+
+
+register(FunctionExercise(
+    "04.sync_step_time",
+    "Expected synchronous step time: the mean of the slowest of n workers",
+    reference=_sync_step_time,
+    cases=lambda rng: {"n_workers": int(rng.integers(1, 5000)), "step_time": float(rng.uniform(0.1, 2.0)),
+                       "jitter": float(rng.uniform(0.02, 0.6))},
+    edge_cases=[{"n_workers": 1, "step_time": 1.0, "jitter": 0.2}, {"n_workers": 2, "step_time": 1.0, "jitter": 0.5},
+                {"n_workers": 1024, "step_time": 0.5, "jitter": 0.1}],
+    rtol=1e-6,
+    hints=[
+        "Each worker takes step_time·(1 − jitter) plus an exponential delay of mean jitter·step_time. The step "
+        "waits for the largest delay of n.",
+        "The expected maximum of n exponentials of mean m is m·(1 + 1/2 + … + 1/n) = m·H_n.",
+        "return step_time * (1 - jitter) + jitter * step_time * sum(1 / k for k in range(1, n_workers + 1))",
+    ],
+    mistakes=[
+        Mistake("You used ln(n) for the harmonic number H_n = 1 + 1/2 + … + 1/n: close for large n "
+                "(H_n ≈ ln n + 0.577), but not equal — sum it exactly.",
+                fn=lambda n, s, j: s * (1 - j) + j * s * math.log(n)),
+        Mistake("You left out the fixed part step_time·(1 − jitter) that every worker spends.",
+                fn=lambda n, s, j: j * s * _harmonic(n)),
+        Mistake("That is one worker's mean (step_time): a synchronous step waits for the slowest of n.",
+                fn=lambda n, s, j: s),
+        Mistake("You multiplied the mean delay by n: the maximum of n exponentials grows like H_n ≈ ln n, "
+                "not like n.", fn=lambda n, s, j: s * (1 - j) + j * s * n),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
+# 04.decode_utilization — the roofline of decoding
+# ---------------------------------------------------------------------------------------------
+register(ValueExercise(
+    "04.decode_utilization",
+    "Fraction of an H100's peak used by a batch-32 decode step",
+    expected=lambda: float(ut.decode_utilization(32)),
+    rtol=0.01,
+    hints=[
+        "One decode step reads every BF16 weight once (2 bytes per parameter) and does 2 FLOPs per parameter "
+        "for each of the 32 sequences: 32 FLOP per byte.",
+        "It is memory-bound, so utilization = intensity / critical intensity = 32 / (989e12 / 3.35e12).",
+    ],
+    mistakes=[
+        Mistake("You counted one byte per parameter: BF16 weights take 2 bytes, so the intensity is "
+                "b FLOP/byte, not 2·b.", factor=2),
+        Mistake("A multiply-add is 2 FLOPs: each parameter does 2 FLOPs per sequence.", factor=0.5),
+        Mistake("That is a percentage: answer with a fraction (0.11, not 11).", factor=100),
+        Mistake("That is a batch of one (1 / critical intensity): the batch has 32 sequences, and each "
+                "weight read serves all of them.", factor=1 / 32),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
+# 04.md1_wait — the queueing twin of batch-1 serving
+# ---------------------------------------------------------------------------------------------
+
+
+def _md1_case(rng):
+    s = float(rng.uniform(0.05, 1.0))
+    return {"arrival_rate": float(rng.uniform(0.05, 0.95)) / s, "service_time": s}
+
+
+register(FunctionExercise(
+    "04.md1_wait",
+    "Mean queueing wait of a batch-1 server with fixed service time (M/D/1)",
+    reference=ut.md1_wait,
+    cases=_md1_case,
+    edge_cases=[{"arrival_rate": 1.0, "service_time": 0.5}, {"arrival_rate": 0.1, "service_time": 0.1}],
+    rtol=1e-6,
+    hints=[
+        "Utilization ρ = arrival_rate × service_time. Waits blow up as ρ → 1: a factor 1/(1 − ρ).",
+        "Pollaczek–Khinchine with no service-time variance: wait = ρ·S / (2·(1 − ρ)).",
+    ],
+    mistakes=[
+        Mistake("That is the M/M/1 wait ρ·S/(1 − ρ): with fixed service times the wait is half of it.",
+                fn=lambda lam, s: lam * s * s / (1 - lam * s)),
+        Mistake("That includes the service itself (time in system). The question asks for the wait in the queue.",
+                fn=lambda lam, s: lam * s * s / (2 * (1 - lam * s)) + s),
+        Mistake("That is M/M/1's time in system 1/(μ − λ). Use the M/D/1 queueing wait ρ·S/(2(1 − ρ)).",
+                fn=lambda lam, s: 1 / (1 / s - lam)),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
+# 04.best_batching and 04.backfill — choices
+# ---------------------------------------------------------------------------------------------
+register(ChoiceExercise(
+    "04.best_batching",
+    "Why does continuous batching cut tail latency?",
+    answer="leave",
+    choices={
+        "leave": "finished sequences leave and waiting ones join at every decode step",
+        "bigger": "it runs bigger batches, so the GPU does more FLOPs per byte",
+        "faster": "each decode step is faster than in static batching",
+        "fewer": "it processes fewer tokens per request",
+    },
+    explanations={
+        "leave": "With request-level batching a short request waits for the longest one in its batch, and new "
+                 "requests wait for the whole batch to finish. Iteration-level scheduling (Orca, vLLM) removes "
+                 "both waits — at the same or even smaller mean batch size.",
+        "bigger": "In the simulation continuous batching often runs *smaller* mean batches than static "
+                  "batching at the same load, yet wins: the gain is in waiting, not in arithmetic intensity.",
+        "faster": "A decode step costs the same roofline time for the same batch size under every policy.",
+        "fewer": "Every request still needs all of its tokens; padding is what static batching wastes.",
+    },
+    hints=["Compare what a short request waits for under static batching and under continuous batching.",
+           "Look at the latency CDFs: the gap is largest for short requests stuck behind long ones."],
+))
+
+register(ChoiceExercise(
+    "04.backfill",
+    "When may EASY backfilling start a job ahead of the head of the queue?",
+    answer="reservation",
+    choices={
+        "reservation": "when it fits now and won't delay the head job's reservation",
+        "fits": "whenever it fits in the free GPUs",
+        "shorter": "whenever it is shorter than the head job",
+        "never": "never: backfilling only reorders jobs of equal size",
+    },
+    explanations={
+        "reservation": "The head job gets a reservation at the earliest time enough GPUs free up; a later job "
+                       "may start now if it ends (by its estimate) before then, or uses only GPUs the head will "
+                       "not need. So backfilling fills holes without starving big jobs.",
+        "fits": "That is greedy first-fit: it keeps GPUs busy but can starve a large job forever, as small "
+                "jobs keep grabbing the GPUs it waits for.",
+        "shorter": "Length alone is not enough: a short job that needs the GPUs the head is waiting for "
+                   "could still push the head back.",
+        "never": "Backfilling exists to move small jobs into the holes a blocked large job leaves.",
+    },
+    hints=["FIFO leaves GPUs idle while the big job at the head waits for enough of them.",
+           "EASY promises the head job a start time; anything that does not break that promise may go first."],
+))

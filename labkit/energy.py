@@ -263,21 +263,16 @@ def stepped_timeline(busy_s, idle_s, n_cycles, utilization_busy=1.0):
 # Inference: energy per token from the decode roofline
 # ---------------------------------------------------------------------------------------------
 def decode_step_time(batch, n_params, peak_flops, mem_bandwidth, bytes_per_param=2.0, kv_bytes_per_seq=0.0):
-    """Time (s) of one decode step that emits one token for each of ``batch`` sequences (roofline).
+    """Time (s) of one decode step that emits one token for each of ``batch`` sequences: chapter 04's
+    roofline, :func:`labkit.utilization.decode_step_time`.
 
     Work: 2 × n_params FLOP per token. Traffic: the weights once per step (n_params × bytes_per_param)
     plus each sequence's KV cache (``kv_bytes_per_seq`` bytes). Time = max(compute time, memory time):
     small batches are memory-bound, so the step time barely grows with the batch.
     """
-    batch = positive("batch", batch, "sequences", array=True)
-    n_params = positive("n_params", n_params, "parameters")
-    peak_flops = positive("peak_flops", peak_flops, "FLOP/s")
-    mem_bandwidth = positive("mem_bandwidth", mem_bandwidth, "bytes/s")
-    bytes_per_param = positive("bytes_per_param", bytes_per_param, "bytes")
-    kv_bytes_per_seq = nonnegative("kv_bytes_per_seq", kv_bytes_per_seq, "bytes")
-    compute = 2.0 * n_params * batch / peak_flops
-    memory = (n_params * bytes_per_param + batch * kv_bytes_per_seq) / mem_bandwidth
-    return np.maximum(compute, memory)
+    from .utilization import decode_step_time as roofline_step
+    return roofline_step(batch, n_params, peak_flops_per_s=peak_flops, memory_bandwidth_bytes_per_s=mem_bandwidth,
+                         bytes_per_param=bytes_per_param, kv_bytes_per_sequence=kv_bytes_per_seq)
 
 
 def inference_energy_per_token(batch, n_params, peak_flops, mem_bandwidth, power_w, bytes_per_param=2.0,
@@ -448,6 +443,10 @@ class Schedule:
     @property
     def mean_delay_s(self):
         return float(self.delay_s.mean())
+
+    def select(self, jobs):
+        """The schedule of some jobs only (an index array or a boolean mask)."""
+        return Schedule(self.start_s[jobs], self.delay_s[jobs], self.baseline_kg[jobs], self.scheduled_kg[jobs])
 
 
 def carbon_aware_schedule(profile_g_per_kwh, duration_s, power_w, release_s=0.0, max_delay_s=12 * u.HOUR,

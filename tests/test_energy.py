@@ -120,7 +120,8 @@ def test_facility_power_and_units():
     (lambda: e.carbon_emissions(5, float("nan")), "NaN"),
     (lambda: e.joules_per_flop(0, 10, 100, 1e12), "utilization"),
     (lambda: e.decode_step_time(0, 8e9, 1e15, 3e12), "batch"),
-    (lambda: e.decode_step_time(1, 8e9, 1e15, 0), "mem_bandwidth"),
+    (lambda: e.decode_step_time(1, 8e9, 1e15, 0), "bandwidth"),
+    (lambda: e.inference_energy_per_token(1, 8e9, 1e15, 3e12, 0), "power_w"),
     (lambda: e.dvfs_clock(100, 700, 200), "cap_w"),
     (lambda: e.optimal_power_cap(700, 800), "static_power"),
     (lambda: e.optimal_power_cap(700, 200, objective="time"), "objective"),
@@ -232,6 +233,14 @@ def test_energy_per_token_falls_as_one_over_batch_while_memory_bound():
     big = e.inference_energy_per_token(4096, *args)
     assert big == pytest.approx(2 * 8e9 * 700 / 989e12)
     assert e.inference_energy_per_token(2048, *args) == pytest.approx(big)
+
+
+def test_decode_roofline_is_chapter_04s():
+    from labkit import utilization as ut
+    b = np.array([1, 16, 256, 1024])
+    assert np.allclose(e.decode_step_time(b, 7e9, 989e12, 3.35e12, kv_bytes_per_seq=1e8),
+                       ut.decode_step_time(b, 7e9, peak_flops_per_s=989e12, memory_bandwidth_bytes_per_s=3.35e12,
+                                           kv_bytes_per_sequence=1e8))
 
 
 def test_kv_cache_reads_put_a_floor_under_energy_per_token():

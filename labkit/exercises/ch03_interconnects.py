@@ -1,0 +1,297 @@
+"""Chapter 03 — interconnects: α-β transfers, collectives, NCCL's bus bandwidth, a simulated ring,
+topologies and data-parallel scaling. References call labkit.interconnect (no formula is duplicated)."""
+
+import numpy as np
+
+from .. import interconnect as ic
+from .. import units as u
+from ._core import ChoiceExercise, CustomExercise, FunctionExercise, Mistake, ValueExercise, register
+
+
+# --- 03.link_transfer_time -------------------------------------------------------------------
+def _link_transfer_time(nbytes, link_gbit_per_s, latency_us):
+    return ic.transfer_time(nbytes, link_gbit_per_s * u.Gbps, latency_us * u.US)
+
+
+register(FunctionExercise(
+    "03.link_transfer_time",
+    "Time to send a message over a network link quoted in Gb/s, with latency in µs",
+    reference=_link_transfer_time,
+    cases=lambda rng: {"nbytes": float(10 ** rng.uniform(3, 10)),
+                       "link_gbit_per_s": float(rng.choice([100, 200, 400, 800])),
+                       "latency_us": float(rng.uniform(0.5, 10))},
+    edge_cases=[{"nbytes": 0.0, "link_gbit_per_s": 400.0, "latency_us": 5.0},
+                {"nbytes": 1e9, "link_gbit_per_s": 400.0, "latency_us": 0.0},
+                {"nbytes": 4096.0, "link_gbit_per_s": 200.0, "latency_us": 2.7}],
+    rtol=1e-6,
+    hints=[
+        "Time = latency + size / bandwidth (the α-β model). Work in seconds and bytes per second.",
+        "Network links are quoted in bits per second: 400 Gb/s = 400e9 bits/s = 50e9 bytes/s. "
+        "And 1 µs = 1e-6 s.",
+        "return latency_us * 1e-6 + nbytes / (link_gbit_per_s * 1e9 / 8)",
+    ],
+    mistakes=[
+        Mistake("Bits versus bytes: a link of 400 Gb/s moves 400e9 bits = 50e9 bytes per second. "
+                "Divide the bit rate by 8 before dividing bytes by it.",
+                fn=lambda nbytes, g, lat: lat * u.US + nbytes / (g * 1e9)),
+        Mistake("The latency is in microseconds: multiply latency_us by 1e-6 to get seconds.",
+                fn=lambda nbytes, g, lat: lat + nbytes / (g * u.Gbps)),
+        Mistake("You left out the latency α: even an empty message costs latency_us microseconds.",
+                fn=lambda nbytes, g, lat: nbytes / (g * u.Gbps)),
+    ],
+))
+
+
+# --- 03.ring_allreduce -----------------------------------------------------------------------
+register(FunctionExercise(
+    "03.ring_allreduce",
+    "Time of a ring all-reduce (α-β model)",
+    reference=lambda nbytes, n, bandwidth, latency: ic.ring_allreduce_time(nbytes, n, bandwidth, latency),
+    cases=lambda rng: {"nbytes": float(10 ** rng.uniform(4, 10)), "n": int(rng.choice([2, 3, 4, 8, 16, 64, 256, 1024])),
+                       "bandwidth": float(10 ** rng.uniform(10, 12)), "latency": float(rng.uniform(0, 20e-6))},
+    edge_cases=[{"nbytes": 1e6, "n": 1, "bandwidth": 1e10, "latency": 5e-6},
+                {"nbytes": 1e9, "n": 8, "bandwidth": 50e9, "latency": 0.0},
+                {"nbytes": 1e3, "n": 1024, "bandwidth": 50e9, "latency": 5e-6}],
+    rtol=1e-6,
+    hints=[
+        "A ring all-reduce is a reduce-scatter followed by an all-gather. Each has n−1 steps; in every step "
+        "each rank sends one n-th of the array to its neighbour.",
+        "Each step costs latency + (nbytes / n) / bandwidth. How many steps are there in all?",
+        "2(n−1) steps: time = 2·(n−1)·latency + 2·(n−1)/n · nbytes / bandwidth.",
+    ],
+    mistakes=[
+        Mistake("Off by a factor of 2: that is one pass round the ring (a reduce-scatter or an all-gather). "
+                "An all-reduce goes round twice — reduce-scatter, then all-gather: 2(n−1) steps.",
+                fn=lambda s, n, b, a: (n - 1) * a + (n - 1) / n * s / b),
+        Mistake("Each step sends only nbytes/n, so the bandwidth term is 2(n−1)/n · nbytes/bandwidth, "
+                "not 2·nbytes/bandwidth (and a single rank sends nothing at all).",
+                fn=lambda s, n, b, a: 2 * (n - 1) * a + 2 * s / b),
+        Mistake("Latency is paid at every step, not once: 2(n−1)·latency.",
+                fn=lambda s, n, b, a: a + 2 * (n - 1) / n * s / b),
+    ],
+))
+
+
+# --- 03.bus_bandwidth ------------------------------------------------------------------------
+register(FunctionExercise(
+    "03.bus_bandwidth",
+    "nccl-tests' bus bandwidth of an all-reduce from its size, time and rank count",
+    reference=lambda nbytes, time_s, n: ic.bus_bandwidth(nbytes, time_s, n, "allreduce"),
+    cases=lambda rng: {"nbytes": float(10 ** rng.uniform(6, 10)), "time_s": float(10 ** rng.uniform(-4, -1)),
+                       "n": int(rng.choice([3, 4, 8, 16, 32, 64, 512]))},
+    edge_cases=[{"nbytes": 1e9, "time_s": 4.73e-3, "n": 8},
+                {"nbytes": 1e9, "time_s": 0.01, "n": 2}],
+    rtol=1e-6,
+    hints=[
+        "nccl-tests prints algbw = size / time. busbw corrects it so it can be compared with the link's "
+        "line rate whatever the number of ranks.",
+        "For an all-reduce each rank's link carries 2(n−1)/n × the array size, so busbw = algbw × 2(n−1)/n "
+        "(nccl-tests doc/PERFORMANCE.md).",
+    ],
+    mistakes=[
+        Mistake("That is algbw (size / time). busbw multiplies it by 2(n−1)/n for an all-reduce.",
+                fn=lambda s, t, n: s / t),
+        Mistake("(n−1)/n is the factor for all-gather and reduce-scatter; an all-reduce does both, so "
+                "its factor is 2(n−1)/n.",
+                fn=lambda s, t, n: s / t * (n - 1) / n),
+        Mistake("The factor is upside down: busbw = algbw × 2(n−1)/n, which is larger than algbw.",
+                fn=lambda s, t, n: s / t * n / (2 * (n - 1))),
+    ],
+))
+
+
+# --- 03.h100_line_rate_time ------------------------------------------------------------------
+register(ValueExercise(
+    "03.h100_line_rate_time",
+    "Predicted time of a 1 GB all-reduce on 8 H100s at the NVLink line rate",
+    expected=lambda: ic.ring_allreduce_time(1 * u.GB, 8, ic.H100_NVLINK_LINE_RATE),
+    unit="s",
+    rtol=0.01,
+    hints=[
+        "Use the ring formula with n = 8, nbytes = 1e9 and bandwidth = 450e9 bytes/s; latency is "
+        "negligible for 1 GB.",
+        "2·(n−1)/n · nbytes / bandwidth = 2·7/8 · 1e9 / 450e9.",
+    ],
+    mistakes=[
+        Mistake("That is the time the published ≈370 GB/s bus bandwidth implies — the measurement. "
+                "The question asks for the prediction at the 450 GB/s line rate.",
+                value=ic.ring_allreduce_time(1 * u.GB, 8, ic.H100_RING_BUSBW_PUBLISHED), rtol=0.01),
+        Mistake("That is 2·nbytes/bandwidth: each of the 2(n−1) steps moves only nbytes/n, so the factor is "
+                "2(n−1)/n = 1.75, not 2.", value=2 * u.GB / ic.H100_NVLINK_LINE_RATE, rtol=0.01),
+        Mistake("Off by a factor of 2: you counted one trip round the ring. An all-reduce is a reduce-scatter "
+                "plus an all-gather.", factor=0.5),
+        Mistake("Off by 8: 450 GB/s is already in bytes per second (NVLink is quoted in GB/s, networks in Gb/s).",
+                factor=8),
+    ],
+))
+
+
+# --- 03.nvlink_efficiency --------------------------------------------------------------------
+register(ValueExercise(
+    "03.nvlink_efficiency",
+    "What fraction of the 450 GB/s NVLink line rate does NCCL's ring reach on 8×H100?",
+    expected=lambda: ic.link_efficiency(ic.H100_RING_BUSBW_PUBLISHED, ic.H100_NVLINK_LINE_RATE),
+    rtol=0.01,
+    hints=[
+        "Bus bandwidth is directly comparable with the line rate: divide one by the other.",
+        "370 GB/s busbw (nccl-tests issue #212) ÷ 450 GB/s line rate.",
+    ],
+    mistakes=[
+        Mistake("Upside down: the fraction achieved is busbw / line rate, which is below 1.",
+                value=450 / 370, rtol=0.01),
+        Mistake("That is the overhead (the part lost), not the fraction achieved: 1 − that.",
+                value=1 - 370 / 450, rtol=0.01),
+        Mistake("You compared algbw with the line rate. algbw = busbw · n / (2(n−1)) depends on n; it is busbw "
+                "that compares with the link.", value=370 * 8 / 14 / 450, rtol=0.01),
+    ],
+))
+
+
+# --- 03.fastest_small_allreduce / 03.fastest_large_allreduce ---------------------------------
+def _fastest(nbytes, n=1024, bandwidth=50 * u.GB, latency=5 * u.US):
+    times = {a: ic.allreduce_time(nbytes, n, bandwidth, latency, a) for a in ic.ALGORITHMS}
+    return min(times, key=times.get)
+
+
+_CHOICES = {"ring": "ring", "tree": "tree (pipelined double binary tree)",
+            "recursive_doubling": "recursive doubling"}
+
+register(ChoiceExercise(
+    "03.fastest_small_allreduce",
+    "Fastest algorithm for an 8 KB all-reduce on 1,024 GPUs (α = 5 µs, β = 50 GB/s)",
+    answer=_fastest(8 * u.KB),
+    choices=_CHOICES,
+    explanations={
+        "recursive_doubling": "⌈log₂1024⌉ = 10 steps of α + 8 KB/β ≈ 52 µs. For tiny messages only the "
+                              "number of steps matters.",
+        "ring": "The ring pays 2(n−1) = 2,046 latencies: about 10 ms for 8 KB, 200× slower than the best.",
+        "tree": "Close: 2·10 latencies ≈ 100 µs. Recursive doubling needs only 10 steps (≈52 µs) — with 8 KB "
+                "messages the bandwidth term is negligible.",
+    },
+    hints=["For 8 KB at 50 GB/s the bandwidth term is 0.16 µs — count latencies.",
+           "ring: 2(n−1) steps; tree: 2⌈log₂n⌉; recursive doubling: ⌈log₂n⌉. Use ic.allreduce_time to compare."],
+))
+
+register(ChoiceExercise(
+    "03.fastest_large_allreduce",
+    "Fastest algorithm for a 1 GB all-reduce on 1,024 GPUs (α = 5 µs, β = 50 GB/s)",
+    answer=_fastest(1 * u.GB),
+    choices=_CHOICES,
+    explanations={
+        "tree": "The tree moves about the same bytes as the ring (2·S/β ≈ 40 ms) but pays 20 latencies instead "
+                "of 2,046 (≈10 ms): ≈40.1 ms vs ≈50.2 ms. At this scale even big messages feel the ring's "
+                "linear latency — one reason NCCL switches to trees across many nodes.",
+        "ring": "The ring is bandwidth-optimal (≈39.96 ms of transfer), but 2(n−1) = 2,046 steps of 5 µs add "
+                "≈10 ms. Compute both with ic.allreduce_time.",
+        "recursive_doubling": "Each of its 10 steps sends the whole 1 GB: ≈200 ms. Fine for tiny messages only.",
+    },
+    hints=["Compute all three with ic.allreduce_time(1e9, 1024, 50e9, 5e-6, algorithm).",
+           "Compare the ring's latency term 2(n−1)·α with the tree's 2⌈log₂n⌉·α; their bandwidth terms "
+           "differ by only (n−1)/n."],
+))
+
+
+# --- 03.slow_link_slowdown -------------------------------------------------------------------
+SLOW_LINK_SETUP = dict(nbytes=256 * u.MB, n=16, bandwidth=50 * u.GB, latency=2.7 * u.US,
+                       slow_factor=0.25, slow_link=5)
+
+
+def slow_link_slowdown(setup=SLOW_LINK_SETUP):
+    """Simulated time with one slow link divided by the time with uniform links."""
+    s = dict(setup)
+    base = ic.simulate_ring_allreduce(s["nbytes"], s["n"], s["bandwidth"], s["latency"])
+    bws = ic.slow_link_bandwidths(s["n"], s["bandwidth"], s["slow_factor"], s["slow_link"])
+    slow = ic.simulate_ring_allreduce(s["nbytes"], s["n"], s["bandwidth"], s["latency"], link_bandwidths=bws)
+    return slow.time / base.time
+
+
+register(ValueExercise(
+    "03.slow_link_slowdown",
+    "Simulate: how much slower is a 16-rank ring when one link runs at a quarter speed?",
+    expected=slow_link_slowdown,
+    rtol=0.02,
+    hints=[
+        "Run ic.simulate_ring_allreduce twice — once with uniform links, once with link_bandwidths from "
+        "ic.slow_link_bandwidths(16, 50e9, 0.25, 5) — and divide the two .time values.",
+        "Every byte passes every link on a ring, and each rank waits for its upstream neighbour: the ring "
+        "moves at the pace of its slowest link.",
+    ],
+    mistakes=[
+        Mistake("Upside down: the slow ring takes longer, so slow time / uniform time is above 1.",
+                value=1 / slow_link_slowdown(), rtol=0.02),
+        Mistake("That is what averaging the link bandwidths predicts (15 links at 50 GB/s, one at 12.5). A ring "
+                "is a pipeline: it runs at its slowest link, not at the average.",
+                value=16 / (15 + 0.25), rtol=0.02),
+    ],
+))
+
+
+# --- 03.torus_bisection ----------------------------------------------------------------------
+register(ValueExercise(
+    "03.torus_bisection",
+    "Bisection bandwidth (one direction) of an 8×8×8 torus with 50 GB/s links",
+    expected=lambda: ic.torus((8, 8, 8), 50 * u.GB).bisection_bandwidth,
+    unit="B/s",
+    rtol=0.01,
+    hints=[
+        "Cut the torus into two 4×8×8 halves along one dimension. Count the links that cross the cut.",
+        "Each of the 8×8 rows along the cut dimension is a ring: cutting a ring in half severs 2 links "
+        "(one in the middle, one wrap-around). 2·64 links × 50 GB/s.",
+    ],
+    mistakes=[
+        Mistake("Off by 2 (too small): a torus has wrap-around links, so each of the 64 rings is cut twice.",
+                factor=0.5),
+        Mistake("Off by 2 (too large): count one direction only — or did you assume full bisection (n/2 = 256 "
+                "links)? A torus cut severs only 2·8·8 = 128 links.", factor=2),
+        Mistake("Bits versus bytes: 50 GB/s is bytes per second already.", factor=8),
+    ],
+))
+
+
+# --- 03.max_gpus_weak_scaling ----------------------------------------------------------------
+WEAK_SCALING_SETUP = dict(grad_bytes=2 * 1.3e9, compute_time=0.5, bandwidth=50 * u.GB, latency=5 * u.US,
+                          bucket_bytes=25 * u.MB, algorithm="ring")
+_POWERS = 2 ** np.arange(0, 17)
+
+
+def weak_scaling_efficiency(n_gpus, setup=WEAK_SCALING_SETUP):
+    """Efficiency of the chapter's weak-scaling setup at ``n_gpus`` GPUs (labkit's model)."""
+    s = dict(setup)
+    return float(ic.scaling([n_gpus], s["grad_bytes"], s["compute_time"], s["bandwidth"], s["latency"],
+                            mode="weak", bucket_bytes=s["bucket_bytes"], algorithm=s["algorithm"]).efficiency[0])
+
+
+def _largest_power_of_two_at(threshold=0.9):
+    ok = [int(n) for n in _POWERS if weak_scaling_efficiency(int(n)) >= threshold]
+    return max(ok)
+
+
+def _grade_max_gpus(answer):
+    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer, float)) or answer != int(answer):
+        return False, f"Answer with a whole number of GPUs (a power of two); got {answer!r}."
+    n = int(answer)
+    if n < 1 or n & (n - 1):
+        return False, f"Pick a power of two (1, 2, 4, …, 65,536); got {n}."
+    eff = weak_scaling_efficiency(n)
+    if eff < 0.9:
+        return False, (f"At {n:,} GPUs the efficiency is only {eff:.0%}: the gradient all-reduce no longer hides "
+                       "behind the backward pass. Try fewer GPUs.")
+    nxt = weak_scaling_efficiency(2 * n)
+    if nxt >= 0.9:
+        return False, f"At {n:,} GPUs the efficiency is {eff:.0%}, and at {2 * n:,} it is still {nxt:.0%}: go further."
+    return True, (f"Correct: {n:,} GPUs keep {eff:.0%}; at {2 * n:,} it drops to {nxt:.0%}. Each 25 MB bucket's ring "
+                  f"pays 2(n−1)·α of latency, so past a few hundred GPUs the buckets no longer fit in the backward pass.")
+
+
+register(CustomExercise(
+    "03.max_gpus_weak_scaling",
+    "Largest power-of-two GPU count that keeps ≥ 90 % weak-scaling efficiency",
+    grade_fn=_grade_max_gpus,
+    example=_largest_power_of_two_at(0.9),
+    constant=1,
+    hints=[
+        "Call ic.scaling(n_list, 2.6e9, 0.5, 50e9, 5e-6, mode='weak') for n_list = 1, 2, 4, … and look at "
+        ".efficiency.",
+        "Find the last power of two whose efficiency is still ≥ 0.9 — the step after it falls below.",
+    ],
+))

@@ -1,0 +1,979 @@
+"""Chapter 03 — interconnects: the α-β model, collectives, a simpy ring and network topologies.
+
+SI units in and out: bytes, seconds, bytes per second. A link's ``bandwidth`` is its bandwidth in
+**one direction** (links are full duplex: a 450 GB/s NVLink 4 port moves 450 GB/s each way at once).
+``latency`` (α) is the fixed cost of one message or one algorithm step, in seconds.
+
+    transfer_time(nbytes, bandwidth, latency)           α + nbytes / β
+    ring_allreduce_time(nbytes, n, bandwidth, latency)  2(n−1)·α + 2(n−1)/n · nbytes / β
+    allreduce_time(..., algorithm="ring"|"tree"|"recursive_doubling")
+    allgather_time, reduce_scatter_time, alltoall_time
+    algorithm_bandwidth, bus_bandwidth                  as nccl-tests define them
+    simulate_ring_allreduce(...)                        the same ring, message by message, in simpy
+    hierarchical_allreduce_time / simulate_hierarchical_allreduce
+    fat_tree, rail_optimized, torus                     topologies: bisection, diameter, oversubscription
+    data_parallel_step, scaling                         when does the gradient all-reduce hide behind compute?
+
+Sizes follow nccl-tests (doc/PERFORMANCE.md): ``nbytes`` is the size of the whole array being reduced
+(all-reduce), of the whole gathered output (all-gather), of the whole input (reduce-scatter), and of one
+rank's send buffer (all-to-all).
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import units as u
+from ._validate import choice, fraction, integer, nonnegative, positive
+
+ALGORITHMS = ("ring", "tree", "recursive_doubling")
+COLLECTIVES = ("allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "reduce")
+
+# Per-step latency NCCL's own tuning model assumes for one hop (ring algorithm, LL protocol), by link
+# class: NCCL src/graph/tuning.cc, table hwLat (v2.19–2.20). A first guess for α; measure your own.
+NCCL_STEP_LATENCY = {"nvlink": 0.6 * u.US, "pcie": 1.0 * u.US, "network": 2.7 * u.US}
+
+# The 8×H100 NVLink 4 figures NCCL's maintainer gives (nccl-tests issue #212, 2024): 450 GB/s line
+# rate per GPU per direction; ≈370 GB/s bus bandwidth with rings (protocol overhead ≈20 %);
+# ≈480 GB/s bus bandwidth with NVLink SHARP (NVLS), whose busbw no longer counts bytes on the wire.
+H100_NVLINK_LINE_RATE = 450 * u.GB
+H100_RING_BUSBW_PUBLISHED = 370 * u.GB
+H100_NVLS_BUSBW_PUBLISHED = 480 * u.GB
+
+_BUS_FACTORS = {
+    "allreduce": lambda n: 2 * (n - 1) / n,
+    "allgather": lambda n: (n - 1) / n,
+    "reducescatter": lambda n: (n - 1) / n,
+    "alltoall": lambda n: (n - 1) / n,
+    "broadcast": lambda n: 1.0 + 0 * n,
+    "reduce": lambda n: 1.0 + 0 * n,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument helpers
+# ---------------------------------------------------------------------------------------------
+def _ranks(n, name="n"):
+    """A number of ranks (≥ 1): an int, or an array of whole numbers returned as floats."""
+    if isinstance(n, (list, tuple, np.ndarray)) and np.ndim(n) > 0:
+        try:
+            arr = np.asarray(n, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a whole number of ranks or an array of them, got {n!r}") from None
+        if np.any(np.isnan(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(f"{name} must hold whole numbers of ranks, got {n!r}")
+        if np.any(arr < 1):
+            raise ValueError(f"{name} must be at least 1 rank, got {n!r}")
+        return arr
+    return integer(name, n, minimum=1)
+
+
+def _collective_name(collective):
+    if not isinstance(collective, str):
+        raise TypeError(f"collective must be a name such as 'allreduce', got {collective!r}")
+    key = collective.lower().replace("_", "").replace("-", "").replace(" ", "")
+    return choice("collective", key, COLLECTIVES)
+
+
+def _log2_ceil(n):
+    return np.ceil(np.log2(np.maximum(n, 1)))
+
+
+def _sized(nbytes, n, bandwidth, latency):
+    return (nonnegative("nbytes", nbytes, "bytes", array=True), _ranks(n),
+            positive("bandwidth", bandwidth, "bytes/s", array=True),
+            nonnegative("latency", latency, "s", array=True))
+
+
+def _out(x):
+    return float(x) if np.ndim(x) == 0 else x
+
+
+# ---------------------------------------------------------------------------------------------
+# The α-β model
+# ---------------------------------------------------------------------------------------------
+def transfer_time(nbytes, bandwidth, latency=0.0):
+    """Seconds to send ``nbytes`` over one link: α + nbytes/β (the α-β or Hockney model).
+
+    ``bandwidth`` in bytes/s (one direction; a 400 Gb/s port is ``400 * units.Gbps`` = 50e9 B/s),
+    ``latency`` in seconds. Arrays broadcast. Assumes nothing else shares the link.
+    """
+    nbytes = nonnegative("nbytes", nbytes, "bytes", array=True)
+    bandwidth = positive("bandwidth", bandwidth, "bytes/s", array=True)
+    latency = nonnegative("latency", latency, "s", array=True)
+    return _out(latency + nbytes / bandwidth)
+
+
+def effective_bandwidth(nbytes, bandwidth, latency=0.0):
+    """Bytes per second a transfer of ``nbytes`` actually achieves: nbytes / (α + nbytes/β)."""
+    nbytes = positive("nbytes", nbytes, "bytes", array=True)
+    return _out(nbytes / transfer_time(nbytes, bandwidth, latency))
+
+
+def crossover_size(bandwidth, latency):
+    """The message size (bytes) at which latency and bandwidth cost the same: α·β.
+
+    Below it a transfer is latency-bound, above it bandwidth-bound; a message of this size reaches
+    exactly half the link bandwidth (Hockney's n½).
+    """
+    bandwidth = positive("bandwidth", bandwidth, "bytes/s", array=True)
+    latency = nonnegative("latency", latency, "s", array=True)
+    return _out(latency * bandwidth)
+
+
+# ---------------------------------------------------------------------------------------------
+# Collectives
+# ---------------------------------------------------------------------------------------------
+def ring_allreduce_time(nbytes, n, bandwidth, latency=0.0):
+    """Seconds for a ring all-reduce of ``nbytes`` over ``n`` ranks.
+
+    2(n−1)·α + 2(n−1)/n · nbytes/β: a reduce-scatter then an all-gather, each n−1 steps in which every
+    rank sends one n-th of the array to its neighbour. ``bandwidth`` is each rank's one-direction link
+    bandwidth (bytes/s), ``latency`` the cost of one step (s). Assumes every link is equally fast and
+    each step waits for the previous one (no pipelining across steps).
+    """
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
+    steps = 2 * (n - 1)
+    return _out(steps * latency + steps / n * nbytes / bandwidth)
+
+
+def allreduce_time(nbytes, n, bandwidth, latency=0.0, algorithm="ring"):
+    """Seconds for an all-reduce of ``nbytes`` over ``n`` ranks with one of three algorithms.
+
+    - ``"ring"``: 2(n−1)·α + 2(n−1)/n·nbytes/β — bandwidth-optimal, latency linear in n.
+    - ``"tree"``: 2⌈log₂n⌉·α + 2·nbytes/β — a pipelined (double binary) tree as NCCL uses: reduce up,
+      broadcast down; latency logarithmic, bandwidth term about the ring's (NCCL's tuning model gives
+      trees algbw = busbw/2 and latency ∝ 2·log₂(nodes)). Pipeline fill is ignored.
+    - ``"recursive_doubling"``: ⌈log₂n⌉ steps that each exchange the whole array:
+      ⌈log₂n⌉·(α + nbytes/β) (Thakur, Rabenseifner & Gropp 2005); best for small messages.
+      For n not a power of two, two extra steps fold the surplus ranks in and out.
+    """
+    algorithm = choice("algorithm", algorithm, ALGORITHMS)
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
+    if algorithm == "ring":
+        return ring_allreduce_time(nbytes, n, bandwidth, latency)
+    many = np.asarray(n) > 1
+    if algorithm == "tree":
+        return _out(2 * _log2_ceil(n) * latency + np.where(many, 2 * nbytes / bandwidth, 0.0))
+    floor_log = np.floor(np.log2(n))
+    steps = np.where(np.exp2(floor_log) == n, floor_log, floor_log + 2)
+    return _out(steps * (latency + nbytes / bandwidth))
+
+
+def reduce_scatter_time(nbytes, n, bandwidth, latency=0.0):
+    """Seconds for a ring reduce-scatter of an ``nbytes`` array: (n−1)·α + (n−1)/n·nbytes/β.
+
+    Each rank ends with the reduced n-th of the array. ``nbytes`` is the whole input array.
+    """
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
+    return _out((n - 1) * latency + (n - 1) / n * nbytes / bandwidth)
+
+
+def allgather_time(nbytes, n, bandwidth, latency=0.0):
+    """Seconds for a ring all-gather whose gathered output is ``nbytes``: (n−1)·α + (n−1)/n·nbytes/β."""
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
+    return _out((n - 1) * latency + (n - 1) / n * nbytes / bandwidth)
+
+
+def alltoall_time(nbytes, n, bandwidth, latency=0.0):
+    """Seconds for an all-to-all where each rank sends an ``nbytes`` buffer split n ways.
+
+    Pairwise exchange through a switch with full bisection bandwidth: n−1 rounds, each sending
+    nbytes/n — (n−1)·α + (n−1)/n·nbytes/β. On an oversubscribed or torus network it is slower.
+    """
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
+    return _out((n - 1) * latency + (n - 1) / n * nbytes / bandwidth)
+
+
+def collective_time(collective, nbytes, n, bandwidth, latency=0.0, algorithm="ring"):
+    """Dispatch by name: ``collective_time("allgather", 1e9, 8, 450e9)``."""
+    name = _collective_name(collective)
+    if name == "allreduce":
+        return allreduce_time(nbytes, n, bandwidth, latency, algorithm)
+    if name in ("broadcast", "reduce"):  # pipelined ring: the root's link is the bottleneck
+        nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
+        return _out((n - 1) * latency + np.where(np.asarray(n) > 1, nbytes / bandwidth, 0.0))
+    return {"allgather": allgather_time, "reducescatter": reduce_scatter_time,
+            "alltoall": alltoall_time}[name](nbytes, n, bandwidth, latency)
+
+
+def algorithm_bandwidth(nbytes, time):
+    """nccl-tests' ``algbw``: nbytes / time, in bytes/s."""
+    nbytes = nonnegative("nbytes", nbytes, "bytes", array=True)
+    time = positive("time", time, "s", array=True)
+    return _out(nbytes / time)
+
+
+def bus_bandwidth_factor(n, collective="allreduce"):
+    """The factor nccl-tests multiplies algbw by to get busbw (doc/PERFORMANCE.md).
+
+    all-reduce 2(n−1)/n; reduce-scatter, all-gather, all-to-all (n−1)/n; broadcast, reduce 1.
+    """
+    name = _collective_name(collective)
+    return _out(_BUS_FACTORS[name](_ranks(n)))
+
+
+def bus_bandwidth(nbytes, time, n, collective="allreduce"):
+    """nccl-tests' ``busbw`` in bytes/s: algbw × the collective's factor (see bus_bandwidth_factor).
+
+    Bus bandwidth is what each rank's link carried, so it can be compared with the link's line rate
+    whatever the number of ranks: a perfect ring all-reduce on β-links reports busbw = β.
+    """
+    return _out(algorithm_bandwidth(nbytes, time) * bus_bandwidth_factor(n, collective))
+
+
+def link_efficiency(busbw, line_rate):
+    """The fraction of a link's line rate a collective achieved: busbw / line rate."""
+    busbw = positive("busbw", busbw, "bytes/s", array=True)
+    line_rate = positive("line_rate", line_rate, "bytes/s", array=True)
+    return _out(busbw / line_rate)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hierarchical all-reduce (NVLink inside a node, a network across nodes)
+# ---------------------------------------------------------------------------------------------
+def hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth, inter_bandwidth,
+                                  intra_latency=0.0, inter_latency=0.0):
+    """The three phase times (s) of a hierarchical all-reduce: (reduce-scatter, all-reduce, all-gather).
+
+    1. reduce-scatter inside each node over ``gpus_per_node`` GPUs (ring on ``intra_bandwidth``);
+    2. all-reduce of each GPU's 1/g shard across ``nodes`` nodes — g rings in parallel, one per NIC
+       ("rail"), each on ``inter_bandwidth``;
+    3. all-gather inside each node.
+    Bandwidths are per GPU, one direction. Assumes the phases do not overlap.
+    """
+    nbytes = nonnegative("nbytes", nbytes, "bytes", array=True)
+    g = _ranks(gpus_per_node, "gpus_per_node")
+    m = _ranks(nodes, "nodes")
+    b_in = positive("intra_bandwidth", intra_bandwidth, "bytes/s", array=True)
+    b_out = positive("inter_bandwidth", inter_bandwidth, "bytes/s", array=True)
+    a_in = nonnegative("intra_latency", intra_latency, "s", array=True)
+    a_out = nonnegative("inter_latency", inter_latency, "s", array=True)
+    rs = reduce_scatter_time(nbytes, g, b_in, a_in)
+    ar = ring_allreduce_time(nbytes / g, m, b_out, a_out)
+    ag = allgather_time(nbytes, g, b_in, a_in)
+    return rs, ar, ag
+
+
+def hierarchical_allreduce_time(nbytes, gpus_per_node, nodes, intra_bandwidth, inter_bandwidth,
+                                intra_latency=0.0, inter_latency=0.0):
+    """Seconds for a hierarchical all-reduce (sum of the three phases of hierarchical_allreduce_phases)."""
+    rs, ar, ag = hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth,
+                                               inter_bandwidth, intra_latency, inter_latency)
+    return _out(rs + ar + ag)
+
+
+# ---------------------------------------------------------------------------------------------
+# simpy: a ring of links, message by message
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class RingSimResult:
+    """What simulate_ring_allreduce returns (times in s, bandwidths in bytes/s).
+
+    ``busy_start[i, m]`` / ``busy_end[i, m]``: when link i (rank i → rank i+1) sent its m-th message;
+    message m belongs to algorithm step ``step[m]`` and carries pipeline chunk ``chunk[m]``.
+    ``utilization[i]``: the fraction of the run link i was busy.
+    """
+    time: float
+    n: int
+    nbytes: float
+    chunks: int
+    latency: float
+    link_bandwidths: np.ndarray
+    busy_start: np.ndarray
+    busy_end: np.ndarray
+    step: np.ndarray
+    chunk: np.ndarray
+    utilization: np.ndarray
+    analytic_time: float
+    n_events: int
+    wall_seconds: float = 0.0
+
+    @property
+    def algbw(self):
+        return self.nbytes / self.time if self.time > 0 else math.inf
+
+    @property
+    def busbw(self):
+        return bus_bandwidth(self.nbytes, self.time, self.n) if self.time > 0 else math.inf
+
+    @property
+    def slowest_link(self):
+        return int(np.argmin(self.link_bandwidths))
+
+    def __repr__(self):
+        return (f"<RingSimResult n={self.n} {u.fmt_bytes(self.nbytes)}: {u.fmt_seconds(self.time)} "
+                f"(formula {u.fmt_seconds(self.analytic_time)}), busbw {u.fmt_bandwidth(self.busbw)}, "
+                f"{self.n_events:,} events>")
+
+
+def _run_rings(env, link_bw, steps, segment_bytes, chunks, latency, slowdown):
+    """Start one simpy process per link for R independent rings; returns per-link start/end lists.
+
+    link_bw: (R, n) one-direction bandwidths; link (r, i) carries rank i → rank i+1 of ring r.
+    Message m = step·chunks + chunk. A rank can forward (step s, chunk c) once it has received
+    (s−1, c) from its upstream neighbour — the data dependency of ring reduce-scatter/all-gather.
+    A link sends one message at a time; a message occupies it for size/bandwidth, then arrives
+    ``latency`` later (latency is not link-busy time). Returns per-link start times and durations,
+    and which messages a link had to wait for (each such wait costs one wake-up event).
+    """
+    R, n = link_bw.shape
+    M = steps * chunks
+    chunk_bytes = segment_bytes / chunks
+    starts = [[None] * n for _ in range(R)]
+    ends = [[None] * n for _ in range(R)]
+    arrived = [[[None] * M for _ in range(n)] for _ in range(R)]   # message m of link i reached rank i+1
+    waiting = [[[None] * M for _ in range(n)] for _ in range(R)]   # link i waits for upstream message m
+
+    def link(env, r, i):
+        upstream, mine = arrived[r][(i - 1) % n], arrived[r][i]
+        my_waiting, downstream_waiting = waiting[r][i], waiting[r][(i + 1) % n]
+        durations = (chunk_bytes / link_bw[r, i] * slowdown[r, i]).tolist()
+        start = starts[r][i] = [0.0] * M
+        timeout, event = env.timeout, env.event
+        last = M - chunks
+        for m in range(M):
+            if m >= chunks:  # steps ≥ 1 forward what arrived from upstream in the previous step
+                ev = upstream[m - chunks]
+                if ev is None:
+                    ev = my_waiting[m] = event()
+                yield ev
+            start[m] = env.now
+            yield timeout(durations[m])
+            if m < last:
+                arrival = mine[m] = timeout(latency)
+                pending = downstream_waiting[m + chunks]
+                if pending is not None:  # the downstream link is already waiting: wake it on arrival
+                    arrival.callbacks.append(pending.succeed)
+        ends[r][i] = durations
+
+    for r in range(R):
+        for i in range(n):
+            env.process(link(env, r, i))
+    return starts, ends, waiting
+
+
+def _simulate_rings(link_bw, steps, segment_bytes, chunks, latency, jitter, rng):
+    """Run R rings (rows of link_bw) to completion: start/end arrays (R, n, M), total s, events, wall s."""
+    import time as _time
+
+    import simpy
+
+    R, n = link_bw.shape
+    M = steps * chunks
+    slowdown = np.ones((R, n, M))
+    if jitter > 0:
+        slowdown += jitter * rng.exponential(1.0, size=(R, n, M))
+    env = simpy.Environment()
+    t0 = _time.perf_counter()
+    starts, ends, waiting = _run_rings(env, link_bw, steps, segment_bytes, chunks, latency, slowdown)
+    env.run()
+    wall = _time.perf_counter() - t0
+    start = np.array(starts, dtype=float).reshape(R, n, M)
+    end = start + np.array(ends, dtype=float).reshape(R, n, M)
+    # transmissions + arrivals (all but the last step) + process starts + wake-ups of waiting links
+    events = R * n * (2 * M - chunks + 1) + sum(w is not None for ring in waiting for link in ring for w in link)
+    total = float(end.max() + latency) if M else 0.0
+    return start, end, total, events, wall
+
+
+def simulate_ring_allreduce(nbytes, n, bandwidth, latency=0.0, *, chunks=1, link_bandwidths=None,
+                            jitter=0.0, seed=0):
+    """Simulate a ring all-reduce link by link in simpy; returns a :class:`RingSimResult`.
+
+    ``n`` ranks in a ring; link i carries rank i → rank i+1 at ``link_bandwidths[i]`` bytes/s
+    (default: all ``bandwidth``). The array is cut into n segments; each of the 2(n−1) steps sends one
+    segment per link, split into ``chunks`` pipelined pieces. A rank forwards a chunk only after it
+    received that chunk in the previous step; a link sends one chunk at a time; each chunk arrives
+    ``latency`` s after it leaves the link. ``jitter`` > 0 slows each transmission by a random factor
+    1 + jitter·Exp(1) (seeded by ``seed``) — stragglers.
+
+    With uniform links and chunks=1 this reproduces ring_allreduce_time exactly; with more chunks,
+    pipelining hides part of the per-step latency. With one slow link the whole ring runs at that
+    link's speed. Assumes full-duplex links and free computation (the reduction itself costs nothing).
+    """
+    nbytes = nonnegative("nbytes", nbytes, "bytes")
+    n = integer("n", n, minimum=1)
+    bandwidth = positive("bandwidth", bandwidth, "bytes/s")
+    latency = nonnegative("latency", latency, "s")
+    chunks = integer("chunks", chunks, minimum=1, maximum=1024)
+    jitter = nonnegative("jitter", jitter, "fraction")
+    seed = integer("seed", seed, minimum=0)
+    if link_bandwidths is None:
+        bws = np.full(n, bandwidth)
+    else:
+        bws = np.asarray(positive("link_bandwidths", link_bandwidths, "bytes/s", array=True), dtype=float)
+        if bws.ndim == 0:
+            bws = np.full(n, float(bws))
+        if bws.shape != (n,):
+            raise ValueError(f"link_bandwidths must have one entry per link (n = {n}), got shape {bws.shape}")
+    steps = 2 * (n - 1)
+    rng = np.random.default_rng(seed)
+    start, end, total, events, wall = _simulate_rings(bws[None, :], steps, nbytes / n, chunks, latency,
+                                                      jitter, rng)
+    busy = (end[0] - start[0]).sum(axis=1)
+    analytic = ring_allreduce_time(nbytes, n, float(bws.min()), latency)
+    return RingSimResult(
+        time=total, n=n, nbytes=nbytes, chunks=chunks, latency=latency, link_bandwidths=bws,
+        busy_start=start[0], busy_end=end[0], step=np.repeat(np.arange(steps), chunks),
+        chunk=np.tile(np.arange(chunks), steps),
+        utilization=busy / total if total > 0 else np.zeros(n), analytic_time=analytic,
+        n_events=events, wall_seconds=wall)
+
+
+def slow_link_bandwidths(n, bandwidth, slow_factor=0.25, slow_link=0):
+    """Per-link bandwidths of an n-link ring where link ``slow_link`` runs at ``slow_factor`` × bandwidth."""
+    n = integer("n", n, minimum=1)
+    bandwidth = positive("bandwidth", bandwidth, "bytes/s")
+    slow_factor = fraction("slow_factor", slow_factor, allow_zero=False)
+    slow_link = integer("slow_link", slow_link, minimum=0, maximum=n - 1)
+    bws = np.full(n, bandwidth)
+    bws[slow_link] *= slow_factor
+    return bws
+
+
+@dataclass
+class HierarchicalSimResult:
+    """What simulate_hierarchical_allreduce returns: total and per-phase times (s), the analytic twin."""
+    time: float
+    phase_times: np.ndarray
+    analytic_phase_times: np.ndarray
+    analytic_time: float
+    gpus_per_node: int
+    nodes: int
+    nbytes: float
+    n_events: int
+    wall_seconds: float = 0.0
+    phases: tuple = ("reduce-scatter in node", "all-reduce across nodes", "all-gather in node")
+
+    @property
+    def busbw(self):
+        n = self.gpus_per_node * self.nodes
+        return bus_bandwidth(self.nbytes, self.time, n) if self.time > 0 else math.inf
+
+
+def simulate_hierarchical_allreduce(nbytes, gpus_per_node, nodes, intra_bandwidth, inter_bandwidth,
+                                    intra_latency=0.0, inter_latency=0.0, *, chunks=1, jitter=0.0, seed=0):
+    """Simulate the three phases of hierarchical_allreduce_time in simpy, every ring link by link.
+
+    Phase 1: ``nodes`` rings of ``gpus_per_node`` GPUs reduce-scatter over NVLink; phase 2:
+    ``gpus_per_node`` rings (one per rail) of ``nodes`` GPUs all-reduce their shard over the network;
+    phase 3: all-gather in each node. A phase starts when the previous one has finished everywhere
+    (a barrier). Same link model and ``jitter`` as simulate_ring_allreduce.
+    """
+    nbytes = nonnegative("nbytes", nbytes, "bytes")
+    g = integer("gpus_per_node", gpus_per_node, minimum=1)
+    m = integer("nodes", nodes, minimum=1)
+    b_in = positive("intra_bandwidth", intra_bandwidth, "bytes/s")
+    b_out = positive("inter_bandwidth", inter_bandwidth, "bytes/s")
+    a_in = nonnegative("intra_latency", intra_latency, "s")
+    a_out = nonnegative("inter_latency", inter_latency, "s")
+    chunks = integer("chunks", chunks, minimum=1, maximum=1024)
+    jitter = nonnegative("jitter", jitter, "fraction")
+    rng = np.random.default_rng(integer("seed", seed, minimum=0))
+    plan = [(np.full((m, g), b_in), g - 1, nbytes / g, a_in),            # reduce-scatter
+            (np.full((g, m), b_out), 2 * (m - 1), nbytes / g / m, a_out),  # all-reduce of each shard
+            (np.full((m, g), b_in), g - 1, nbytes / g, a_in)]             # all-gather
+    times, events, wall = [], 0, 0.0
+    for bws, steps, segment, lat in plan:
+        if steps == 0:
+            times.append(0.0)
+            continue
+        _, _, t, e, w = _simulate_rings(bws, steps, segment, chunks, lat, jitter, rng)
+        times.append(t)
+        events += e
+        wall += w
+    analytic = np.array([float(x) for x in hierarchical_allreduce_phases(nbytes, g, m, b_in, b_out, a_in, a_out)])
+    return HierarchicalSimResult(time=float(sum(times)), phase_times=np.array(times),
+                                 analytic_phase_times=analytic, analytic_time=float(analytic.sum()),
+                                 gpus_per_node=g, nodes=m, nbytes=nbytes, n_events=events, wall_seconds=wall)
+
+
+# ---------------------------------------------------------------------------------------------
+# Topologies
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Topology:
+    """A network at a glance. Bandwidths in bytes/s, one direction.
+
+    ``bisection_bandwidth``: what crosses the worst cut into two equal halves, one direction.
+    ``diameter``: the most links a message crosses between two GPUs (GPU–switch links included).
+    ``oversubscription``: endpoints' injection bandwidth on one side / bisection bandwidth (1 = full).
+    """
+    name: str
+    n_gpus: int
+    link_bandwidth: float
+    bisection_bandwidth: float
+    diameter: int
+    oversubscription: float
+    n_switches: int = 0
+    n_links: int = 0
+    tiers: int = 0
+    switches: dict = field(default_factory=dict)
+    notes: str = ""
+
+    @property
+    def bisection_per_gpu(self):
+        """Bisection bandwidth per GPU of one half (2·bisection/n): what each can send across at once."""
+        return 2 * self.bisection_bandwidth / self.n_gpus if self.n_gpus > 1 else math.inf
+
+    @property
+    def full_bisection(self):
+        return self.oversubscription <= 1 + 1e-9
+
+    def __repr__(self):
+        sw = ", ".join(f"{v} {k}" for k, v in self.switches.items())
+        return (f"<Topology {self.name}: {self.n_gpus:,} GPUs, bisection {u.fmt_bandwidth(self.bisection_bandwidth)} "
+                f"({u.fmt_bandwidth(self.bisection_per_gpu)} per GPU), diameter {self.diameter}, "
+                f"oversubscription {self.oversubscription:.3g}:1{', ' + sw if sw else ''}>")
+
+
+def _clos_above_leaves(n_gpus, leaves, down, up, radix, link_bandwidth):
+    """Spine (2 tiers) or aggregation + core (3 tiers) switches above ``leaves`` leaf switches."""
+    if leaves <= radix:
+        spines = math.ceil(leaves * up / radix)
+        links_up = leaves * up
+        cut = min(n_gpus // 2, links_up / 2)
+        return 2, {"spine": spines}, links_up, cut, 4
+    leaves_per_pod = radix // 2
+    pods = math.ceil(leaves / leaves_per_pod)
+    if pods > radix:
+        raise ValueError(f"{n_gpus:,} GPUs need more than three tiers of radix-{radix} switches; "
+                         f"use a larger switch_radix")
+    aggs = pods * up
+    cores = math.ceil(aggs * (radix // 2) / radix)
+    links_up = leaves * up + aggs * (radix // 2)
+    cut = min(n_gpus // 2, leaves * up / 2, aggs * (radix // 2) / 2)
+    return 3, {"aggregation": aggs, "core": cores}, links_up, cut, 6
+
+
+def _leaf_ports(radix, oversubscription):
+    down = int(round(radix * oversubscription / (1 + oversubscription)))
+    down = min(max(down, 1), radix - 1)
+    return down, radix - down
+
+
+def fat_tree(n_gpus, switch_radix=64, link_bandwidth=50 * u.GB, oversubscription=1.0):
+    """A folded-Clos ("fat-tree") network of radix-``switch_radix`` switches, one port per GPU.
+
+    Leaves split their ports into down (GPUs) and up (spines) in the ratio ``oversubscription``:1
+    (1 = full bisection bandwidth). Two tiers serve up to k·down GPUs (k²/2 at full bisection), three
+    tiers up to k³/4. ``link_bandwidth`` is each cable's one-direction bandwidth (NDR 400 Gb/s = 50 GB/s).
+    """
+    n = integer("n_gpus", n_gpus, minimum=2)
+    k = integer("switch_radix", switch_radix, minimum=4)
+    b = positive("link_bandwidth", link_bandwidth, "bytes/s")
+    r = positive("oversubscription", oversubscription, "ratio")
+    name = "fat-tree" if r == 1 else f"fat-tree {r:g}:1 oversubscribed"
+    if n <= k:
+        return Topology(name, n, b, (n // 2) * b, 2, 1.0, 1, n, 1, {"leaf": 1},
+                        "one switch: every GPU one hop from every other")
+    down, up = _leaf_ports(k, r)
+    leaves = math.ceil(n / down)
+    tiers, upper, links_up, cut, diameter = _clos_above_leaves(n, leaves, down, up, k, b)
+    switches = {"leaf": leaves, **upper}
+    return Topology(name, n, b, cut * b, diameter, (n // 2) / cut, sum(switches.values()),
+                    n + links_up, tiers, switches, f"{down} GPU ports and {up} uplinks per leaf")
+
+
+def rail_optimized(n_gpus, gpus_per_node=8, switch_radix=64, link_bandwidth=50 * u.GB,
+                   oversubscription=1.0, nvswitches_per_node=4):
+    """A rail-optimized fat tree (NVIDIA DGX SuperPOD style): NIC i of every node goes to rail-i leaves.
+
+    A "scalable unit" of ``down`` nodes gets one leaf per rail (``gpus_per_node`` leaves), so GPU i of
+    any two nodes in the unit is one switch apart; other traffic hops through NVLink or the spines.
+    Switch counts include the NVSwitches inside nodes. Same bisection rules as fat_tree.
+    """
+    n = integer("n_gpus", n_gpus, minimum=2)
+    g = integer("gpus_per_node", gpus_per_node, minimum=1)
+    k = integer("switch_radix", switch_radix, minimum=4)
+    b = positive("link_bandwidth", link_bandwidth, "bytes/s")
+    r = positive("oversubscription", oversubscription, "ratio")
+    nvs = integer("nvswitches_per_node", nvswitches_per_node, minimum=0)
+    nodes = math.ceil(n / g)
+    down, up = _leaf_ports(k, r)
+    units = math.ceil(nodes / down)
+    leaves = units * g
+    tiers, upper, links_up, cut, diameter = _clos_above_leaves(n, leaves, down, up, k, b)
+    switches = {"leaf": leaves, **upper, "nvswitch": nodes * nvs}
+    network = {k_: v for k_, v in switches.items() if k_ != "nvswitch"}
+    return Topology("rail-optimized", n, b, cut * b, diameter, (n // 2) / cut, sum(switches.values()),
+                    n + links_up, tiers, switches,
+                    f"{units} scalable units of {min(down, nodes)} nodes; same-rail GPUs of a unit are one "
+                    f"switch apart; {sum(network.values())} network switches")
+
+
+def torus_dims(n_gpus, ndims=3):
+    """Near-equal dimensions (largest first) whose product is ``n_gpus`` — e.g. 1024 → (16, 8, 8)."""
+    n = integer("n_gpus", n_gpus, minimum=1)
+    ndims = integer("ndims", ndims, minimum=1, maximum=6)
+    dims = [1] * ndims
+    remaining = n
+    for p in _prime_factors(n)[::-1]:
+        dims.sort()
+        dims[0] *= p
+        remaining //= p
+    return tuple(sorted(dims, reverse=True))
+
+
+def _prime_factors(n):
+    out, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    if n > 1:
+        out.append(n)
+    return out
+
+
+def torus(dims, link_bandwidth=50 * u.GB):
+    """A k-ary torus with wrap-around links (a direct network: no switches, as in TPU pods).
+
+    ``dims`` like (8, 8, 16); each GPU links to 2 neighbours per dimension (1 when the dimension is 2).
+    Diameter Σ⌊dᵢ/2⌋; bisection = the links cut across the largest dimension (two cuts, thanks to the
+    wrap-around) × link bandwidth (Dally & Towles 2004, ch. 3).
+    """
+    if isinstance(dims, (int, np.integer)):
+        dims = (dims,)
+    if not isinstance(dims, (tuple, list)) or not dims:
+        raise TypeError(f"dims must be a tuple of dimension sizes such as (8, 8, 16), got {dims!r}")
+    dims = tuple(integer(f"dims[{i}]", d, minimum=1) for i, d in enumerate(dims))
+    b = positive("link_bandwidth", link_bandwidth, "bytes/s")
+    n = int(np.prod(dims))
+    if n < 2:
+        raise ValueError("a torus needs at least 2 GPUs")
+    big = max(dims)
+    cut_links = (n // big) * (2 if big > 2 else 1)
+    neighbours = sum(2 if d > 2 else (1 if d == 2 else 0) for d in dims)
+    injection = neighbours * b
+    bisection = cut_links * b
+    links = n * neighbours // 2
+    return Topology("torus " + "×".join(map(str, dims)), n, b, bisection, sum(d // 2 for d in dims),
+                    (n / 2) * injection / bisection, 0, links, 0, {},
+                    f"each GPU has {neighbours} links ({u.fmt_bandwidth(injection)} in all)")
+
+
+def compare_topologies(n_gpus, link_bandwidth=50 * u.GB, switch_radix=64, gpus_per_node=8):
+    """Fat tree, rail-optimized fat tree, 2:1 oversubscribed fat tree and 3-D torus for ``n_gpus`` GPUs."""
+    return [fat_tree(n_gpus, switch_radix, link_bandwidth),
+            rail_optimized(n_gpus, gpus_per_node, switch_radix, link_bandwidth),
+            fat_tree(n_gpus, switch_radix, link_bandwidth, oversubscription=2.0),
+            torus(torus_dims(n_gpus, 3), link_bandwidth)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data parallelism: compute vs a bucketed gradient all-reduce
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class StepResult:
+    """One data-parallel training step (s): arrays when the inputs were arrays."""
+    step_time: object
+    compute_time: object
+    comm_time: object
+    exposed_comm: object
+    efficiency: object
+    n_buckets: int
+    bucket_time: object
+
+
+def data_parallel_step(n_gpus, grad_bytes, compute_time, bandwidth, latency=0.0, *, bucket_bytes=25 * u.MB,
+                       backward_fraction=2 / 3, overlap=True, algorithm="ring"):
+    """Step time of data-parallel training whose gradient all-reduce overlaps the backward pass.
+
+    Gradients (``grad_bytes`` in all) become ready uniformly during the backward pass (the last
+    ``backward_fraction`` of ``compute_time``) and are all-reduced in equal buckets of about
+    ``bucket_bytes`` (PyTorch DDP's default is 25 MB), one after another on the network. Bucket j is
+    ready at T_fwd + (j+1)·T_bwd/B; its all-reduce takes t_b = allreduce_time(bucket, n, …). Then
+
+        step = max(T_compute + t_b,  T_fwd + T_bwd/B + B·t_b)
+
+    (the last bucket's reduction after backward, or the network busy from the first bucket on).
+    Without overlap: T_compute + B·t_b. Efficiency = T_compute / step. Optimizer time is ignored.
+    Arrays broadcast over n_gpus, compute_time, bandwidth.
+    """
+    n = _ranks(n_gpus, "n_gpus")
+    grad_bytes = positive("grad_bytes", grad_bytes, "bytes")
+    compute = positive("compute_time", compute_time, "s", array=True)
+    bandwidth = positive("bandwidth", bandwidth, "bytes/s", array=True)
+    latency = nonnegative("latency", latency, "s", array=True)
+    bucket_bytes = positive("bucket_bytes", bucket_bytes, "bytes")
+    backward_fraction = fraction("backward_fraction", backward_fraction, allow_zero=False)
+    algorithm = choice("algorithm", algorithm, ALGORITHMS)
+    n_buckets = max(1, math.ceil(grad_bytes / bucket_bytes - 1e-9))
+    t_b = allreduce_time(grad_bytes / n_buckets, n, bandwidth, latency, algorithm)
+    backward = backward_fraction * compute
+    forward = compute - backward
+    if overlap:
+        step = np.maximum(compute + t_b, forward + backward / n_buckets + n_buckets * t_b)
+    else:
+        step = compute + n_buckets * t_b
+    step = np.where(np.asarray(n) > 1, step, compute)
+    comm = n_buckets * np.asarray(t_b)
+    return StepResult(step_time=_out(step), compute_time=_out(compute), comm_time=_out(comm),
+                      exposed_comm=_out(step - compute), efficiency=_out(compute / step),
+                      n_buckets=n_buckets, bucket_time=_out(t_b))
+
+
+@dataclass
+class ScalingResult:
+    """Weak or strong scaling of data parallelism over ``n_gpus`` (arrays, s)."""
+    mode: str
+    n_gpus: np.ndarray
+    step_time: np.ndarray
+    compute_time: np.ndarray
+    exposed_comm: np.ndarray
+    efficiency: np.ndarray
+    speedup: np.ndarray
+
+
+def scaling(n_gpus, grad_bytes, compute_time, bandwidth, latency=0.0, *, mode="weak", bucket_bytes=25 * u.MB,
+            backward_fraction=2 / 3, overlap=True, algorithm="ring"):
+    """Data-parallel scaling over a list of GPU counts.
+
+    ``mode="weak"``: each GPU keeps its batch, so ``compute_time`` (one step on one GPU) stays;
+    speedup = n × compute / step. ``mode="strong"``: the global batch is fixed, so compute per GPU is
+    compute_time / n while the gradient to all-reduce stays the same; speedup = compute_time / step.
+    Efficiency = speedup / n.
+    """
+    mode = choice("mode", mode, ("weak", "strong"))
+    n = np.atleast_1d(_ranks(np.atleast_1d(n_gpus), "n_gpus")).astype(float)
+    compute_time = positive("compute_time", compute_time, "s")
+    per_gpu = np.full(n.shape, compute_time) if mode == "weak" else compute_time / n
+    r = data_parallel_step(n, grad_bytes, per_gpu, bandwidth, latency, bucket_bytes=bucket_bytes,
+                           backward_fraction=backward_fraction, overlap=overlap, algorithm=algorithm)
+    step = np.asarray(r.step_time, dtype=float)
+    speedup = n * per_gpu / step if mode == "weak" else compute_time / step
+    return ScalingResult(mode, n, step, per_gpu, np.asarray(r.exposed_comm, dtype=float), speedup / n, speedup)
+
+
+def dp_critical_tokens_per_gpu(peak_flops, bandwidth, grad_bytes_per_param=2, n_gpus=None):
+    """Tokens per GPU per step above which the gradient all-reduce can hide behind the backward pass.
+
+    Backward ≈ 4·P·T FLOP per GPU (twice the forward 2·P·T); a ring all-reduce of the gradients moves
+    2(n−1)/n · P · grad_bytes_per_param bytes per link. Equal when T = (n−1)/n · grad_bytes_per_param ·
+    peak_flops / (2 · bandwidth) — with bf16 gradients (2 bytes) and large n, T ≈ peak_flops / bandwidth
+    ("How to Scale Your Model", GPU chapter: 990e12 / 400e9 ≈ 2,475 tokens on H100 across nodes).
+    """
+    peak_flops = positive("peak_flops", peak_flops, "FLOP/s", array=True)
+    bandwidth = positive("bandwidth", bandwidth, "bytes/s", array=True)
+    g = positive("grad_bytes_per_param", grad_bytes_per_param, "bytes")
+    factor = 1.0 if n_gpus is None else (lambda n: (n - 1) / n)(_ranks(n_gpus, "n_gpus"))
+    return _out(factor * g * peak_flops / (2 * bandwidth))
+
+
+# ---------------------------------------------------------------------------------------------
+# Data: the bandwidth hierarchy
+# ---------------------------------------------------------------------------------------------
+def load_interconnects():
+    """datasets/interconnects.csv as a Table (bandwidth per direction in bytes/s, latency in s)."""
+    from .data import load
+    return load("interconnects")
+
+
+# ---------------------------------------------------------------------------------------------
+# Plots (pyplot imported lazily; each returns the Figure)
+# ---------------------------------------------------------------------------------------------
+def _axes(ax, figsize=(7.5, 4.2), margins=None):
+    """A fresh pyplot figure with fixed margins (cheaper than tight_layout), or the given axes."""
+    if ax is not None:
+        return ax.figure, ax
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=figsize)
+    fig.subplots_adjust(**{"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.9, **(margins or {})})
+    return fig, ax
+
+
+def _major_ticks_only(*axes):
+    """Drop minor ticks: on log axes they cost most of a redraw and carry little information."""
+    from matplotlib.ticker import NullLocator
+    for ax in axes:
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_minor_locator(NullLocator())
+
+
+_KIND_COLOURS = {"cache": "C4", "hbm": "C3", "nvlink": "C2", "pcie": "C1", "infiniband": "C0", "ethernet": "C7"}
+
+
+def plot_bandwidth_hierarchy(table=None, ax=None):
+    """One log-scale chart: bandwidth per direction by year, from on-chip cache to the data-center network."""
+    t = load_interconnects() if table is None else table
+    fig, ax = _axes(ax, (8, 4.6))
+    for kind, colour in _KIND_COLOURS.items():
+        rows = t.where(kind=kind).sort("year")
+        if len(rows) == 0:
+            continue
+        ax.semilogy(rows["year"], rows["bandwidth_bytes_per_s"], "o-", color=colour, label=kind, ms=5)
+        last = rows.rows()[-1]
+        label = last["name"].split(" (")[0].replace(" x16", "")
+        ax.annotate(label, (last["year"], last["bandwidth_bytes_per_s"]), fontsize=7, color=colour,
+                    xytext=(5, -7 if kind == "ethernet" else 2), textcoords="offset points", va="center")
+    ax.set(xlabel="year", ylabel="bandwidth, one direction (bytes/s)",
+           title="The bandwidth hierarchy: each step away from the chip costs roughly 10×")
+    ax.set_xlim(right=float(np.nanmax(t["year"])) + 3)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, ncol=3, loc="upper left")
+    _major_ticks_only(ax)
+    return fig
+
+
+def plot_alpha_beta(bandwidth, latency, ax=None):
+    """Effective bandwidth vs message size for one link, with the α·β crossover marked."""
+    fig, ax = _axes(ax)
+    sizes = np.logspace(1, 11, 200)
+    ax.loglog(sizes, effective_bandwidth(sizes, bandwidth, latency), label="effective bandwidth")
+    ax.axhline(bandwidth, color="grey", ls=":", label=f"link bandwidth {u.fmt_bandwidth(bandwidth)}")
+    x = crossover_size(bandwidth, latency)
+    if x > 0:
+        ax.axvline(x, color="C3", ls="--", label=f"α·β = {u.fmt_bytes(x)}: half the bandwidth")
+    ax.set(xlabel="message size (bytes)", ylabel="achieved bytes/s",
+           title=f"α-β model: α = {u.fmt_seconds(latency)}, β = {u.fmt_bandwidth(bandwidth)}")
+    ax.legend(fontsize=8)
+    _major_ticks_only(ax)
+    return fig
+
+
+def plot_allreduce_algorithms(n, bandwidth, latency, ax=None, sizes=None):
+    """All-reduce time vs message size for ring, tree and recursive doubling on n ranks."""
+    fig, ax = _axes(ax)
+    sizes = np.logspace(2, 10, 120) if sizes is None else np.asarray(sizes, dtype=float)
+    for i, alg in enumerate(ALGORITHMS):
+        ax.loglog(sizes, allreduce_time(sizes, n, bandwidth, latency, alg), color=f"C{i}", label=alg)
+    ax.set(xlabel="message size (bytes)", ylabel="all-reduce time (s)",
+           title=f"All-reduce on {n:,} ranks, α = {u.fmt_seconds(latency)}, β = {u.fmt_bandwidth(bandwidth)}")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="major", alpha=0.3)
+    _major_ticks_only(ax)
+    return fig
+
+
+def plot_ring_timeline(result, ax=None, max_links=16):
+    """A Gantt chart of a RingSimResult: one row per link, one bar per message, coloured by step."""
+    import matplotlib.pyplot as plt
+    rows = min(result.n, max_links)
+    fig, ax = _axes(ax, (8, 0.35 * rows + 1.6), {"bottom": 0.75 / (0.35 * rows + 1.6), "top": 1 - 0.45 / (0.35 * rows + 1.6),
+                                                 "left": 0.08})
+    steps = max(1, int(result.step.max()) + 1) if result.step.size else 1
+    cmap = plt.get_cmap("viridis")
+    for i in range(min(result.n, max_links)):
+        starts, ends = result.busy_start[i], result.busy_end[i]
+        colours = [cmap(s / max(1, steps - 1)) for s in result.step]
+        ax.broken_barh(list(zip(starts, ends - starts)), (i - 0.4, 0.8), facecolors=colours, edgecolor="white",
+                       linewidth=0.3)
+        if i == result.slowest_link and result.link_bandwidths.min() < result.link_bandwidths.max():
+            ax.text(result.time, i, " slow link", va="center", fontsize=8, color="C3")
+    ax.set(xlabel="time (s)", ylabel="link (rank i → i+1)", ylim=(min(result.n, max_links) - 0.5, -0.5),
+           title=f"Ring all-reduce, {result.n} ranks, {result.chunks} chunk(s)/step: "
+                 f"{u.fmt_seconds(result.time)} (colour = step, 2(n−1) = {steps} steps)")
+    ax.set_xlim(0, result.time * 1.12)
+    return fig
+
+
+def plot_topologies(topologies, ax=None):
+    """Bisection bandwidth per GPU and diameter of several Topology objects, side by side."""
+    import matplotlib.pyplot as plt
+    if ax is None:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
+        fig.subplots_adjust(left=0.2, right=0.85, bottom=0.15, top=0.9, wspace=0.1)
+    else:
+        fig, ax2 = ax.figure, ax.twinx()
+    names = [t.name for t in topologies]
+    y = np.arange(len(names))
+    ax.barh(y, [t.bisection_per_gpu / u.GB for t in topologies], color="C0")
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.set(xlabel="bisection bandwidth per GPU (GB/s)", title=f"{topologies[0].n_gpus:,} GPUs")
+    ax2.barh(y, [t.diameter for t in topologies], color="C1")
+    ax2.set_yticks(y, [f"{t.n_switches:,} switches" for t in topologies])
+    ax2.invert_yaxis()
+    ax2.yaxis.tick_right()
+    ax2.set(xlabel="diameter (links, worst case)")
+    return fig
+
+
+def plot_overlap(n_gpus, grad_bytes, compute_time, bandwidth, latency=0.0, *, bucket_bytes=25 * u.MB,
+                 backward_fraction=2 / 3, ax=None):
+    """The timeline of one data-parallel step: forward, backward, and the bucket all-reduces after it."""
+    r = data_parallel_step(n_gpus, grad_bytes, compute_time, bandwidth, latency, bucket_bytes=bucket_bytes,
+                           backward_fraction=backward_fraction)
+    fig, ax = _axes(ax, (8, 2.6), {"left": 0.14, "bottom": 0.2, "top": 0.86})
+    fwd = compute_time * (1 - backward_fraction)
+    ax.broken_barh([(0, fwd)], (1.6, 0.8), facecolors="C0")
+    ax.broken_barh([(fwd, compute_time - fwd)], (1.6, 0.8), facecolors="C1")
+    ax.text(fwd / 2, 2, "forward", ha="center", va="center", color="white", fontsize=8)
+    ax.text(fwd + (compute_time - fwd) / 2, 2, "backward", ha="center", va="center", color="white", fontsize=8)
+    B, t_b = r.n_buckets, float(r.bucket_time)
+    ready = fwd + (np.arange(B) + 1) * (compute_time - fwd) / B
+    done, bars = 0.0, []
+    for j in range(B):
+        begin = max(ready[j], done)
+        done = begin + t_b
+        bars.append((begin, t_b))
+    ax.broken_barh(bars, (0.6, 0.8), facecolors="C2", edgecolor="white", linewidth=0.3)
+    ax.axvline(float(r.step_time), color="C3", ls="--")
+    ax.set_yticks([1, 2], ["all-reduce\n(buckets)", "compute"])
+    ax.set(xlabel="time (s)", title=f"{int(n_gpus):,} GPUs, {B} buckets: step {u.fmt_seconds(float(r.step_time))}, "
+                                    f"efficiency {float(r.efficiency):.0%}")
+    return fig
+
+
+def plot_scaling(results, ax=None):
+    """Scaling efficiency vs GPU count for one or more ScalingResult objects."""
+    fig, ax = _axes(ax)
+    for r in results if isinstance(results, (list, tuple)) else [results]:
+        ax.semilogx(r.n_gpus, r.efficiency, "o-", ms=3, label=f"{r.mode} scaling")
+    ax.axhline(0.9, color="grey", ls=":", lw=1)
+    ax.set(xlabel="GPUs", ylabel="scaling efficiency", ylim=(0, 1.05), title="Data parallelism: weak vs strong scaling")
+    ax.legend(fontsize=8)
+    _major_ticks_only(ax)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Explorer
+# ---------------------------------------------------------------------------------------------
+def draw_collective(fig, message_bytes, ranks, link_gb_per_s, latency_us, algorithm):
+    """Draw function for the chapter's explorer: time and busbw vs message size; returns a readout.
+
+    Kept cheap for a ≤ 100 ms redraw: 60-point analytic curves, no minor ticks, fixed margins.
+    """
+    from matplotlib.ticker import NullLocator
+
+    bw, lat = link_gb_per_s * u.GB, latency_us * u.US
+    ax1, ax2 = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.9, wspace=0.32)
+    sizes = np.logspace(3, 10, 60)
+    for i, alg in enumerate(ALGORITHMS):
+        t = allreduce_time(sizes, ranks, bw, lat, alg)
+        style = dict(lw=2.2) if alg == algorithm else dict(lw=1, alpha=0.45)
+        ax1.loglog(sizes, t, color=f"C{i}", label=alg, **style)
+        ax2.semilogx(sizes, bus_bandwidth(sizes, t, ranks) / u.GB, color=f"C{i}", **style)
+    t_here = allreduce_time(message_bytes, ranks, bw, lat, algorithm)
+    busbw = bus_bandwidth(message_bytes, t_here, ranks)
+    ax1.plot([message_bytes], [t_here], "o", color="C3")
+    ax2.plot([message_bytes], [busbw / u.GB], "o", color="C3")
+    ax2.axhline(link_gb_per_s, color="grey", ls=":", lw=1)
+    for ax in (ax1, ax2):
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_minor_locator(NullLocator())
+    ax1.set(xlabel="message (bytes)", ylabel="all-reduce time (s)", title="time")
+    ax2.set(xlabel="message (bytes)", ylabel="busbw (GB/s)", title="bus bandwidth (line rate dotted)",
+            ylim=(0, 1.15 * max(link_gb_per_s, busbw / u.GB)))
+    ax1.legend(fontsize=7)
+    return (f"{algorithm} all-reduce of {u.fmt_bytes(message_bytes)} on {ranks:,} ranks: {u.fmt_seconds(t_here)}; "
+            f"algbw {u.fmt_bandwidth(message_bytes / t_here)}, busbw {u.fmt_bandwidth(busbw)} "
+            f"({busbw / bw:.0%} of the {u.fmt_bandwidth(bw)} link)")
+
+
+def collective_explorer(message_bytes=64 * u.MB, ranks=64, link_gb_per_s=50.0, latency_us=5.0, algorithm="ring"):
+    """Sliders: message size, ranks, link bandwidth and latency, algorithm → time and busbw."""
+    from .explore import dropdown, explorer, int_slider, slider
+    return explorer(draw_collective, title="All-reduce: time and bus bandwidth",
+                    figsize=(8.5, 3.8),
+                    message_bytes=slider(message_bytes, 1e3, 1e10, None, "message (bytes)", log=True),
+                    ranks=int_slider(ranks, 2, 1024, 1, "ranks"),
+                    link_gb_per_s=slider(link_gb_per_s, 1.0, 1000.0, None, "link GB/s (one way)", log=True),
+                    latency_us=slider(latency_us, 0.1, 100.0, None, "latency α (µs)", log=True),
+                    algorithm=dropdown(algorithm, list(ALGORITHMS), "algorithm"))

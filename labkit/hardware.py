@@ -365,6 +365,15 @@ def _axes(ax, figsize=(8, 4.8)):
     return fig, ax
 
 
+def _lean_log(ax, x=False, y=True, numticks=8):
+    """Major ticks only on log axes: minor log ticks cost most of a figure's drawing time."""
+    from matplotlib.ticker import LogLocator, NullLocator
+    for on, axis in ((x, ax.xaxis), (y, ax.yaxis)):
+        if on:
+            axis.set_major_locator(LogLocator(numticks=numticks))
+            axis.set_minor_locator(NullLocator())
+
+
 def _rate(x, name):
     return positive(name, float(x), "FLOP/s")
 
@@ -397,6 +406,7 @@ def plot_hardware(ax=None, table=None, measured=None, measured_year=None, trend_
         ax.scatter([year], [_rate(measured, "measured")], marker="*", s=220, color="gold",
                    edgecolor="black", zorder=4, label=f"your machine: {u.fmt_flop_rate(float(measured))}")
     ax.set_yscale("log")
+    _lean_log(ax)
     ax.set(xlabel="year", ylabel="peak FLOP/s (dense)", title="Fifty years of peak compute")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
@@ -414,6 +424,7 @@ def plot_ridge_history(ax=None, table=None):
             ax.scatter(rows["year"], rows["peak_flops_per_s"] / rows["bandwidth_bytes_per_s"], marker=marker,
                        color=colour, label=text, s=28, zorder=3)
     ax.set_yscale("log")
+    _lean_log(ax)
     ax.set(xlabel="year", ylabel="ridge point (FLOP per byte)",
            title="Compute grew faster than memory bandwidth")
     ax.grid(True, which="major", alpha=0.3)
@@ -428,13 +439,11 @@ def plot_roofline(ax=None, machines=(), operations=(), intensity_range=(1e-2, 1e
     lo, hi = (positive("intensity_range", v, "FLOP/byte") for v in intensity_range)
     x = np.logspace(np.log10(lo), np.log10(hi), 200)
     for i, (label, peak, bw) in enumerate(machines):
-        colour = f"C{i}"
-        ax.plot(x, roofline(peak, bw, x), color=colour, lw=2,
+        ax.plot(x, roofline(peak, bw, x), color=f"C{i}", lw=2,
                 label=f"{label}: ridge {ridge_point(peak, bw):.3g} FLOP/B")
-        ax.plot([ridge_point(peak, bw)], [peak], "o", color=colour, ms=4)
-        for j, (_, intensity) in enumerate(operations):
-            ax.plot([intensity], [roofline(peak, bw, intensity)], marker="os^vDP"[j % 6], color="black",
-                    ms=5, zorder=4, ls="none")
+    for j, (_, intensity) in enumerate(operations):
+        ax.scatter([intensity] * len(machines), [roofline(p, b, intensity) for _, p, b in machines],
+                   marker="os^vDP"[j % 6], color="black", s=25, zorder=4)
     from matplotlib.transforms import blended_transform_factory
     band = blended_transform_factory(ax.transData, ax.transAxes)
     for j, (label, intensity) in enumerate(operations):
@@ -443,6 +452,7 @@ def plot_roofline(ax=None, machines=(), operations=(), intensity_range=(1e-2, 1e
                 transform=band)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _lean_log(ax, x=True)
     ax.set(xlabel="arithmetic intensity (FLOP per byte)", ylabel="attainable FLOP/s",
            title="Roofline: attainable = min(peak, bandwidth × intensity)")
     ax.grid(True, which="major", alpha=0.3)
@@ -453,6 +463,7 @@ def plot_roofline(ax=None, machines=(), operations=(), intensity_range=(1e-2, 1e
 def plot_algorithms(ax=None, algorithms=None, hardware=None):
     """When ML ideas were published (the timeline along the bottom) against the fastest machine of
     each year (the record peak FLOP/s in hardware.csv): the algorithms are old, the infrastructure new."""
+    from matplotlib.ticker import NullLocator
     from matplotlib.transforms import blended_transform_factory
     algorithms = load_algorithms() if algorithms is None else algorithms
     hardware = load_hardware() if hardware is None else hardware
@@ -463,15 +474,17 @@ def plot_algorithms(ax=None, algorithms=None, hardware=None):
     ax.set_yscale("log")
     ax.set_ylim(1e-3, peaks.max() * 30)  # the lower half of the axes holds the timeline
     ax.set_yticks([1e6, 1e9, 1e12, 1e15, 1e18])
+    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xlim(min(algorithms["year"].min(), years.min()) - 3, max(years.max(), algorithms["year"].max()) + 8)
     band = blended_transform_factory(ax.transData, ax.transAxes)
     ax.axhline(1e6, color="grey", lw=0.5)
-    for i, row in enumerate(algorithms.sort("year").rows()):
-        level = 0.03 + 0.04 * (i % 10)
-        ax.plot([row["year"]] * 2, [0, level], color="C3", lw=0.8, transform=band)
-        ax.plot([row["year"]], [level], "o", color="C3", ms=3, transform=band)
-        ax.text(row["year"], level, f" {row['name']} ({int(row['year'])})", fontsize=7, transform=band,
-                va="center", ha="left", color="C3")
+    rows = algorithms.sort("year")
+    levels = 0.03 + 0.04 * (np.arange(len(rows)) % 10)
+    ax.vlines(rows["year"], 0, levels, color="C3", lw=0.8, transform=band)
+    ax.scatter(rows["year"], levels, color="C3", s=8, transform=band)
+    for year, name, level in zip(rows["year"], rows["name"], levels):
+        ax.text(year, level, f" {name} ({int(year)})", fontsize=7, transform=band, va="center", ha="left",
+                color="C3")
     ax.set(xlabel="year", ylabel="peak FLOP/s of the fastest machine",
            title="The algorithms are old; the infrastructure is new")
     ax.grid(True, which="major", axis="x", alpha=0.3)
@@ -507,7 +520,6 @@ def draw_roofline(fig, peak_flops, bandwidth, operation, n, precision):
     intensity = flops / nbytes
     attainable = roofline(peak_flops, bandwidth, intensity)
     ridge = ridge_point(peak_flops, bandwidth)
-    from matplotlib.ticker import LogLocator, NullLocator
     ax = fig.add_subplot()
     x = np.array([1e-2, ridge, 1e4]) if 1e-2 < ridge < 1e4 else np.logspace(-2, 4, 7)
     ax.loglog(x, roofline(peak_flops, bandwidth, x), color="C0", lw=2)
@@ -515,9 +527,7 @@ def draw_roofline(fig, peak_flops, bandwidth, operation, n, precision):
     ax.plot([intensity], [attainable], "o", color="C3", ms=8)
     ax.set_xlim(1e-2, 1e4)
     ax.set_ylim(peak_flops * 1e-6, peak_flops * 3)
-    for axis in (ax.xaxis, ax.yaxis):  # major ticks only: minor log ticks cost most of a redraw
-        axis.set_major_locator(LogLocator(numticks=7))
-        axis.set_minor_locator(NullLocator())
+    _lean_log(ax, x=True, numticks=7)
     ax.set(xlabel="arithmetic intensity (FLOP per byte)", ylabel="attainable FLOP/s",
            title=f"{operation}, n = {int(n):,}, {precision}")
     ax.grid(True, alpha=0.3)

@@ -654,9 +654,9 @@ def explorer_draw(fig, gpus=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, gr
     """Draw function for the chapter's explorer: GPT-3's training compute (3.14e23 FLOP) on ``gpus``
     GPUs → energy split into compute, idle and cooling, against the same work done 100 % busy at PUE 1;
     a power cap (fraction of TDP) slows the compute and lowers its power. Returns a one-line readout."""
-    spec = GPUS[gpu]
+    spec = GPUS[choice("gpu", gpu, tuple(GPUS))]
     tdp, peak = spec["tdp_w"], spec["peak_flops_per_s"]
-    idle = idle_fraction * tdp
+    idle = fraction("idle_fraction", idle_fraction, allow_one=False) * tdp
     cap = None if cap_fraction >= 0.999 else max(cap_fraction * tdp, idle + 0.05 * (tdp - idle))
     run = run_footprint(total_flop, gpus, peak, utilization, tdp, idle, pue, grid_g_per_kwh, cap, idle)
     ideal = run_footprint(total_flop, gpus, peak, 1.0, tdp, idle, 1.0)

@@ -131,6 +131,8 @@ def test_facility_power_and_units():
     (lambda: e.timeline_energy([0, 0.5], [1, 2], [1, 1], 1e12, 10, 100), "overlap"),
     (lambda: e.timeline_energy([1], [0], [1], 1e12, 10, 100), "end"),
     (lambda: e.stepped_timeline(1, 1, 0), "n_cycles"),
+    (lambda: e.run_footprint(1e21, 10, 1e15, 0, 700, 100), "utilization"),
+    (lambda: e.explorer_draw(None, gpu="TPU"), "gpu"),
 ])
 def test_bad_input_gets_a_clear_error(call, match):
     with pytest.raises((ValueError, TypeError), match=match):

@@ -342,20 +342,6 @@ def fit_power_law(x, y):
     return float(p), float(np.exp(log_k))
 
 
-def fit_exponential_trend(year, values):
-    """Fit values ≈ k·2^((year − year₀)/T) by least squares on log2; returns (doubling time in s, growth
-    factor per year). ``year`` is a calendar year (e.g. 2020.5), values are positive."""
-    t = number("year", year, "calendar year", array=True)
-    v = positive("values", values, array=True)
-    t, v = np.atleast_1d(t), np.atleast_1d(v)
-    if t.shape != v.shape or t.size < 2 or np.ptp(t) == 0:
-        raise ValueError("fit_exponential_trend needs at least two points in different years, as many years as values")
-    slope = np.polyfit(t, np.log2(v), 1)[0]          # doublings per year
-    if slope <= 0:
-        raise ValueError("these values do not grow over time: no doubling time")
-    return float(u.YEAR / slope), float(2.0 ** slope)
-
-
 def simulate_isoflop_sweep(budgets, n_sizes=9, span=30.0, noise=0.005, seed=0, **law):
     """A simulated IsoFLOP experiment (Hoffmann et al.'s Approach 2): for each compute budget, train
     ``n_sizes`` model sizes spread log-evenly over a factor ``span`` around the law's optimum and
@@ -514,16 +500,18 @@ def plan_parallelism(n_params, n_layers, d_model, n_heads, seq_len, global_batch
 # ---------------------------------------------------------------------------------------------
 # Recurrence versus attention: a measured demonstration
 # ---------------------------------------------------------------------------------------------
-def time_sequential_vs_parallel(seq_lens=(64, 128, 256, 512, 1024), d_model=128, repeats=5, seed=0):
+def time_sequential_vs_parallel(seq_lens=(32, 64, 128, 256, 512, 1024), d_model=64, repeats=3, seed=0):
     """Measure, on this machine, the same arithmetic done two ways over a sequence of seq_len tokens:
 
     - recurrent: h_t = tanh(W·h_(t−1) + x_t), a loop of seq_len *dependent* matrix-vector steps (an RNN);
     - parallel: tanh(X·Wᵀ + X) for all tokens in one matrix product, as a transformer's per-token
       projections are computed (no step waits for another).
 
-    Both do 2·seq_len·d² FLOP. Returns a dict of arrays: seq_len, flop, recurrent_s, parallel_s (best of
-    ``repeats``), sequential_steps (seq_len for the recurrence, 1 for the product). Timings on a shared
-    CPU are noisy; the step counts are what matters on a GPU with thousands of cores.
+    Both do 2·seq_len·d² FLOP, with numpy's single-threaded einsum (not the multi-threaded BLAS, whose
+    timings swing wildly on a shared machine). Returns a dict of arrays: seq_len, flop, recurrent_s,
+    parallel_s (best of ``repeats``), sequential_steps (seq_len for the recurrence, 1 for the product).
+    On one CPU core the product wins by a few times (one call instead of seq_len); on a GPU with
+    thousands of cores the dependent steps leave almost all of them idle, and the gap is far larger.
     """
     lens = np.atleast_1d(positive("seq_lens", seq_lens, "tokens", array=True)).astype(int)
     d = integer("d_model", d_model, minimum=1)
@@ -534,7 +522,7 @@ def time_sequential_vs_parallel(seq_lens=(64, 128, 256, 512, 1024), d_model=128,
     for s in lens:
         x = rng.standard_normal((int(s), d))
         recurrent.append(_best_time(lambda: _recurrent(x, w), repeats))
-        parallel.append(_best_time(lambda: np.tanh(x @ w.T + x), repeats))
+        parallel.append(_best_time(lambda: np.tanh(np.einsum("ij,tj->ti", w, x) + x), repeats))
     return {"seq_len": lens, "flop": 2.0 * lens * d * d, "recurrent_s": np.array(recurrent),
             "parallel_s": np.array(parallel), "sequential_steps": lens.copy()}
 
@@ -542,7 +530,7 @@ def time_sequential_vs_parallel(seq_lens=(64, 128, 256, 512, 1024), d_model=128,
 def _recurrent(x, w):
     h = np.zeros(x.shape[1])
     for x_t in x:                       # each step needs the previous one: no parallelism across time
-        h = np.tanh(w @ h + x_t)
+        h = np.tanh(np.einsum("ij,j->i", w, h) + x_t)
     return h
 
 
@@ -566,6 +554,15 @@ def _axes(ax, figsize=(7.5, 4.2)):
     return fig, ax
 
 
+def _plain_log(*axes):
+    """Label log axes as plain numbers ("1,000", "1e+20") without minor labels: no mathtext, faster to draw."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+    fmt = FuncFormatter(lambda v, _: (f"{v:,.0f}" if 1 <= v < 1e6 else f"{v:g}") if v > 0 else "")
+    for axis in axes:
+        axis.set_major_formatter(fmt)
+        axis.set_minor_formatter(NullFormatter())
+
+
 def plot_sequential_vs_parallel(result, ax=None):
     """Measured time of the recurrent loop versus the one-product version (same FLOPs), by sequence length."""
     fig, ax = _axes(ax)
@@ -574,41 +571,80 @@ def plot_sequential_vs_parallel(result, ax=None):
     ax.loglog(s, result["parallel_s"] * 1e3, "s-", label="parallel: one matrix product")
     ax.set(xlabel="sequence length (tokens)", ylabel="time on this machine (ms)",
            title="Same FLOPs, different dependency structure")
+    _plain_log(ax.xaxis, ax.yaxis)
     ax.legend(loc="upper left")
     return fig
+
+
+def compute_trend(table=None, since=2010):
+    """Exponential fit of training compute (datasets/models.csv, years ≥ ``since``) against year:
+    a :class:`labkit.hardware.Trend` (``doubling_years``, ``factor_per_year``, ``predict``)."""
+    from .data import load
+    from .hardware import fit_trend
+    t = load("models") if table is None else table
+    ok = np.isfinite(t["training_flop"]) & (t["year"] >= number("since", since, "year"))
+    return fit_trend(t["year"][ok], t["training_flop"][ok])
+
+
+def gpu_peak_trend(since=2010):
+    """Exponential fit of single-GPU peak FLOP/s (chapter 01's datasets/hardware.csv, kind "gpu",
+    years ≥ ``since``; fp32 before tensor cores, fp16/bf16 after) — a :class:`labkit.hardware.Trend`."""
+    from .hardware import fit_trend, load_hardware
+    t = load_hardware().where(kind="gpu")
+    ok = t["year"] >= number("since", since, "year")
+    return fit_trend(t["year"][ok], t["peak_flops_per_s"][ok])
+
+
+_LABELLED_MODELS = ("AlexNet", "Transformer (big)", "BERT-Large", "GPT-3", "PaLM", "LLaMA-65B", "Llama 3.1 405B",
+                    "T5-11B", "BLOOM")
+
+
+def _label(ax, x, y, text, x_mid):
+    """Annotate a point, to its right in the left half of the plot and to its left in the right half."""
+    right = x >= x_mid
+    ax.annotate(text, (x, y), fontsize=7, xytext=(-6 if right else 6, -3), textcoords="offset points",
+                ha="right" if right else "left")
 
 
 def plot_compute_trend(table=None, since=2010, ax=None):
-    """Training compute of notable models (datasets/models.csv) against year, with the fitted trend."""
+    """Training compute of notable models (datasets/models.csv) against year, with the fitted trend
+    since ``since`` and, for comparison, the single-GPU peak trend of chapter 01 started at the same point."""
     from .data import load
     t = load("models") if table is None else table
     fig, ax = _axes(ax, figsize=(8, 4.6))
-    ok = np.isfinite(t["training_flop"])
+    ok = np.isfinite(t["training_flop"]) & (t["year"] >= since)
     years, flop, names = t["year"][ok], t["training_flop"][ok], t["model"][ok]
-    ax.semilogy(years, flop, "o", color="C0")
+    ax.semilogy(years, flop, "o", color="C0", label="training compute of a notable model")
     for y, f, name in zip(years, flop, names):
-        ax.annotate(name, (y, f), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    recent = years >= since
-    doubling, per_year = fit_exponential_trend(years[recent], flop[recent])
-    span = np.array([since, years.max()])
-    slope, intercept = np.polyfit(years[recent], np.log(flop[recent]), 1)
-    ax.semilogy(span, np.exp(intercept + slope * span), "--", color="C3",
-                label=f"fit since {since}: ×{per_year:.1f} per year, doubling every {doubling / (u.YEAR / 12):.1f} months")
-    ax.set(xlabel="year", ylabel="training compute (FLOP)", title="Training compute of notable models")
-    ax.legend(loc="upper left")
+        if name in _LABELLED_MODELS:
+            _label(ax, y, f, name, np.mean([years.min(), years.max()]))
+    fit, gpu = compute_trend(t, since), gpu_peak_trend(since)
+    span = np.linspace(years.min(), years.max(), 30)
+    ax.semilogy(span, fit.predict(span), "--", color="C0",
+                label=f"fit: ×{fit.factor_per_year:.1f}/year (doubles in {fit.doubling_years * 12:.1f} months)")
+    scale = fit.predict(span[0]) / gpu.predict(span[0])
+    ax.semilogy(span, scale * gpu.predict(span), ":", color="C1",
+                label=f"one GPU's peak FLOP/s, same start: ×{gpu.factor_per_year:.2f}/year "
+                      f"(doubles in {gpu.doubling_years * 12:.0f} months)")
+    ax.set(xlabel="year", ylabel="training compute (FLOP)", title="Training compute outgrew the chip")
+    _plain_log(ax.yaxis)
+    ax.legend(loc="lower right", fontsize=8)
     return fig
 
 
-def plot_cluster_growth(table=None, ax=None):
-    """Accelerators used per training run (datasets/models.csv) against year."""
+def plot_cluster_growth(table=None, since=2010, ax=None):
+    """Accelerators used per training run (datasets/models.csv, years ≥ ``since``) against year."""
     from .data import load
     t = load("models") if table is None else table
     fig, ax = _axes(ax)
-    ok = np.isfinite(t["n_devices"])
-    ax.semilogy(t["year"][ok], t["n_devices"][ok], "o", color="C2")
-    for y, n, name, hw in zip(t["year"][ok], t["n_devices"][ok], t["model"][ok], t["hardware"][ok]):
-        ax.annotate(f"{name} ({hw})", (y, n), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ok = np.isfinite(t["n_devices"]) & (t["year"] >= since)
+    years = t["year"][ok]
+    ax.semilogy(years, t["n_devices"][ok], "o", color="C2")
+    for y, n, name, hw in zip(years, t["n_devices"][ok], t["model"][ok], t["hardware"][ok]):
+        if name in _LABELLED_MODELS:
+            _label(ax, y, n, f"{name}: {n:,.0f} {hw}", np.mean([years.min(), years.max()]))
     ax.set(xlabel="year", ylabel="accelerators in the training run", title="The gap is filled by clusters")
+    _plain_log(ax.yaxis)
     return fig
 
 
@@ -627,6 +663,7 @@ def plot_isoflop(budgets=(1e19, 1e20, 1e21, 1e22, 1e23, 1e24), sweep=None, ax=No
             ax.semilogx(sweep["n_params"][m], sweep["loss"][m], "o", color=f"C{i % 10}", ms=4)
     ax.set(xlabel="parameters N (with D = C / 6N tokens)", ylabel="predicted loss (nats/token)",
            title="IsoFLOP curves: each budget has a best model size (★)")
+    _plain_log(ax.xaxis)
     ax.legend(fontsize=7, loc="upper right")
     return fig
 
@@ -659,6 +696,7 @@ def plot_pipeline_bubble(stages=(2, 4, 8, 16, 32), max_microbatches=128, ax=None
         ax.semilogx(m, (p - 1) / (m + p - 1), label=f"p = {p} stages")
     ax.set(xlabel="micro-batches per step m", ylabel="share of time idle (bubble)",
            title="Pipeline bubble: more micro-batches hide the fill and drain")
+    _plain_log(ax.xaxis)
     ax.legend()
     return fig
 
@@ -678,8 +716,7 @@ def draw_training_run(fig, n_params, n_tokens, gpu, n_gpus, mfu, zero):
     activations come on top. Returns a one-line readout. Kept cheap (fixed layout, no minor ticks) so a
     redraw stays within the course's 100 ms budget.
     """
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-    plain = FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")   # no mathtext: faster
+    from matplotlib.ticker import LogLocator, NullLocator
     acc = accelerator(gpu)
     n_gpus = int(round(n_gpus))
     stage = _ZERO_LABELS[zero] if isinstance(zero, str) else integer("zero", zero, minimum=0, maximum=3)
@@ -694,7 +731,7 @@ def draw_training_run(fig, n_params, n_tokens, gpu, n_gpus, mfu, zero):
     ax_mem.axhline(acc.memory_bytes / u.GB, color="k", ls="--", lw=1)
     ax_mem.set_yscale("log")
     ax_mem.yaxis.set_minor_locator(NullLocator())
-    ax_mem.yaxis.set_major_formatter(plain)
+    _plain_log(ax_mem.yaxis)
     ax_mem.set(xticks=np.arange(4), xticklabels=["ZeRO-0", "1", "2", "3"], ylabel="GB per GPU (training state)",
                title=f"fits in {acc.memory_bytes / u.GB:.0f} GB (dashed)?")
     gpus = np.logspace(0, 5.5, 40)
@@ -707,7 +744,7 @@ def draw_training_run(fig, n_params, n_tokens, gpu, n_gpus, mfu, zero):
     for axis in (ax_time.xaxis, ax_time.yaxis):
         axis.set_major_locator(LogLocator(numticks=6))
         axis.set_minor_locator(NullLocator())
-        axis.set_major_formatter(plain)
+    _plain_log(ax_time.xaxis, ax_time.yaxis)
     ax_time.set(xlabel=f"number of {acc.name}", ylabel="days to train (dotted: a month)",
                 title=f"{u.fmt_flops(flop)} at {mfu:.0%} MFU")
     verdict = "fits" if fits else "does NOT fit: shard more (ZeRO-3) or split the model (tensor/pipeline)"

@@ -251,22 +251,12 @@ def test_isoflop_simulation_recovers_exponent():
     np.testing.assert_array_equal(sweep["loss"], again["loss"])       # same seed, same data
 
 
-def test_exponential_trend():
-    years = np.arange(2012, 2025)
-    doubling, per_year = sc.fit_exponential_trend(years, 1e18 * 4.0 ** (years - 2012))
-    assert doubling == pytest.approx(u.YEAR / 2)
-    assert per_year == pytest.approx(4.0)
-    with pytest.raises(ValueError):
-        sc.fit_exponential_trend([2020, 2021], [2.0, 1.0])
-
-
 def test_compute_trend_of_dataset_is_months():
-    # Sevilla et al. 2022 ("Compute Trends Across Three Eras"): deep-learning-era doubling ≈ 6 months. Our small
-    # dataset since 2010 must land in 4–8 months.
-    t = load("models")
-    ok = np.isfinite(t["training_flop"]) & (t["year"] >= 2010)
-    doubling, _ = sc.fit_exponential_trend(t["year"][ok], t["training_flop"][ok])
-    assert 4 <= doubling / (u.YEAR / 12) <= 8
+    # Sevilla et al. 2022 ("Compute Trends Across Three Eras of Machine Learning"): deep-learning-era doubling
+    # ≈ 6 months. Our small dataset since 2010 must land in 4–8 months, and outgrow one GPU's peak.
+    fit = sc.compute_trend(since=2010)
+    assert 4 <= fit.doubling_years * 12 <= 8
+    assert sc.gpu_peak_trend(2010).doubling_years > 2 * fit.doubling_years
 
 
 # --- parallelism ---------------------------------------------------------------------------------
@@ -354,10 +344,15 @@ def test_plots_draw():
 
 
 def test_explorer_is_fast_and_reads_out():
+    from labkit.explore import Explorer, slider
     ex = sc.explore_training_run()
     assert "days" in ex.readout and "fits" in ex.readout
-    times = [ex.update(n_params=v, zero=z) for v, z in ((7e9, "ZeRO-3 (+ weights)"), (70e9, "ZeRO-1 (shard optimizer)"))]
+    times = [ex.update(n_params=v, zero=z) for v, z in ((7e9, "ZeRO-3 (+ weights)"), (70e9, "ZeRO-1 (shard optimizer)"),
+                                                           (20e9, "ZeRO-2 (+ gradients)"))]
     ex.update(n_params=405e9, n_gpus=16, zero="ZeRO-0 (plain data parallel)")
     assert "does NOT fit" in ex.readout
-    # Budget: 100 ms per update on the course's 2-core machine; asserted loosely (shared machines are noisy).
-    assert min(times) < 0.3
+    # Budget (COURSE.md §6): 100 ms per update on an unloaded 2-core machine. Shared test machines are noisy,
+    # so compare with the simplest possible explorer measured alongside: within 4× of it, or under 100 ms.
+    simplest = Explorer(lambda fig, a: fig.add_subplot().plot([0, a]), {"a": slider(1, 0, 2)})
+    baseline = min(simplest.update(a=v) for v in (0.5, 1.5, 1.0))
+    assert min(times) < max(0.1, 4 * baseline)

@@ -197,24 +197,45 @@ def load_published_mfu():
 
 
 def plot_published_mfu(ax=None):
-    """Bar chart of published MFU (and HFU where reported) from datasets/training_mfu.csv."""
-    ax, fig = _axes(ax, (7.5, 3.8))
+    """Horizontal bars of published MFU (HFU marked where reported) from datasets/training_mfu.csv."""
+    ax, fig = _axes(ax, (7.5, 4.2))
     t = load_published_mfu()
-    labels = [f"{s}\n{int(n):,} {a}" if np.isfinite(n) else f"{s}\n{a}"
+    labels = [f"{s} · {int(n):,} {a}" if np.isfinite(n) else f"{s} · {a}"
               for s, n, a in zip(t["system"], t["n_devices"], t["accelerator"])]
-    x = np.arange(len(t))
+    y = np.arange(len(t))[::-1]
     m, h = t["reported_mfu"], t["reported_hfu"]
-    ax.bar(x, np.nan_to_num(m) * 100, color="C0", label="MFU (model FLOPs)")
-    only_h = ~np.isfinite(m) & np.isfinite(h)
-    ax.bar(x[only_h], h[only_h] * 100, color="C1", label="HFU only (counts recomputation)")
-    both = np.isfinite(m) & np.isfinite(h)
-    ax.scatter(x[both], h[both] * 100, marker="_", s=300, color="C1", zorder=3, label="HFU")
-    ax.set_xticks(x, labels, fontsize=7)
-    ax.set_ylabel("% of peak FLOP/s")
-    ax.set_ylim(0, 70)
-    ax.set_title("Published training utilization (datasets/training_mfu.csv)")
-    ax.legend(fontsize=7, loc="upper left")
+    has_m = np.isfinite(m)
+    ax.barh(y[has_m], m[has_m] * 100, color="C0", label="MFU (model FLOPs)")
+    only_h = ~has_m & np.isfinite(h)
+    ax.barh(y[only_h], h[only_h] * 100, color="C1", alpha=0.6, label="HFU only (recomputation counted)")
+    ax.barh(y[only_h], h[only_h] * 75, color="C0", alpha=0.5, hatch="//", label="its MFU (× 6/8)")
+    both = has_m & np.isfinite(h)
+    ax.plot(h[both] * 100, y[both], "|", color="C1", ms=14, mew=3, label="HFU")
+    for yy, v in zip(y, np.where(has_m, m, h)):
+        ax.text(v * 100 + 0.8, yy, f"{v:.1%}", va="center", fontsize=7)
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlim(0, 70)
+    ax.set_xlabel("% of peak FLOP/s")
+    ax.set_title("Published training utilization (datasets/training_mfu.csv)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
     return fig
+
+
+def _plain_log_axis(ax, which, ticks):
+    """Log-scale ``ax``'s "x" or "y" axis, labelled with plain numbers at ``ticks`` (no mathtext)."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(FixedLocator(list(ticks)))
+    axis.set_major_formatter(_plain_formatter())
+    axis.set_minor_locator(NullLocator())
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _plain_formatter():
+    from matplotlib.ticker import FuncFormatter
+    return FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
 
 
 def _axes(ax, figsize=(7, 4)):
@@ -441,11 +462,11 @@ def _order_stat_mean(k, n_total, step_time, jitter, distribution):
     if distribution == "lognormal":
         s = math.sqrt(math.log1p(jitter**2))
         mu = math.log(step_time) - s * s / 2
-        x = np.exp(mu + s * np.linspace(-z_edge, z_edge, 4001))
+        x = np.exp(mu + s * np.linspace(-z_edge, z_edge, 2001))
         z = (np.log(x) - mu) / s
     else:  # normal clipped at zero
         lo = max(0.0, step_time * (1 - jitter * z_edge))
-        x = np.linspace(lo, step_time * (1 + jitter * z_edge), 4001)
+        x = np.linspace(lo, step_time * (1 + jitter * z_edge), 2001)
         z = (x - step_time) / (jitter * step_time)
     F, S = _normal_cdf_sf(z)
     with np.errstate(divide="ignore"):
@@ -579,15 +600,15 @@ def plot_straggler_scaling(step_time=1.0, jitters=(0.05, 0.1, 0.2), *, n_max=163
                            n_steps=100, seed=0, ax=None):
     """Efficiency vs number of workers: simulated points over the expected-maximum curve."""
     ax, fig = _axes(ax, (7, 4))
-    curve = np.unique(np.round(np.logspace(0, math.log10(n_max), 40)).astype(int))
-    points = 2 ** np.arange(0, int(math.log2(n_max)) + 1, 2)
+    curve = np.unique(np.round(np.logspace(0, math.log10(n_max), 24)).astype(int))
+    points = 4 ** np.arange(0, int(math.log(n_max, 4) + 1e-9) + 1)
     for k, j in enumerate(jitters):
         ax.plot(curve, straggler_efficiency(curve, step_time, j, distribution=distribution), "-", color=f"C{k}",
                 label=f"expected max, jitter {j:.0%}")
         sim = [simulate_stragglers(int(n), step_time, j, n_steps=max(4, min(n_steps, 400_000 // int(n))),
                                    seed=seed, distribution=distribution).efficiency for n in points]
         ax.plot(points, sim, "o", color=f"C{k}", ms=4)
-    ax.set_xscale("log")
+    _plain_log_axis(ax, "x", points)
     ax.set(xlabel="data-parallel workers", ylabel="efficiency (mean / slowest)", ylim=(0, 1.02),
            title=f"Stragglers: every step waits for the slowest ({distribution} step times)")
     ax.legend(fontsize=8, loc="lower left", title="lines: analytic; dots: simulated", title_fontsize=8)
@@ -651,7 +672,7 @@ def plot_decode_roofline(n_params=7e9, *, kv_bytes_per_sequence=(0.0,), ax=None,
         label = "roofline, no KV cache" if kv == 0 else f"roofline, {kv / 1e9:.2g} GB KV cache per sequence"
         ax.plot(b, u, color=f"C{k}", lw=2, label=label)
     ax.plot(b, np.minimum(1, b / ic), "k:", lw=1, label=f"b / critical intensity ({ic:.0f} FLOP/byte)")
-    ax.set_xscale("log", base=2)
+    _plain_log_axis(ax, "x", 4 ** np.arange(0, 6))
     ax.set(xlabel="decode batch size b (sequences)", ylabel="fraction of peak FLOP/s", ylim=(0, 1.05),
            title=f"Decoding is memory-bound: {n_params / 1e9:.0f}B parameters, BF16, H100 roofline")
     ax.legend(fontsize=8, loc="upper left")
@@ -956,39 +977,58 @@ def serving_sweep(arrival_rate, max_batches, *, policies=_POLICIES, **kwargs):
             for p in policies}
 
 
-def plot_serving_tradeoff(sweep, ax=None):
-    """Latency (p50 and p99) against throughput for each policy of a :func:`serving_sweep`."""
-    ax, fig = _axes(ax, (7, 4))
+def plot_serving_tradeoff(sweep, fig=None):
+    """Three panels against the batch limit for each policy of a :func:`serving_sweep`:
+    throughput, p99 latency (p50 dashed) and FLOP utilization."""
+    if fig is None:
+        import matplotlib.pyplot as plt
+        fig = plt.figure(figsize=(9, 3.3))
+    axes = [fig.add_subplot(1, 3, k + 1) for k in range(3)]
     for k, (policy, results) in enumerate(sweep.items()):
-        thr = [r.throughput for r in results]
-        ax.plot(thr, [r.p99_latency for r in results], "o-", color=f"C{k}", label=f"{policy}: p99")
-        ax.plot(thr, [r.p50_latency for r in results], "s--", color=f"C{k}", ms=3, lw=1, label=f"{policy}: p50")
-        for r in results:
-            ax.annotate(str(r.max_batch), (r.throughput, r.p99_latency), fontsize=7,
-                        textcoords="offset points", xytext=(3, 3), color=f"C{k}")
-    ax.set_yscale("log")
-    ax.set(xlabel="throughput (requests/s)", ylabel="latency (s)",
-           title="Batching: latency vs throughput (labels: max batch)")
-    ax.legend(fontsize=7, ncol=3, loc="upper left")
+        b = [r.max_batch for r in results]
+        axes[0].plot(b, [r.throughput for r in results], "o-", color=f"C{k}", label=policy)
+        axes[1].plot(b, [r.p99_latency for r in results], "o-", color=f"C{k}", label=f"{policy} p99")
+        axes[1].plot(b, [r.p50_latency for r in results], "--", color=f"C{k}", lw=1)
+        axes[2].plot(b, [r.gpu_utilization * 100 for r in results], "o-", color=f"C{k}")
+    rate = next(iter(sweep.values()))[0].arrival_rate
+    axes[0].axhline(rate, color="grey", ls=":", lw=1)
+    axes[0].text(1, rate * 0.97, "offered load", color="grey", fontsize=7, va="top")
+    lat = [v for rs in sweep.values() for r in rs for v in (r.p50_latency, r.p99_latency)]
+    _plain_log_axis(axes[1], "y", [t for t in (0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000)
+                                   if min(lat) / 3 <= t <= max(lat) * 3])
+    ticks = sorted({r.max_batch for rs in sweep.values() for r in rs})
+    for ax, title in zip(axes, ("throughput (requests/s)", "latency (s): p99, p50 dashed",
+                                "FLOP utilization (% of peak)")):
+        _plain_log_axis(ax, "x", ticks)
+        ax.set_xlabel("max batch")
+        ax.set_title(title, fontsize=9)
+    axes[0].set_ylim(bottom=0)
+    axes[2].set_ylim(bottom=0)
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"Batching at {rate:g} requests/s", fontsize=10)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.17, top=0.82, wspace=0.35)
     return fig
 
 
 def plot_serving_snapshot(results, ax_latency, ax_bars):
-    """Explorer helper: latency CDFs of several results and their throughput/utilization bars."""
+    """Explorer helper: latency CDFs of several results, and busy time vs FLOP utilization."""
     for k, r in enumerate(results):
         lat = np.sort(r.latency)
         ax_latency.plot(lat, np.linspace(0, 1, len(lat), endpoint=False), color=f"C{k}", label=r.policy)
         ax_latency.axvline(r.p99_latency, color=f"C{k}", ls=":", lw=1)
-    ax_latency.set(xlabel="latency (s)", ylabel="fraction of requests", ylim=(0, 1.01),
-                   title="latency CDF (dotted: p99)")
+    ax_latency.set(xlabel="latency (s)", ylabel="fraction of requests", ylim=(0, 1.01))
+    ax_latency.set_title("latency CDF (dotted: p99)", fontsize=9)
     ax_latency.legend(fontsize=7, loc="lower right")
     x = np.arange(len(results))
-    ax_bars.bar(x - 0.2, [r.busy_fraction * 100 for r in results], 0.4, color="grey", label="busy %")
-    ax_bars.bar(x + 0.2, [r.gpu_utilization * 100 for r in results], 0.4,
-                color=[f"C{k}" for k in range(len(results))], label="FLOP util. %")
+    ax_bars.bar(x, [r.busy_fraction * 100 for r in results], 0.6, color=[f"C{k}" for k in range(len(results))],
+                alpha=0.5)
+    for k, r in enumerate(results):
+        ax_bars.text(k, r.busy_fraction * 100 + 2, f"busy {r.busy_fraction:.0%}\nFLOPs {r.gpu_utilization:.1%}",
+                     ha="center", va="bottom", fontsize=7)
     ax_bars.set_xticks(x, [r.policy for r in results], fontsize=8)
-    ax_bars.set(ylim=(0, 100), title="GPU busy vs FLOP utilization (%)")
-    ax_bars.legend(fontsize=7, loc="upper left")
+    ax_bars.set_ylim(0, 125)
+    ax_bars.set_yticks([0, 25, 50, 75, 100])
+    ax_bars.set_title("GPU busy (bars) vs FLOP utilization (%)", fontsize=9)
 
 
 @functools.lru_cache(maxsize=256)
@@ -1004,6 +1044,7 @@ def draw_serving(fig, arrival_rate=10.0, max_batch=16, max_wait=0.05, n_requests
     plot_serving_snapshot(runs, ax1, ax2)
     fig.suptitle(f"{arrival_rate:.3g} requests/s, max batch {int(max_batch)}, max wait {max_wait * 1e3:.0f} ms "
                  f"({n_requests} requests, 7B model on an H100 roofline)", fontsize=9)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.16, top=0.84, wspace=0.25)
     return "\n".join(r.summary() for r in runs)
 
 
@@ -1043,12 +1084,14 @@ _SIZE_WEIGHTS = np.array([0.45, 0.15, 0.15, 0.13, 0.08, 0.04])
 
 
 def make_job_trace(n_jobs=200, *, n_gpus=64, load=0.9, mean_runtime=3600.0, runtime="lognormal",
-                   runtime_sigma=1.0, sizes=None, overestimate=1.0, seed=0):
+                   runtime_sigma=1.0, sizes=None, overestimate=1.0, limit_fraction=0.0, seed=0):
     """A synthetic job trace with Poisson arrivals sized to offer ``load`` × ``n_gpus`` of work.
 
     ``sizes``: None for a mix of 1–32 GPUs (mostly small; capped at ``n_gpus``), or a whole number
     for uniform jobs. ``runtime``: "lognormal" (σ = ``runtime_sigma`` in log space) or "exponential",
-    mean ``mean_runtime`` s. Estimates = runtime × ``overestimate`` (users over-ask; 1 = exact).
+    mean ``mean_runtime`` s. Runtime estimates: runtime × ``overestimate`` (1 = exact), except that a
+    random ``limit_fraction`` of jobs ask for the site's limit (here the trace's longest estimate) —
+    real estimates are modal like that (Tsafrir & Feitelson 2006).
     """
     n_jobs = integer("n_jobs", n_jobs, minimum=1, maximum=1_000_000)
     n_gpus = integer("n_gpus", n_gpus, minimum=1)
@@ -1057,6 +1100,7 @@ def make_job_trace(n_jobs=200, *, n_gpus=64, load=0.9, mean_runtime=3600.0, runt
     choice("runtime", runtime, ("lognormal", "exponential"))
     sigma = nonnegative("runtime_sigma", runtime_sigma, "")
     overestimate = positive("overestimate", overestimate, "")
+    limit_fraction = fraction("limit_fraction", limit_fraction)
     if overestimate < 1:
         raise ValueError(f"overestimate must be at least 1 (estimates are upper bounds), got {overestimate}")
     rng = np.random.default_rng(integer("seed", seed, minimum=0))
@@ -1074,7 +1118,10 @@ def make_job_trace(n_jobs=200, *, n_gpus=64, load=0.9, mean_runtime=3600.0, runt
         rt = rng.lognormal(math.log(mean_runtime) - sigma**2 / 2, sigma, n_jobs)
     rate = load * n_gpus / (mean_gpus * mean_runtime)     # offered GPU-seconds per second = load × n_gpus
     submit = np.cumsum(rng.exponential(1.0 / rate, n_jobs))
-    return JobTrace(submit, gpus.astype(int), rt, rt * overestimate)
+    estimate = rt * overestimate
+    at_limit = rng.random(n_jobs) < limit_fraction
+    estimate[at_limit] = estimate.max()
+    return JobTrace(submit, gpus.astype(int), rt, estimate)
 
 
 @dataclass

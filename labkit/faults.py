@@ -494,6 +494,48 @@ def simulate_goodput(checkpoint_intervals, n_devices, device_mtbf, work, checkpo
     return g.mean(axis=1), err
 
 
+def compare_strategies(n_devices, device_mtbf, work, strategies, *, seeds=2):
+    """Simulate several checkpoint/restart strategies on the same job; one row per strategy.
+
+    ``strategies``: ``{name: dict(checkpoint_time=…, restart_time=…, [checkpoint_interval=…],
+    [other simulate_training options])}``. Without an interval each uses the exact optimum for the
+    time it stalls (the checkpoint_stall when asynchronous), but never shorter than the background
+    write, so saves do not queue. Returns a list of dicts: name, interval (s), goodput (mean),
+    failures (mean), and the mean share of wall time in each state.
+    """
+    integer("seeds", seeds, minimum=1)
+    rows = []
+    for name, spec in strategies.items():
+        spec = dict(spec)
+        delta, restart = spec.pop("checkpoint_time"), spec.pop("restart_time")
+        tau = spec.pop("checkpoint_interval", None)
+        if tau is None:
+            stall = spec.get("checkpoint_stall", delta)
+            m = float(cluster_mtbf(device_mtbf, n_devices))
+            tau = max(optimal_interval(max(stall, 1e-3), m), delta - stall)
+        runs = [simulate_training(n_devices, device_mtbf, work, tau, delta, restart, seed=s, **spec)
+                for s in range(seeds)]
+        shares = {k: float(np.mean([r.timeline.fractions()[k] for r in runs])) for k in STATES}
+        rows.append({"name": name, "interval": float(tau), "goodput": float(np.mean([r.goodput for r in runs])),
+                     "failures": float(np.mean([r.failures for r in runs])), **shares})
+    return rows
+
+
+def plot_strategies(ax=None, rows=()):
+    """Stacked bars: where the wall time of each strategy in :func:`compare_strategies` went."""
+    fig, ax = _axes(ax, figsize=(7, 0.5 * len(rows) + 1.6))
+    y = np.arange(len(rows))[::-1]
+    left = np.zeros(len(rows))
+    for code, state in enumerate(STATES):
+        share = np.array([100 * r[state] for r in rows])
+        ax.barh(y, share, left=left, color=STATE_COLORS[code], label=state)
+        left += share
+    ax.set_yticks(y, [f"{r['name']} ({r['goodput']:.0%})" for r in rows], fontsize=8)
+    ax.set(xlim=(0, 100), xlabel="share of wall time (%)")
+    ax.legend(ncol=4, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    return fig
+
+
 # ---------------------------------------------------------------------------------------------
 # Data and plots
 # ---------------------------------------------------------------------------------------------
@@ -519,6 +561,15 @@ def _axes(ax, figsize=(7, 4)):
     return ax.figure, ax
 
 
+def _no_minor_ticks(ax, x=True, y=True):
+    """Log axes draw many minor ticks and labels; dropping them keeps plots fast and legible."""
+    from matplotlib.ticker import NullLocator
+    if x:
+        ax.xaxis.set_minor_locator(NullLocator())
+    if y:
+        ax.yaxis.set_minor_locator(NullLocator())
+
+
 def plot_mtbf_vs_scale(ax=None, device_mtbf=None, n_max=200_000, job_time=LLAMA3_DAYS * u.DAY):
     """Cluster MTBF (hours) against device count, and the chance a job of ``job_time`` sees no failure."""
     device_mtbf = llama3_mtbf()[1] if device_mtbf is None else device_mtbf
@@ -532,6 +583,7 @@ def plot_mtbf_vs_scale(ax=None, device_mtbf=None, n_max=200_000, job_time=LLAMA3
             label="Llama 3: 16,384 GPUs")
     ax.set(xlabel="devices in the job (N)", ylabel="mean time between failures (hours)",
            title=f"Device MTBF {device_mtbf / u.HOUR:,.0f} h: failures at scale")
+    _no_minor_ticks(ax)
     ax.legend(loc="lower left")
     return fig
 
@@ -546,10 +598,9 @@ def plot_interruptions(ax=None, table=None):
     y = np.arange(len(order))
     ax.barh(y, t["interruptions"][order], color=[colors[c] for c in t["category"][order]])
     ax.set_yticks(y, t["component"][order], fontsize=8)
-    for c in cats:
-        ax.barh([0], [0], color=colors[c], label=c)
+    from matplotlib.patches import Patch
     ax.set(xlabel="unexpected interruptions in 54 days", title="Llama 3 405B: what interrupted training")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(handles=[Patch(color=colors[c], label=c) for c in cats], fontsize=8, loc="lower right")
     return fig
 
 
@@ -573,6 +624,7 @@ def plot_waste_vs_interval(ax=None, checkpoint_time=60.0, restart_time=300.0, mt
     ax.set(xlabel="checkpoint interval τ (minutes of compute)", ylabel="goodput (useful / wall time)",
            title=f"δ = {u.fmt_seconds(checkpoint_time)}, R = {u.fmt_seconds(restart_time)}, "
                  f"MTBF = {u.fmt_seconds(mtbf)}")
+    _no_minor_ticks(ax, y=False)
     ax.legend(fontsize=8, loc="lower center")
     return fig
 
@@ -594,23 +646,32 @@ def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR):
     ax.set_ylim(0, 1.2)
     ax.set_yticks([])
     ax.set_xlabel({u.HOUR: "hours", u.DAY: "days", u.MINUTE: "minutes", 1.0: "seconds"}.get(unit, "time"))
-    ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.45), frameon=False)
+    ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
     return fig
 
 
 def plot_goodput_map(ax=None, mtbf=None, checkpoint_times=None, restart_times=None, target=0.9):
     """Goodput (optimal interval) over checkpoint time × restart time, with the ``target`` contour."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter
     mtbf = llama3_mtbf()[0] if mtbf is None else mtbf
-    d = np.logspace(0, math.log10(1800), 60) if checkpoint_times is None else np.asarray(checkpoint_times)
-    r = np.logspace(0, math.log10(3600), 60) if restart_times is None else np.asarray(restart_times)
+    d = np.logspace(0, math.log10(1800), 40) if checkpoint_times is None else np.asarray(checkpoint_times)
+    r = np.logspace(1, math.log10(3600), 40) if restart_times is None else np.asarray(restart_times)
     g = goodput_map(d, r, mtbf)
     fig, ax = _axes(ax, figsize=(6, 4.5))
     mesh = ax.pcolormesh(d, r / u.MINUTE, g, shading="auto", cmap="viridis", vmin=0.5, vmax=1.0)
     fig.colorbar(mesh, ax=ax, label="goodput at the optimal interval")
-    cs = ax.contour(d, r / u.MINUTE, g, levels=[target], colors="w")
-    ax.clabel(cs, fmt={target: f"{target:.0%}"})
+    if np.any(g >= target) and np.any(g < target):
+        ax.contour(d, r / u.MINUTE, g, levels=[target], colors="w", linewidths=2)
+        ax.plot([], [], color="w", lw=2, label=f"goodput = {target:.0%}")
+        ax.legend(loc="upper right", fontsize=8, facecolor="0.3", labelcolor="w")
     ax.set(xscale="log", yscale="log", xlabel="checkpoint time δ (s)", ylabel="restart time R (minutes)",
            title=f"Goodput at MTBF = {mtbf / u.HOUR:.2f} h")
+    _no_minor_ticks(ax)
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_locator(FixedLocator([1, 10, 60, 300, 1800]))
+    ax.yaxis.set_major_locator(FixedLocator([0.5, 1, 2, 5, 10, 30, 60]))
+    ax.xaxis.set_major_formatter(plain)
+    ax.yaxis.set_major_formatter(plain)
     return fig
 
 
@@ -644,3 +705,78 @@ def max_checkpoint_time(target, restart_time, mtbf):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if best(max(mid, 1e-12 * m)) >= g else (lo, mid)
     return lo
+
+
+# ---------------------------------------------------------------------------------------------
+# Explorer
+# ---------------------------------------------------------------------------------------------
+_WINDOW_CACHE = {}
+
+
+def _window_run(n, device_mtbf, interval, checkpoint_time, restart_time, window):
+    """A short seeded simulation for the explorer's timeline, cached by its parameters."""
+    key = (n, device_mtbf, interval, checkpoint_time, restart_time, window)
+    if key not in _WINDOW_CACHE:
+        if len(_WINDOW_CACHE) > 256:
+            _WINDOW_CACHE.clear()
+        _WINDOW_CACHE[key] = simulate_training(n, device_mtbf, window, interval, checkpoint_time, restart_time,
+                                               seed=0, max_wall_time=window)
+    return _WINDOW_CACHE[key]
+
+
+def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_min, window_hours=24.0):
+    """The explorer's drawing: expected goodput against the interval (top) and a simulated day (bottom).
+
+    gpus, per-GPU MTBF (hours), checkpoint time (s), restart time (minutes), interval (minutes of
+    compute) are the explorer's units; everything is converted to SI before calling the model.
+    """
+    n = max(1, int(round(gpus)))
+    device_mtbf = gpu_mtbf_hours * u.HOUR
+    delta, restart, tau = checkpoint_s, restart_min * u.MINUTE, interval_min * u.MINUTE
+    m = float(cluster_mtbf(device_mtbf, n))
+    ax1, ax2 = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]})
+    taus = np.logspace(0, math.log10(600), 160) * u.MINUTE
+    ax1.semilogx(taus / u.MINUTE, 100 * expected_goodput(taus, delta, restart, m), color="C0")
+    best = optimal_interval(delta, m)
+    young = float(young_interval(delta, m))
+    g_here = expected_goodput(tau, delta, restart, m)
+    g_best = expected_goodput(best, delta, restart, m)
+    ax1.axvline(young / u.MINUTE, color="grey", ls="--", lw=1, label=f"Young {young / u.MINUTE:.1f} min")
+    ax1.axvline(best / u.MINUTE, color="grey", lw=1, label=f"optimal {best / u.MINUTE:.1f} min")
+    ax1.plot([interval_min], [100 * g_here], "o", color="C3", label=f"yours: {g_here:.1%}")
+    ax1.axhline(90, color="C2", ls=":", lw=1)
+    ax1.set(ylim=(max(0.0, 100 * g_best - 40), 100), ylabel="goodput (%)",
+            title=f"{n:,} GPUs → cluster MTBF {u.fmt_seconds(m)}")
+    ax1.set_xlabel("checkpoint interval (minutes of compute)", fontsize=8, labelpad=1)
+    ax1.legend(fontsize=7, loc="lower left")
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+    ax1.xaxis.set_major_locator(FixedLocator([1, 3, 10, 30, 100, 300]))
+    ax1.xaxis.set_major_formatter(ScalarFormatter())
+    ax1.xaxis.set_minor_locator(NullLocator())
+    window = window_hours * u.HOUR
+    run = _window_run(n, device_mtbf, tau, delta, restart, window)
+    plot_timeline(ax2, run, 0.0, window, unit=u.HOUR)
+    ax2.set_xlabel(f"hours (one seeded simulation of the first {window_hours:.0f} h)", fontsize=8, labelpad=1)
+    fig.subplots_adjust(hspace=0.55, bottom=0.2, top=0.93)
+    share = run.timeline.fractions()
+    return (f"expected goodput {g_here:.1%} at {interval_min:.1f} min (best {g_best:.1%} at "
+            f"{best / u.MINUTE:.1f} min); simulated day: {run.failures} failures, "
+            + ", ".join(f"{k} {v:.0%}" for k, v in share.items()))
+
+
+def explore_goodput(gpus=LLAMA3_GPUS, gpu_mtbf_hours=None, checkpoint_s=60.0, restart_min=5.0, interval_min=None):
+    """Sliders: GPUs, per-GPU MTBF, checkpoint and restart time, interval → goodput and a timeline."""
+    from .explore import explorer, slider
+
+    gpu_mtbf_hours = round(llama3_mtbf()[1] / u.HOUR) if gpu_mtbf_hours is None else gpu_mtbf_hours
+    if interval_min is None:
+        m = float(cluster_mtbf(gpu_mtbf_hours * u.HOUR, gpus))
+        interval_min = round(float(young_interval(checkpoint_s, m)) / u.MINUTE, 1)
+    return explorer(draw_goodput, title="Checkpointing at scale: goodput and a simulated day",
+                    figsize=(7.5, 5.0),
+                    gpus=slider(gpus, 1_000, 200_000, None, "GPUs", log=True, readout_format=",.0f"),
+                    gpu_mtbf_hours=slider(gpu_mtbf_hours, 5_000, 500_000, None, "per-GPU MTBF (h)", log=True,
+                                          readout_format=",.0f"),
+                    checkpoint_s=slider(checkpoint_s, 1, 1800, None, "checkpoint time (s)", log=True),
+                    restart_min=slider(restart_min, 0.5, 60, 0.5, "restart (min)"),
+                    interval_min=slider(interval_min, 1, 600, None, "interval (min)", log=True))

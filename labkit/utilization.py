@@ -1179,18 +1179,18 @@ def _easy_backfill(now, free, queue, gpus, estimate, running):
     may start now if it fits and either ends (by estimate) before the shadow time or uses only
     extra GPUs.
     """
-    need = gpus[queue[0]]
-    avail, shadow, extra = free, math.inf, 0
-    for end_est, g in sorted(running.values()):
-        avail += g
-        if avail >= need:
-            shadow, extra = end_est, avail - need
-            break
-    chosen = []
+    chosen, shadow, extra = [], None, 0
     for j in queue[1:]:
         g = gpus[j]
         if g > free:
             continue
+        if shadow is None:          # the head's reservation, computed only when a candidate fits
+            need, avail, shadow = gpus[queue[0]], free, math.inf
+            for end_est, held in sorted(running.values()):
+                avail += held
+                if avail >= need:
+                    shadow, extra = end_est, avail - need
+                    break
         if now + estimate[j] <= shadow:
             chosen.append(j)
             free -= g
@@ -1238,6 +1238,7 @@ def simulate_scheduler(jobs, n_gpus, *, policy="fifo"):
     n = len(jobs)
     order = np.argsort(jobs.submit, kind="stable")
     gpus, runtime, estimate = jobs.gpus.tolist(), jobs.runtime.tolist(), jobs.estimate.tolist()
+    submitted = jobs.submit.tolist()
     env = simpy.Environment()
     start, end = [math.nan] * n, [math.nan] * n
     queue = []                      # waiting jobs in submission order
@@ -1259,8 +1260,9 @@ def simulate_scheduler(jobs, n_gpus, *, policy="fifo"):
             for j in _easy_backfill(env.now, free[0], queue, gpus, estimate, running):
                 queue.remove(j)
                 launch(j)
-        times.append(env.now)
-        in_use.append(n_gpus - free[0])
+        if n_gpus - free[0] != in_use[-1]:
+            times.append(env.now)
+            in_use.append(n_gpus - free[0])
 
     def job_ended(j):
         end[j] = env.now
@@ -1270,7 +1272,7 @@ def simulate_scheduler(jobs, n_gpus, *, policy="fifo"):
 
     def submit(env):
         for j in order.tolist():
-            delay = jobs.submit[j] - env.now
+            delay = submitted[j] - env.now
             if delay > 0:
                 yield env.timeout(delay)
             queue.append(j)

@@ -648,6 +648,16 @@ def plot_cluster_growth(table=None, since=2010, ax=None):
     return fig
 
 
+def plot_growth(table=None, since=2010):
+    """Side by side: :func:`plot_compute_trend` and :func:`plot_cluster_growth` (one figure, cheaper to draw)."""
+    import matplotlib.pyplot as plt
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.6))
+    plot_compute_trend(table, since, ax=left)
+    plot_cluster_growth(table, since, ax=right)
+    fig.tight_layout()
+    return fig
+
+
 def plot_isoflop(budgets=(1e19, 1e20, 1e21, 1e22, 1e23, 1e24), sweep=None, ax=None, **law):
     """Loss against model size at fixed compute (IsoFLOP curves of the Chinchilla law), with the optimum
     of each curve; dots from a simulated ``sweep`` if given."""
@@ -721,7 +731,7 @@ def draw_training_run(fig, n_params, n_tokens, gpu, n_gpus, mfu, zero):
     n_gpus = int(round(n_gpus))
     stage = _ZERO_LABELS[zero] if isinstance(zero, str) else integer("zero", zero, minimum=0, maximum=3)
     flop = float(training_flops(n_params, n_tokens))
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.9, wspace=0.3)
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.95, wspace=0.3)
     ax_mem, ax_time = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
     parts = [memory_breakdown(n_params, s, n_gpus) for s in range(4)]
     totals = np.array([p.total for p in parts]) / u.GB
@@ -730,11 +740,12 @@ def draw_training_run(fig, n_params, n_tokens, gpu, n_gpus, mfu, zero):
                linewidth=2)
     ax_mem.axhline(acc.memory_bytes / u.GB, color="k", ls="--", lw=1)
     ax_mem.set_yscale("log")
+    ax_mem.yaxis.set_major_locator(LogLocator(numticks=5))
     ax_mem.yaxis.set_minor_locator(NullLocator())
     _plain_log(ax_mem.yaxis)
-    ax_mem.set(xticks=np.arange(4), xticklabels=["ZeRO-0", "1", "2", "3"], ylabel="GB per GPU (training state)",
-               title=f"fits in {acc.memory_bytes / u.GB:.0f} GB (dashed)?")
-    gpus = np.logspace(0, 5.5, 40)
+    ax_mem.set(xticks=np.arange(4), xticklabels=["ZeRO-0", "1", "2", "3"],
+               ylabel=f"GB per GPU (dashed: {acc.memory_bytes / u.GB:.0f} GB)")
+    gpus = np.logspace(0, 5.5, 30)
     days = training_time(flop, gpus, acc.peak_flops_per_s, mfu) / u.DAY
     here = float(training_time(flop, n_gpus, acc.peak_flops_per_s, mfu)) / u.DAY
     fits = parts[stage].total <= acc.memory_bytes
@@ -742,11 +753,10 @@ def draw_training_run(fig, n_params, n_tokens, gpu, n_gpus, mfu, zero):
     ax_time.plot([n_gpus], [here], "o", color="C2" if fits else "C3", ms=8)
     ax_time.axhline(30, color="grey", ls=":", lw=1)
     for axis in (ax_time.xaxis, ax_time.yaxis):
-        axis.set_major_locator(LogLocator(numticks=6))
+        axis.set_major_locator(LogLocator(numticks=4))
         axis.set_minor_locator(NullLocator())
     _plain_log(ax_time.xaxis, ax_time.yaxis)
-    ax_time.set(xlabel=f"number of {acc.name}", ylabel="days to train (dotted: a month)",
-                title=f"{u.fmt_flops(flop)} at {mfu:.0%} MFU")
+    ax_time.set(xlabel="GPUs", ylabel="days to train (dotted: a month)")
     verdict = "fits" if fits else "does NOT fit: shard more (ZeRO-3) or split the model (tensor/pipeline)"
     return (f"{n_params / 1e9:,.3g}B params × {n_tokens / 1e12:,.3g}T tokens = {u.fmt_flops(flop)}; "
             f"{n_gpus:,} × {acc.name} at {mfu:.0%} MFU → {here:,.3g} days; "

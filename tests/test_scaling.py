@@ -341,6 +341,10 @@ def test_plots_draw():
                lambda ax: sc.plot_sequential_vs_parallel(sc.time_sequential_vs_parallel((8, 16), 8, 1), ax=ax)):
         fig = Figure()
         assert fn(fig.add_subplot()) is fig
+    import matplotlib.pyplot as plt
+    fig = sc.plot_growth()
+    assert len(fig.axes) == 2
+    plt.close(fig)
 
 
 def test_explorer_is_fast_and_reads_out():

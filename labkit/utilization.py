@@ -233,6 +233,11 @@ def _plain_log_axis(ax, which, ticks):
     axis.set_minor_formatter(NullFormatter())
 
 
+def _max_n_locator(n):
+    from matplotlib.ticker import MaxNLocator
+    return MaxNLocator(n)
+
+
 def _plain_formatter():
     from matplotlib.ticker import FuncFormatter
     return FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
@@ -1016,7 +1021,8 @@ def plot_serving_snapshot(results, ax_latency, ax_bars):
         lat = np.sort(r.latency)
         ax_latency.plot(lat, np.linspace(0, 1, len(lat), endpoint=False), color=f"C{k}", label=r.policy)
         ax_latency.axvline(r.p99_latency, color=f"C{k}", ls=":", lw=1)
-    ax_latency.set(xlabel="latency (s)", ylabel="fraction of requests", ylim=(0, 1.01))
+    ax_latency.set(xlabel="latency (s)", ylabel="fraction of requests", ylim=(0, 1.01), yticks=[0, 0.5, 1])
+    ax_latency.xaxis.set_major_locator(_max_n_locator(4))
     ax_latency.set_title("latency CDF (dotted: p99)", fontsize=9)
     ax_latency.legend(fontsize=7, loc="lower right")
     x = np.arange(len(results))
@@ -1027,7 +1033,7 @@ def plot_serving_snapshot(results, ax_latency, ax_bars):
                      ha="center", va="bottom", fontsize=7)
     ax_bars.set_xticks(x, [r.policy for r in results], fontsize=8)
     ax_bars.set_ylim(0, 125)
-    ax_bars.set_yticks([0, 25, 50, 75, 100])
+    ax_bars.set_yticks([])
     ax_bars.set_title("GPU busy (bars) vs FLOP utilization (%)", fontsize=9)
 
 

@@ -120,7 +120,7 @@ def daly_interval(checkpoint_time, mtbf):
     """Daly's (2006) higher-order checkpoint interval (s of compute between checkpoints).
 
     ``sqrt(2δM)·[1 + ⅓·sqrt(δ/2M) + (1/9)·(δ/2M)] − δ`` for δ < 2M, else ``M``
-    (J. T. Daly, Future Generation Computer Systems 22 (2006) 303–312, eq. 37).
+    (J. T. Daly, Future Generation Computer Systems 22(3), 2006, 303–312).
     """
     d = positive("checkpoint_time", checkpoint_time, "s", array=True)
     m = positive("mtbf", mtbf, "s", array=True)
@@ -223,6 +223,38 @@ def goodput_map(checkpoint_times, restart_times, mtbf, interval="optimal"):
         choice("interval", interval, ("optimal", "daly", "young"))]
     tau = np.asarray(rule(d, m), dtype=float)
     return expected_goodput(tau[None, :], d[None, :], r[:, None], m)
+
+
+def max_restart_for_goodput(target, checkpoint_time, mtbf):
+    """Longest restart time (s) that still reaches goodput ``target`` at the optimal interval
+    (0 when even an instant restart cannot). Exact under the :func:`expected_waste` model."""
+    g = fraction("target", target, allow_zero=False, allow_one=False)
+    d = positive("checkpoint_time", checkpoint_time, "s", array=True)
+    m = positive("mtbf", mtbf, "s", array=True)
+    tau = optimal_interval(d, m)
+    best = expected_goodput(tau, d, 0.0, m)  # goodput with R = 0; R multiplies time by e^(R/M)
+    with np.errstate(divide="ignore"):
+        r = m * np.log(best / g)
+    r = np.maximum(r, 0.0)
+    return float(r) if np.ndim(r) == 0 else r
+
+
+def max_checkpoint_time(target, restart_time, mtbf):
+    """Longest checkpoint time δ (s) that still reaches goodput ``target`` at the optimal interval
+    (0 when even an instant checkpoint cannot). Bisection on the :func:`expected_waste` model."""
+    g = fraction("target", target, allow_zero=False, allow_one=False)
+    r = nonnegative("restart_time", restart_time, "s")
+    m = positive("mtbf", mtbf, "s")
+
+    def best(d):
+        return expected_goodput(optimal_interval(d, m), d, r, m)
+    lo, hi = 0.0, m
+    if best(1e-12 * m) < g:
+        return 0.0
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if best(max(mid, 1e-12 * m)) >= g else (lo, mid)
+    return lo
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +376,8 @@ def _training(env, p, ends, states, spares_ready):
         yields += 1
         try:
             if phase == COMPUTE:
-                seg = min(tau, work - progress, horizon - now)
+                remaining = work - progress
+                seg = min(remaining if remaining <= tau * (1 + 1e-9) else tau, horizon - now)
                 yield env.timeout(seg)
                 progress += seg
                 ends.append(now + seg); states.append(COMPUTE)
@@ -352,7 +385,7 @@ def _training(env, p, ends, states, spares_ready):
                     return yields, checkpoints
                 phase = CHECKPOINT
             elif phase == CHECKPOINT:
-                final = progress >= work
+                final = progress >= work * (1 - 1e-12)
                 previous = max(0.0, pending[1] - now) if pending is not None else 0.0
                 wanted = previous + (delta if final else stall)
                 wait = min(wanted, horizon - now)
@@ -415,7 +448,8 @@ def simulate_training(n_devices, device_mtbf, work, checkpoint_interval, checkpo
         write overlaps compute; the checkpoint protects work only once the write completes, and the
         next save waits for the previous write to finish.
       hot_spares, spare_restart_time, repair_time: with a spare ready, a restart takes
-        spare_restart_time instead of R; the failed device returns as a spare after repair_time.
+        spare_restart_time instead of R; each failure takes one device (or node) out, and it returns
+        to the spare pool after repair_time.
       failure_shape: Weibull shape k of the times between failures (1 = exponential; k < 1 means
         failures cluster, e.g. just after a restart); the mean stays device_mtbf / n_devices.
       max_wall_time: stop there even if unfinished (default: 100 × work or 20,000 MTBFs, whichever
@@ -629,8 +663,9 @@ def plot_waste_vs_interval(ax=None, checkpoint_time=60.0, restart_time=300.0, mt
     return fig
 
 
-def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR):
-    """The run's timeline as coloured bars (compute, checkpoint, lost, restart) from t0 to t1 (s)."""
+def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR, legend=True):
+    """The run's timeline as coloured bars (compute, checkpoint, lost, restart) from t0 to t1 (s);
+    ▼ marks failures. ``legend=False`` puts a one-line colour key in the title instead (cheaper)."""
     fig, ax = _axes(ax, figsize=(8, 1.8))
     tl = run.timeline if isinstance(run, TrainingRun) else run
     t1 = float(tl.end[-1]) if t1 is None else t1
@@ -646,7 +681,10 @@ def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR):
     ax.set_ylim(0, 1.2)
     ax.set_yticks([])
     ax.set_xlabel({u.HOUR: "hours", u.DAY: "days", u.MINUTE: "minutes", 1.0: "seconds"}.get(unit, "time"))
-    ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
+    if legend:
+        ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
+    else:
+        ax.set_title("green compute · blue checkpoint · red lost · amber restart · ▼ failure", fontsize=8)
     return fig
 
 
@@ -673,38 +711,6 @@ def plot_goodput_map(ax=None, mtbf=None, checkpoint_times=None, restart_times=No
     ax.xaxis.set_major_formatter(plain)
     ax.yaxis.set_major_formatter(plain)
     return fig
-
-
-def max_restart_for_goodput(target, checkpoint_time, mtbf):
-    """Longest restart time (s) that still reaches goodput ``target`` at the optimal interval
-    (0 when even an instant restart cannot). Exact under the :func:`expected_waste` model."""
-    g = fraction("target", target, allow_zero=False, allow_one=False)
-    d = positive("checkpoint_time", checkpoint_time, "s", array=True)
-    m = positive("mtbf", mtbf, "s", array=True)
-    tau = optimal_interval(d, m)
-    best = expected_goodput(tau, d, 0.0, m)  # goodput with R = 0; R multiplies time by e^(R/M)
-    with np.errstate(divide="ignore"):
-        r = m * np.log(best / g)
-    r = np.maximum(r, 0.0)
-    return float(r) if np.ndim(r) == 0 else r
-
-
-def max_checkpoint_time(target, restart_time, mtbf):
-    """Longest checkpoint time δ (s) that still reaches goodput ``target`` at the optimal interval
-    (0 when even an instant checkpoint cannot). Bisection on the :func:`expected_waste` model."""
-    g = fraction("target", target, allow_zero=False, allow_one=False)
-    r = nonnegative("restart_time", restart_time, "s")
-    m = positive("mtbf", mtbf, "s")
-
-    def best(d):
-        return expected_goodput(optimal_interval(d, m), d, r, m)
-    lo, hi = 0.0, m
-    if best(1e-12 * m) < g:
-        return 0.0
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if best(max(mid, 1e-12 * m)) >= g else (lo, mid)
-    return lo
 
 
 # ---------------------------------------------------------------------------------------------
@@ -755,9 +761,9 @@ def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_
     ax1.xaxis.set_minor_locator(NullLocator())
     window = window_hours * u.HOUR
     run = _window_run(n, device_mtbf, tau, delta, restart, window)
-    plot_timeline(ax2, run, 0.0, window, unit=u.HOUR)
+    plot_timeline(ax2, run, 0.0, window, unit=u.HOUR, legend=False)
     ax2.set_xlabel(f"hours (one seeded simulation of the first {window_hours:.0f} h)", fontsize=8, labelpad=1)
-    fig.subplots_adjust(hspace=0.55, bottom=0.2, top=0.93)
+    fig.subplots_adjust(hspace=0.6, bottom=0.1, top=0.93)
     share = run.timeline.fractions()
     return (f"expected goodput {g_here:.1%} at {interval_min:.1f} min (best {g_best:.1%} at "
             f"{best / u.MINUTE:.1f} min); simulated day: {run.failures} failures, "

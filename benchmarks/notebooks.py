@@ -49,7 +49,7 @@ FLOOR_RUNS = 3
 IMPORT_RUNS = 7                 # for `import labkit`
 MODULE_IMPORT_RUNS = 3          # for each labkit.<module>
 WIDGET_RUNS = 5                 # update() calls per explorer (after one warm-up)
-SIM_RUNS = 3
+SIM_RUNS = 5
 DEPENDENCIES = ("numpy", "matplotlib", "ipywidgets", "simpy", "IPython")
 SIM_MODULES = ("labkit.interconnect", "labkit.utilization", "labkit.faults")
 
@@ -70,13 +70,13 @@ SIMULATIONS = {
     "labkit.utilization.simulate_input_pipeline":
         lambda m: ((4, 0.35, 0.1), {"n_steps": 5000, "load_jitter": 0.5, "seed": 0}),
     "labkit.utilization.simulate_serving":
-        lambda m: ((20.0,), {"n_requests": 2000, "seed": 0}),
+        lambda m: ((20.0,), {"n_requests": 10_000, "seed": 0}),
     "labkit.utilization.simulate_scheduler":
-        lambda m: ((m.make_job_trace(1000, n_gpus=64, seed=0), 64), {"policy": "backfill"}),
+        lambda m: ((m.make_job_trace(3000, n_gpus=64, seed=0), 64), {"policy": "backfill"}),
     "labkit.utilization.simulate_stragglers":
         lambda m: ((64, 1.0, 0.1), {"n_steps": 200, "seed": 0}),
     "labkit.faults.simulate_training":
-        lambda m: ((1024, 5 * _u().YEAR, 30 * _u().DAY, _u().HOUR, 60.0, 600.0), {"seed": 0}),
+        lambda m: ((1024, 5 * _u().YEAR, 180 * _u().DAY, _u().HOUR, 60.0, 600.0), {"seed": 0}),
     "labkit.faults.simulate_goodput": None,
 }
 
@@ -126,6 +126,15 @@ def _vm_hwm_bytes(pid):
     return None
 
 
+def _cpu_seconds(pid):
+    """User + system CPU seconds of a process so far (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def _run_code(client, nb, code, tag):
     """Run code in the client's kernel (as an extra cell); return the JSON it printed after ``tag``."""
     import nbformat
@@ -143,7 +152,8 @@ def run_notebook(path=None, measure_widgets=False):
     """Execute a notebook (None: an empty one) in a fresh kernel; return a dict of measurements.
 
     seconds: from starting the kernel to the last cell's end (kernel shutdown not counted, for the
-    empty notebook neither); peak_bytes: the kernel's peak resident memory after the cells ran.
+    empty notebook neither); cpu_seconds: the kernel process's CPU time by then (less sensitive to
+    other load than wall time); peak_bytes: the kernel's peak resident memory after the cells ran.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -156,7 +166,7 @@ def run_notebook(path=None, measure_widgets=False):
     kernel = (nb.metadata.get("kernelspec") or {}).get("name", "python3")
     client = NotebookClient(nb, timeout=600, kernel_name=kernel, allow_errors=False,
                             resources={"metadata": {"path": str(cwd)}})
-    result = {"seconds": None, "peak_bytes": None, "widgets": None, "error": None}
+    result = {"seconds": None, "cpu_seconds": None, "peak_bytes": None, "widgets": None, "error": None}
     start = time.perf_counter()
     try:
         with client.setup_kernel():
@@ -164,6 +174,7 @@ def run_notebook(path=None, measure_widgets=False):
                 client.execute_cell(cell, index)
             result["seconds"] = time.perf_counter() - start
             pid = _kernel_pid(client)
+            result["cpu_seconds"] = _cpu_seconds(pid) if pid else None
             result["peak_bytes"] = _vm_hwm_bytes(pid) if pid else None
             if result["peak_bytes"] is None:
                 result["peak_bytes"] = _run_code(client, nb, RUSAGE_CODE, "LABKIT_MAXRSS")
@@ -327,8 +338,10 @@ def main(argv=None):
         print(f"cannot run an empty notebook: {bad[0]}", file=sys.stderr)
         return 1
     floor = statistics.median(f["seconds"] for f in floors)
+    floor_cpu = statistics.median(f["cpu_seconds"] for f in floors) if floors[0]["cpu_seconds"] else None
     floor_mb = statistics.median(f["peak_bytes"] for f in floors) / 1e6 if floors[0]["peak_bytes"] else None
-    row(f"empty notebook: kernel start to last cell (median of {FLOOR_RUNS})", f"{floor:.2f} s", "floor", "info")
+    row(f"empty notebook: kernel start to last cell (median of {FLOOR_RUNS})",
+        f"{floor:.2f} s" + (f" (kernel CPU {floor_cpu:.2f} s)" if floor_cpu is not None else ""), "floor", "info")
     if floor_mb:
         row("empty notebook: peak kernel memory", f"{floor_mb:.0f} MB", "floor", "info")
 
@@ -347,7 +360,9 @@ def main(argv=None):
             notes.append(f"{name}: {errors[0]}")
             continue
         above = statistics.median(r["seconds"] for r in runs) - floor
-        row(f"{name}: seconds above the floor", f"{above:.2f} s", f"≤ {BUDGET_NOTEBOOK_S:g} s",
+        cpus = [r["cpu_seconds"] for r in runs if r["cpu_seconds"] is not None]
+        cpu = f" (kernel CPU {statistics.median(cpus) - floor_cpu:.2f} s)" if cpus and floor_cpu is not None else ""
+        row(f"{name}: seconds above the floor", f"{above:.2f} s{cpu}", f"≤ {BUDGET_NOTEBOOK_S:g} s",
             _verdict(above, BUDGET_NOTEBOOK_S))
         peaks = [r["peak_bytes"] for r in runs if r["peak_bytes"]]
         mb = max(peaks) / 1e6 if peaks else None
@@ -379,6 +394,8 @@ def main(argv=None):
         row(f"import {module} above its dependencies (median of {runs})", f"{seconds:.3f} s",
             f"≤ {BUDGET_IMPORT_S:g} s", _verdict(seconds, BUDGET_IMPORT_S))
     notes.append(f"import times: a fresh interpreter imports {deps} first, then times the import.")
+    notes.append("notebook seconds are wall time (the budget); the kernel CPU seconds beside them (above the "
+                 "empty kernel's) change less with other load on the machine. PASS/OVER uses wall time.")
 
     print("SimPy ...", file=sys.stderr, flush=True)
     bare = bare_simpy_rate()

@@ -81,17 +81,35 @@ SIMULATIONS = {
 }
 
 WIDGET_CODE = f"""
-import gc as _gc, json as _json, statistics as _st, time as _time
+import gc as _gc, json as _json, math as _math, statistics as _st, time as _time
 try:
     from labkit.explore import Explorer as _Explorer
 except Exception:
     _Explorer = None
+
+def _moved(spec, k):
+    # a slider moved to another position (k-th of a few), as a learner would move it
+    if not isinstance(spec, dict):
+        return getattr(spec, "value", None)
+    if spec["kind"] == "dropdown":
+        opts = list(spec["options"].values()) if isinstance(spec["options"], dict) else list(spec["options"])
+        return opts[k % len(opts)]
+    f = (0.2, 0.7, 0.4, 0.9, 0.55)[k % 5]
+    lo, hi = spec["min"], spec["max"]
+    if spec["kind"] == "log":
+        v = 10 ** (_math.log10(lo) + f * (_math.log10(hi) - _math.log10(lo)))
+    else:
+        v = lo + f * (hi - lo)
+    return int(round(v)) if spec["kind"] == "int" else v
+
 _medians = []
 for _ex in ([o for o in _gc.get_objects() if isinstance(o, _Explorer)] if _Explorer else []):
     _ex.update()
     _times = []
-    for _ in range({WIDGET_RUNS}):
-        _t = _time.perf_counter(); _ex.update(); _times.append(_time.perf_counter() - _t)
+    for _k in range({WIDGET_RUNS}):
+        _name = list(_ex.controls)[_k % len(_ex.controls)] if _ex.controls else None
+        _vals = {{_name: _moved(_ex.controls[_name], _k)}} if _name else {{}}
+        _t = _time.perf_counter(); _ex.update(**_vals); _times.append(_time.perf_counter() - _t)
     _medians.append((_st.median(_times), _ex.title or type(_ex).__name__))
 print("LABKIT_WIDGETS " + _json.dumps(_medians))
 """

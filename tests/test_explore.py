@@ -52,3 +52,27 @@ def test_explorer_outside_ipython_returns_it():
 def test_bad_draw_is_a_type_error():
     with pytest.raises(TypeError, match="draw"):
         Explorer("not a function", {})
+
+
+def test_retained_mode_keeps_the_figure_and_is_faster():
+    import numpy as np
+    x = np.linspace(0, 1, 100)
+    calls = []
+
+    def draw(fig, a):
+        if not fig.axes:
+            ax = fig.add_subplot()
+            ax.plot(x, a * x)
+            ax.set_ylim(0, 10)
+            calls.append("build")
+        else:
+            fig.axes[0].lines[0].set_ydata(a * x)
+            calls.append("update")
+        return f"a={a}"
+
+    ex = Explorer(draw, {"a": slider(1.0, 0.0, 10.0)}, retained=True)
+    axes = ex.figure.axes[0]
+    ex.update(a=3.0)
+    assert calls == ["build", "update"] and ex.figure.axes[0] is axes
+    assert ex.readout == "a=3.0"
+    assert list(axes.lines[0].get_ydata()[-1:]) == [3.0]

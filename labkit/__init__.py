@@ -17,7 +17,7 @@ REPO_URL = "https://github.com/ai-infra-lab/ai-infra-lab"  # the one place the r
 REPO_BRANCH = "main"
 
 _LAZY = {"units", "data", "hardware", "scaling", "interconnect", "utilization", "faults", "energy",
-         "exercises", "explore", "plots", "release", "capstone"}
+         "exercises", "explore", "release", "start_here"}
 
 __all__ = ["check", "hint", "progress", "doctor", "REPO_URL", "__version__", *sorted(_LAZY)]
 

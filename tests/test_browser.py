@@ -51,15 +51,6 @@ LAB_SETTINGS = {
 }
 
 
-def _register_marker():
-    """Register the ``browser`` marker from here (pyproject is shared); pytest's mark generator holds
-    the config once pytest has started, so no PytestUnknownMarkWarning and --strict-markers is fine."""
-    config = getattr(pytest.mark, "_config", None)
-    if config is not None and not any(line.startswith("browser:") for line in config.getini("markers")):
-        config.addinivalue_line("markers", "browser: drives JupyterLab in Chromium (slow; needs Chromium)")
-
-
-_register_marker()
 pytestmark = pytest.mark.browser
 
 

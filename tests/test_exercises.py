@@ -191,3 +191,14 @@ def test_exercise_definitions_are_validated():
 
 def test_top_level_api():
     assert labkit.check is check and labkit.hint is hint and labkit.progress is progress
+
+
+def test_check_loads_only_its_chapter_and_ids_stay_in_order():
+    import subprocess
+    import sys
+    code = ("import sys, labkit; labkit.check('01.matmul_flops', None, show=False); "
+            "print(sorted(m for m in sys.modules if m.startswith('labkit.exercises.ch'))); "
+            "ids = labkit.exercises.ids(); print(ids == sorted(ids, key=lambda i: i[:2]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "['labkit.exercises.ch01_cpu_era']"
+    assert out[1] == "True"

@@ -341,15 +341,25 @@ def register(exercise):
     return exercise
 
 
+def _chapter_modules():
+    package = importlib.import_module("labkit.exercises")
+    return sorted(i.name for i in pkgutil.iter_modules(package.__path__) if i.name.startswith("ch"))
+
+
 def _load_all():
     global _LOADED
     if _LOADED:
         return
+    for name in _chapter_modules():
+        importlib.import_module(f"labkit.exercises.{name}")
     _LOADED = True
-    package = importlib.import_module("labkit.exercises")
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name.startswith("ch"):
-            importlib.import_module(f"labkit.exercises.{info.name}")
+
+
+def _load_chapter(chapter):
+    """Import only one chapter's exercises (check() in chapter 00 need not import chapter 06's models)."""
+    for name in _chapter_modules():
+        if name.startswith(f"ch{chapter}"):
+            importlib.import_module(f"labkit.exercises.{name}")
 
 
 def _chapter_key(chapter):
@@ -367,11 +377,18 @@ def ids(chapter=None):
     """Every registered exercise id, in order; ``chapter`` (1 or '01') narrows it to one chapter."""
     _load_all()
     key = _chapter_key(chapter)
-    return [i for i in _REGISTRY if key is None or _REGISTRY[i].chapter == key]
+    ordered = sorted(_REGISTRY, key=lambda i: _REGISTRY[i].chapter)  # stable: file order within a chapter
+    return [i for i in ordered if key is None or _REGISTRY[i].chapter == key]
 
 
 def get(exercise_id):
     """The exercise with this id; a KeyError with the chapter's ids when there is none."""
+    if exercise_id in _REGISTRY:
+        return _REGISTRY[exercise_id]
+    if isinstance(exercise_id, str) and "." in exercise_id:
+        _load_chapter(exercise_id.split(".")[0])
+        if exercise_id in _REGISTRY:
+            return _REGISTRY[exercise_id]
     _load_all()
     if exercise_id in _REGISTRY:
         return _REGISTRY[exercise_id]

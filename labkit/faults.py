@@ -735,41 +735,116 @@ def _window_run(n, device_mtbf, interval, checkpoint_time, restart_time, window)
     return _WINDOW_CACHE[key]
 
 
-def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_min, window_hours=24.0):
+_EXPLORER_TAUS_MIN = np.logspace(0, math.log10(600), 160)   # the goodput curve's x (minutes)
+
+
+def _build_goodput_figure(fig, window_hours):
+    """Axes and artists of :func:`draw_goodput`, built once with fixed limits; later moves only
+    update the artists listed in ``h["dynamic"]``."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+
+    ax1, ax2 = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]})
+    fig.subplots_adjust(hspace=0.6, bottom=0.1, top=0.93)
+    x = _EXPLORER_TAUS_MIN
+    h = {"window_hours": window_hours, "size": tuple(fig.get_size_inches()) + (fig.dpi,)}
+    h["curve"], = ax1.semilogx(x, np.full_like(x, np.nan), color="C0")
+    h["young"] = ax1.axvline(1.0, color="grey", ls="--", lw=1, label="Young")
+    h["best"] = ax1.axvline(1.0, color="grey", lw=1, label="optimal")
+    h["yours"], = ax1.plot([1.0], [0.0], "o", color="C3", label="yours")
+    ax1.axhline(90, color="C2", ls=":", lw=1)
+    ax1.set(xlim=(0.8, 750), ylim=(0, 100), yticks=[0, 20, 40, 60, 80, 90, 100], ylabel="goodput (%)")
+    ax1.set_xlabel("checkpoint interval (minutes of compute)", fontsize=8, labelpad=1)
+    ax1.xaxis.set_major_locator(FixedLocator([1, 3, 10, 30, 100, 300]))
+    ax1.xaxis.set_major_formatter(ScalarFormatter())
+    ax1.xaxis.set_minor_locator(NullLocator())
+    h["title"] = ax1.set_title("", y=1.0)   # a fixed place: auto-placing reads the hidden axis
+    h["legend"] = ax1.legend(fontsize=7, loc="lower left")
+    # the timeline: one polygon per interval, coloured by state (one collection: one draw call)
+    h["bars"] = ax2.add_collection(PolyCollection(np.zeros((0, 4, 2)), linewidth=0))
+    h["failures"], = ax2.plot([], [], "v", color="k", ms=4)
+    ax2.set(xlim=(0, window_hours), ylim=(0, 1.2), yticks=[])
+    ax2.set_title("green compute · blue checkpoint · red lost · amber restart · ▼ failure", fontsize=8)
+    ax2.set_xlabel(f"hours (one seeded simulation of the first {window_hours:.0f} h)", fontsize=8, labelpad=1)
+    h["dynamic"] = [h[k] for k in ("curve", "young", "best", "yours", "title", "legend", "bars", "failures")]
+    fig._labkit = h
+    return h
+
+
+def _freeze_background(fig, dynamic):
+    """Blitting: render everything but the ``dynamic`` artists once, keep that picture, hide what it
+    contains, and let a bottom artist paste it back at the start of each render: a redraw then draws
+    only what changes (axes, ticks and labels are most of a render's time). Raster (Agg) renders at
+    the figure's size and dpi only, which is what the explorer does."""
+    from matplotlib.artist import Artist
+
+    class Background(Artist):
+        def draw(self, renderer):
+            if hasattr(renderer, "restore_region") and (renderer.width, renderer.height) == size:
+                renderer.restore_region(region)
+
+    for a in dynamic:
+        a.set_visible(False)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    region, size = renderer.copy_from_bbox(fig.bbox), (renderer.width, renderer.height)
+    for a in dynamic:
+        a.set_visible(True)
+    keep = set(map(id, dynamic))
+    for a in [fig.patch] + [c for ax in fig.axes for c in ax.get_children()]:
+        if id(a) not in keep:
+            a.set_visible(False)
+    fig.add_artist(Background()).set_zorder(-10)
+
+
+def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_min, window_hours=24.0,
+                 blit=False):
     """The explorer's drawing: expected goodput against the interval (top) and a simulated day (bottom).
 
     gpus, per-GPU MTBF (hours), checkpoint time (s), restart time (minutes), interval (minutes of
     compute) are the explorer's units; everything is converted to SI before calling the model.
+    Retained: the first call on an empty figure builds the axes (fixed limits); later calls update
+    the curve, markers, texts and timeline in place. ``blit=True`` (the explorer): also freeze the
+    unchanging parts into a background picture (see :func:`_freeze_background`).
     """
+    from matplotlib.colors import to_rgba_array
+
     n = max(1, int(round(gpus)))
     device_mtbf = gpu_mtbf_hours * u.HOUR
     delta, restart, tau = checkpoint_s, restart_min * u.MINUTE, interval_min * u.MINUTE
     m = float(cluster_mtbf(device_mtbf, n))
-    ax1, ax2 = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]})
-    taus = np.logspace(0, math.log10(600), 160) * u.MINUTE
-    ax1.semilogx(taus / u.MINUTE, 100 * expected_goodput(taus, delta, restart, m), color="C0")
+    h = getattr(fig, "_labkit", None) if fig.axes else None
+    size = tuple(fig.get_size_inches()) + (fig.dpi,)
+    if h is None or h["window_hours"] != window_hours or (blit and h["size"] != size):
+        fig.clear()
+        h = _build_goodput_figure(fig, window_hours)
+        if blit:
+            _freeze_background(fig, h["dynamic"])
     best = optimal_interval(delta, m)
     young = float(young_interval(delta, m))
     g_here = expected_goodput(tau, delta, restart, m)
     g_best = expected_goodput(best, delta, restart, m)
-    ax1.axvline(young / u.MINUTE, color="grey", ls="--", lw=1, label=f"Young {young / u.MINUTE:.1f} min")
-    ax1.axvline(best / u.MINUTE, color="grey", lw=1, label=f"optimal {best / u.MINUTE:.1f} min")
-    ax1.plot([interval_min], [100 * g_here], "o", color="C3", label=f"yours: {g_here:.1%}")
-    ax1.axhline(90, color="C2", ls=":", lw=1)
-    ax1.set(ylim=(max(0.0, 100 * g_best - 40), 100), ylabel="goodput (%)",
-            title=f"{n:,} GPUs → cluster MTBF {u.fmt_seconds(m)}")
-    ax1.set_xlabel("checkpoint interval (minutes of compute)", fontsize=8, labelpad=1)
-    ax1.legend(fontsize=7, loc="lower left")
-    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
-    ax1.xaxis.set_major_locator(FixedLocator([1, 3, 10, 30, 100, 300]))
-    ax1.xaxis.set_major_formatter(ScalarFormatter())
-    ax1.xaxis.set_minor_locator(NullLocator())
+    h["curve"].set_ydata(100 * expected_goodput(_EXPLORER_TAUS_MIN * u.MINUTE, delta, restart, m))
+    h["young"].set_xdata([young / u.MINUTE] * 2)
+    h["best"].set_xdata([best / u.MINUTE] * 2)
+    h["yours"].set_data([interval_min], [100 * g_here])
+    labels = (f"Young {young / u.MINUTE:.1f} min", f"optimal {best / u.MINUTE:.1f} min", f"yours: {g_here:.1%}")
+    for text, label in zip(h["legend"].get_texts(), labels):
+        text.set_text(label)
+    h["title"].set_text(f"{n:,} GPUs → cluster MTBF {u.fmt_seconds(m)}")
+
     window = window_hours * u.HOUR
     run = _window_run(n, device_mtbf, tau, delta, restart, window)
-    plot_timeline(ax2, run, 0.0, window, unit=u.HOUR, legend=False)
-    ax2.set_xlabel(f"hours (one seeded simulation of the first {window_hours:.0f} h)", fontsize=8, labelpad=1)
-    fig.subplots_adjust(hspace=0.6, bottom=0.1, top=0.93)
-    share = run.timeline.fractions()
+    tl = run.timeline
+    x0, x1 = tl.start / u.HOUR, tl.end / u.HOUR
+    verts = np.empty((len(tl), 4, 2))
+    verts[:, :, 0] = np.column_stack([x0, x0, x1, x1])
+    verts[:, :, 1] = (0, 1, 1, 0)
+    h["bars"].set_verts(verts)
+    h["bars"].set_facecolor(to_rgba_array(STATE_COLORS)[tl.state])
+    ft = run.failure_times[run.failure_times <= window] / u.HOUR
+    h["failures"].set_data(ft, np.full(len(ft), 1.08))
+    share = tl.fractions()
     return (f"expected goodput {g_here:.1%} at {interval_min:.1f} min (best {g_best:.1%} at "
             f"{best / u.MINUTE:.1f} min); simulated day: {run.failures} failures, "
             + ", ".join(f"{k} {v:.0%}" for k, v in share.items()))
@@ -777,14 +852,16 @@ def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_
 
 def explore_goodput(gpus=LLAMA3_GPUS, gpu_mtbf_hours=None, checkpoint_s=60.0, restart_min=5.0, interval_min=None):
     """Sliders: GPUs, per-GPU MTBF, checkpoint and restart time, interval → goodput and a timeline."""
+    from functools import partial
+
     from .explore import explorer, slider
 
     gpu_mtbf_hours = round(llama3_mtbf()[1] / u.HOUR) if gpu_mtbf_hours is None else gpu_mtbf_hours
     if interval_min is None:
         m = float(cluster_mtbf(gpu_mtbf_hours * u.HOUR, gpus))
         interval_min = round(float(young_interval(checkpoint_s, m)) / u.MINUTE, 1)
-    return explorer(draw_goodput, title="Checkpointing at scale: goodput and a simulated day",
-                    figsize=(7.5, 5.0),
+    return explorer(partial(draw_goodput, blit=True), title="Checkpointing at scale: goodput and a simulated day",
+                    figsize=(7.5, 5.0), retained=True,
                     gpus=slider(gpus, 1_000, 200_000, None, "GPUs", log=True, readout_format=",.0f"),
                     gpu_mtbf_hours=slider(gpu_mtbf_hours, 5_000, 500_000, None, "per-GPU MTBF (h)", log=True,
                                           readout_format=",.0f"),

@@ -934,34 +934,98 @@ def plot_scaling(results, ax=None):
 # ---------------------------------------------------------------------------------------------
 # Explorer
 # ---------------------------------------------------------------------------------------------
+_EXPLORER_SIZES = np.logspace(3, 10, 50)  # bytes: the message-size axis of the explorer
+# s: covers every slider setting, from ≈0.1 µs (1 kB, 2 ranks, α = 0.1 µs) to ≈110 s (recursive doubling of
+# 10 GB on 1,023 ranks over 1 GB/s links)
+_EXPLORER_TIME_LIMITS = (1e-7, 1e3)
+
+
+def _collective_curves(ranks, bandwidth, latency):
+    """All-reduce time (s) and busbw/line rate over the explorer's message sizes, per algorithm."""
+    times = [allreduce_time(_EXPLORER_SIZES, ranks, bandwidth, latency, alg) for alg in ALGORITHMS]
+    return times, [bus_bandwidth(_EXPLORER_SIZES, t, ranks) / bandwidth for t in times]
+
+
+def _build_collective_figure(fig):
+    """The explorer's two panels with fixed limits and ticks; returns the artists an update moves."""
+    from matplotlib.ticker import FixedLocator, NullFormatter
+    ax1, ax2 = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.9, wspace=0.28)
+    parts = {"time": [], "busbw": []}
+    for i, alg in enumerate(ALGORITHMS):
+        parts["time"].append(ax1.plot(_EXPLORER_SIZES, _EXPLORER_SIZES, color=f"C{i}", label=alg)[0])
+        parts["busbw"].append(ax2.plot(_EXPLORER_SIZES, _EXPLORER_SIZES, color=f"C{i}")[0])
+    parts["time_dot"] = ax1.plot([1e6], [1e-3], "o", color="C3", clip_on=False)[0]
+    parts["busbw_dot"] = ax2.plot([1e6], [0.5], "o", color="C3", clip_on=False)[0]
+    ax2.axhline(1.0, color="grey", ls=":", lw=1)
+    ax1.set(xscale="log", yscale="log", xlim=(1e3, 1e10), ylim=_EXPLORER_TIME_LIMITS,
+            xlabel="message", ylabel="all-reduce time", title="time")
+    ax2.set(xscale="log", xlim=(1e3, 1e10), ylim=(0, 1.1), xlabel="message", ylabel="busbw ÷ link line rate")
+    ax1.set_yticks([1e-6, 1e-3, 1.0, 1e3], ["1 µs", "1 ms", "1 s", "1000 s"])
+    ax1.yaxis.set_minor_locator(FixedLocator(np.logspace(-7, 3, 11)))  # unlabelled decades
+    ax1.yaxis.set_minor_formatter(NullFormatter())
+    ax2.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25 %", "50 %", "75 %", "100 %"])
+    for ax in (ax1, ax2):
+        ax.set_xticks([1e3, 1e6, 1e9], ["1 kB", "1 MB", "1 GB"])
+        ax.xaxis.set_minor_locator(FixedLocator(np.logspace(3, 10, 8)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.grid(True, which="major", alpha=0.3)
+    ax1.legend(fontsize=7, loc="upper left")
+    parts["title"] = ax2.set_title("", y=1.0)  # a fixed position: no title layout on each update
+    _freeze_background(fig, [*parts["time"], *parts["busbw"], parts["time_dot"], parts["busbw_dot"], parts["title"]])
+    return parts
+
+
+def _freeze_background(fig, moving):
+    """Paint everything but the ``moving`` artists once and keep that picture as the figure's background.
+
+    Later draws paint the picture (one image) and the moving artists, not the axes, ticks, labels and
+    legend — most of a redraw's time. Needs a raster (Agg) canvas drawn at the figure's own dpi, as the
+    explorer's is; on any other canvas the figure stays as built.
+    """
+    for artist in moving:
+        artist.set_visible(False)
+    try:
+        fig.canvas.draw()
+        background = np.asarray(fig.canvas.buffer_rgba()).copy()
+    except (AttributeError, TypeError, ValueError):
+        background = None
+    for artist in moving:
+        artist.set_visible(True)
+    if background is None:
+        return
+    fig.figimage(background, zorder=-1)
+    keep = set(moving)
+    for ax in fig.axes:
+        for child in ax.get_children():
+            if child not in keep:
+                child.set_visible(False)
+
+
 def draw_collective(fig, message_bytes, ranks, link_gb_per_s, latency_us, algorithm):
     """Draw function for the chapter's explorer: time and busbw vs message size; returns a readout.
 
-    Kept cheap for a ≤ 100 ms redraw: 60-point analytic curves, no minor ticks, fixed margins.
+    Retained mode for a ≤ 100 ms slider move: the panels are built once with fixed limits that cover
+    every slider setting; each update only moves 50-point analytic curves, two dots and a title.
+    busbw is shown as a fraction of the link's line rate so its axis never rescales.
     """
-    from matplotlib.ticker import NullLocator
-
     bw, lat = link_gb_per_s * u.GB, latency_us * u.US
-    ax1, ax2 = fig.subplots(1, 2)
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.9, wspace=0.32)
-    sizes = np.logspace(3, 10, 60)
-    for i, alg in enumerate(ALGORITHMS):
-        t = allreduce_time(sizes, ranks, bw, lat, alg)
-        style = dict(lw=2.2) if alg == algorithm else dict(lw=1, alpha=0.45)
-        ax1.loglog(sizes, t, color=f"C{i}", label=alg, **style)
-        ax2.semilogx(sizes, bus_bandwidth(sizes, t, ranks) / u.GB, color=f"C{i}", **style)
+    parts = getattr(fig, "_labkit", None) if fig.axes else None
+    if parts is None:
+        parts = fig._labkit = _build_collective_figure(fig)
+    times, busbws = _collective_curves(ranks, bw, lat)
+    for alg, t_line, b_line, t, b in zip(ALGORITHMS, parts["time"], parts["busbw"], times, busbws):
+        width, alpha = (2.2, 1.0) if alg == algorithm else (1.0, 0.45)
+        t_line.set_ydata(t)
+        b_line.set_ydata(b)
+        for line in (t_line, b_line):
+            line.set_linewidth(width)
+            line.set_alpha(alpha)
     t_here = allreduce_time(message_bytes, ranks, bw, lat, algorithm)
     busbw = bus_bandwidth(message_bytes, t_here, ranks)
-    ax1.plot([message_bytes], [t_here], "o", color="C3")
-    ax2.plot([message_bytes], [busbw / u.GB], "o", color="C3")
-    ax2.axhline(link_gb_per_s, color="grey", ls=":", lw=1)
-    for ax in (ax1, ax2):
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.yaxis.set_minor_locator(NullLocator())
-    ax1.set(xlabel="message (bytes)", ylabel="all-reduce time (s)", title="time")
-    ax2.set(xlabel="message (bytes)", ylabel="busbw (GB/s)", title="bus bandwidth (line rate dotted)",
-            ylim=(0, 1.15 * max(link_gb_per_s, busbw / u.GB)))
-    ax1.legend(fontsize=7)
+    parts["time_dot"].set_data([message_bytes], [t_here])
+    parts["busbw_dot"].set_data([message_bytes], [busbw / bw])
+    parts["title"].set_text(f"bus bandwidth (line rate {u.fmt_bandwidth(bw)} dotted)")
     return (f"{algorithm} all-reduce of {u.fmt_bytes(message_bytes)} on {ranks:,} ranks: {u.fmt_seconds(t_here)}; "
             f"algbw {u.fmt_bandwidth(message_bytes / t_here)}, busbw {u.fmt_bandwidth(busbw)} "
             f"({busbw / bw:.0%} of the {u.fmt_bandwidth(bw)} link)")
@@ -970,7 +1034,7 @@ def draw_collective(fig, message_bytes, ranks, link_gb_per_s, latency_us, algori
 def collective_explorer(message_bytes=64 * u.MB, ranks=64, link_gb_per_s=50.0, latency_us=5.0, algorithm="ring"):
     """Sliders: message size, ranks, link bandwidth and latency, algorithm → time and busbw."""
     from .explore import dropdown, explorer, int_slider, slider
-    return explorer(draw_collective, title="All-reduce: time and bus bandwidth",
+    return explorer(draw_collective, title="All-reduce: time and bus bandwidth", retained=True,
                     figsize=(8.5, 3.8),
                     message_bytes=slider(message_bytes, 1e3, 1e10, None, "message (bytes)", log=True),
                     ranks=int_slider(ranks, 2, 1024, 1, "ranks"),

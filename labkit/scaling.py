@@ -718,45 +718,87 @@ _ZERO_LABELS = {"ZeRO-0 (plain data parallel)": 0, "ZeRO-1 (shard optimizer)": 1
                 "ZeRO-2 (+ gradients)": 2, "ZeRO-3 (+ weights)": 3}
 
 
+#: Fixed axis ranges of the explorer, wide enough for its sliders (so ticks never change between moves).
+_MEMORY_RANGE_GB = (1e-2, 1e5)           # 10 MB to 100 TB of training state per GPU
+_GPU_RANGE = (1, 10**5.5)
+_DAYS_RANGE = (1e-2, 1e6)                # a quarter of an hour to ~2,700 years
+
+
+def _build_training_run(fig):
+    """Build the explorer's two panels once; return handles to what a slider move changes.
+
+    Text is what costs most in a redraw (each glyph is rendered anew), so labels are short, ticks few,
+    and the top and right spines are left out.
+    """
+    from matplotlib.ticker import FixedLocator, NullLocator
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.13, top=0.96, wspace=0.25)
+    ax_mem, ax_time = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
+    ax_mem.set_yscale("log")
+    bars = ax_mem.bar(np.arange(4), np.ones(4), linewidth=2)
+    capacity = ax_mem.axhline(1.0, color="k", ls="--", lw=1)
+    capacity_label = ax_mem.text(3.6, 1.0, "", ha="right", va="bottom", fontsize=8,
+                                 bbox=dict(fc="white", ec="none", alpha=0.8, pad=1))
+    ax_mem.set(xlim=(-0.6, 3.6), ylim=_MEMORY_RANGE_GB, xticks=np.arange(4),
+               xticklabels=["ZeRO-0", "1", "2", "3"], ylabel="GB per GPU")
+    ax_mem.yaxis.set_major_locator(FixedLocator([1e-2, 1, 1e2, 1e4]))
+    gpus = np.logspace(0, 5.5, 30)
+    curve, = ax_time.loglog(gpus, gpus, color="C0")
+    point, = ax_time.plot([1], [1], "o", ms=8, clip_on=False)
+    ax_time.axhline(30, color="grey", ls=":", lw=1)
+    ax_time.text(_GPU_RANGE[1], 30, "a month", ha="right", va="bottom", fontsize=8, color="grey")
+    ax_time.set(xlim=_GPU_RANGE, ylim=_DAYS_RANGE, xlabel="GPUs", ylabel="days to train")
+    ax_time.xaxis.set_major_locator(FixedLocator([1, 1e2, 1e4]))
+    ax_time.yaxis.set_major_locator(FixedLocator([1e-2, 1, 1e2, 1e4]))
+    for ax, label_x in ((ax_mem, -0.18), (ax_time, -0.13)):
+        ax.set_autoscale_on(False)
+        ax.yaxis.set_label_coords(label_x, 0.5)   # placed, not fitted around the tick labels each draw
+        ax.xaxis.set_label_coords(0.5, -0.1)
+        ax.spines[["top", "right"]].set_visible(False)
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                axis.set_minor_locator(NullLocator())
+    _plain_log(ax_mem.yaxis, ax_time.xaxis, ax_time.yaxis)
+    fig._labkit = dict(bars=bars, capacity=capacity, capacity_label=capacity_label, gpus=gpus,
+                       curve=curve, point=point)
+    return fig._labkit
+
+
 def draw_training_run(fig, n_params, n_tokens, gpu, n_gpus, mfu, zero):
     """Draw the explorer: left, memory per GPU for each ZeRO stage (green fits, red does not; the chosen
-    stage outlined); right, days to train against cluster size.
+    stage outlined; dashed: the GPU's memory); right, days to train against cluster size (the dot: your
+    cluster; a triangle when it lies off the fixed scale).
 
     Memory is the training state (mixed-precision Adam) sharded over all n_gpus data-parallel replicas;
-    activations come on top. Returns a one-line readout. Kept cheap (fixed layout, no minor ticks) so a
-    redraw stays within the course's 100 ms budget.
+    activations come on top. Returns a one-line readout. Retained drawing: the panels are built on the
+    first call and later calls only update data, with fixed axis ranges, so a slider move stays well
+    within the course's 100 ms budget.
     """
-    from matplotlib.ticker import LogLocator, NullLocator
     acc = accelerator(gpu)
     n_gpus = int(round(n_gpus))
     stage = _ZERO_LABELS[zero] if isinstance(zero, str) else integer("zero", zero, minimum=0, maximum=3)
     flop = float(training_flops(n_params, n_tokens))
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.95, wspace=0.3)
-    ax_mem, ax_time = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
+    h = getattr(fig, "_labkit", None) if fig.axes else None
+    if h is None:
+        h = _build_training_run(fig)
     parts = [memory_breakdown(n_params, s, n_gpus) for s in range(4)]
-    totals = np.array([p.total for p in parts]) / u.GB
-    colors = ["C2" if t * u.GB <= acc.memory_bytes else "C3" for t in totals]
-    ax_mem.bar(np.arange(4), totals, color=colors, edgecolor=["k" if s == stage else "none" for s in range(4)],
-               linewidth=2)
-    ax_mem.axhline(acc.memory_bytes / u.GB, color="k", ls="--", lw=1)
-    ax_mem.set_yscale("log")
-    ax_mem.yaxis.set_major_locator(LogLocator(numticks=5))
-    ax_mem.yaxis.set_minor_locator(NullLocator())
-    _plain_log(ax_mem.yaxis)
-    ax_mem.set(xticks=np.arange(4), xticklabels=["ZeRO-0", "1", "2", "3"],
-               ylabel=f"GB per GPU (dashed: {acc.memory_bytes / u.GB:.0f} GB)")
-    gpus = np.logspace(0, 5.5, 30)
-    days = training_time(flop, gpus, acc.peak_flops_per_s, mfu) / u.DAY
+    cap_gb = acc.memory_bytes / u.GB
+    low = _MEMORY_RANGE_GB[0] * 1.5                    # a stub stays visible below the scale
+    for s, (bar, part) in enumerate(zip(h["bars"], parts)):
+        bar.set_height(max(part.total / u.GB, low))
+        bar.set_facecolor("C2" if part.total <= acc.memory_bytes else "C3")
+        bar.set_edgecolor("k" if s == stage else "none")
+    h["capacity"].set_ydata([cap_gb, cap_gb])
+    h["capacity_label"].set_y(cap_gb)
+    h["capacity_label"].set_text(f"{cap_gb:,.0f} GB")
+    days = training_time(flop, h["gpus"], acc.peak_flops_per_s, mfu) / u.DAY
     here = float(training_time(flop, n_gpus, acc.peak_flops_per_s, mfu)) / u.DAY
     fits = parts[stage].total <= acc.memory_bytes
-    ax_time.loglog(gpus, days, color="C0")
-    ax_time.plot([n_gpus], [here], "o", color="C2" if fits else "C3", ms=8)
-    ax_time.axhline(30, color="grey", ls=":", lw=1)
-    for axis in (ax_time.xaxis, ax_time.yaxis):
-        axis.set_major_locator(LogLocator(numticks=4))
-        axis.set_minor_locator(NullLocator())
-    _plain_log(ax_time.xaxis, ax_time.yaxis)
-    ax_time.set(xlabel="GPUs", ylabel="days to train (dotted: a month)")
+    h["curve"].set_ydata(days)
+    lo, hi = _DAYS_RANGE
+    shown = min(max(here, lo), hi)
+    h["point"].set_data([n_gpus], [shown])
+    h["point"].set_marker("o" if shown == here else ("^" if here > hi else "v"))
+    h["point"].set_color("C2" if fits else "C3")
     verdict = "fits" if fits else "does NOT fit: shard more (ZeRO-3) or split the model (tensor/pipeline)"
     return (f"{n_params / 1e9:,.3g}B params × {n_tokens / 1e12:,.3g}T tokens = {u.fmt_flops(flop)}; "
             f"{n_gpus:,} × {acc.name} at {mfu:.0%} MFU → {here:,.3g} days; "
@@ -768,7 +810,7 @@ def explore_training_run(n_params=70e9, n_tokens=1.4e12, gpu="H100 80GB", n_gpus
                          zero="ZeRO-3 (+ weights)"):
     """Show the chapter's explorer (sliders for model size, tokens, GPUs, MFU; dropdowns for GPU and ZeRO)."""
     from .explore import dropdown, explorer, slider
-    return explorer(draw_training_run, title="How long, and does it fit?", figsize=(9, 4),
+    return explorer(draw_training_run, title="How long, and does it fit?", figsize=(9, 4), retained=True,
                     n_params=slider(n_params, 1e8, 2e12, None, "parameters", log=True),
                     n_tokens=slider(n_tokens, 1e10, 1e14, None, "training tokens", log=True),
                     gpu=dropdown(gpu, list(ACCELERATORS), "GPU"),

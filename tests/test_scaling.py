@@ -360,3 +360,30 @@ def test_explorer_is_fast_and_reads_out():
     simplest = Explorer(lambda fig, a: fig.add_subplot().plot([0, a]), {"a": slider(1, 0, 2)})
     baseline = min(simplest.update(a=v) for v in (0.5, 1.5, 1.0))
     assert min(times) < max(0.1, 4 * baseline)
+
+
+def test_explorer_updates_its_artists_in_place():
+    """Retained drawing: the same axes and artists across slider moves, showing the new values."""
+    ex = sc.explore_training_run(n_params=70e9, n_gpus=1024, gpu="H100 80GB", zero="ZeRO-3 (+ weights)")
+    fig = ex.figure
+    axes, handles = list(fig.axes), fig._labkit
+    ex.update(n_params=7e9, n_gpus=64, gpu="A100 80GB", zero="ZeRO-1 (shard optimizer)")
+    assert fig.axes == axes and fig._labkit is handles
+    heights = [bar.get_height() for bar in handles["bars"]]
+    expected = [sc.memory_breakdown(7e9, s, 64).total / 1e9 for s in range(4)]
+    np.testing.assert_allclose(heights, expected, rtol=1e-12)
+    assert [bar.get_linewidth() > 0 and bar.get_edgecolor()[3] > 0 for bar in handles["bars"]] == \
+        [False, True, False, False]                                   # the chosen stage is outlined
+    x, y = handles["point"].get_data()
+    flop = sc.training_flops(7e9, ex.values["n_tokens"])
+    days = sc.training_time(flop, 64, sc.accelerator("A100 80GB").peak_flops_per_s, ex.values["mfu"]) / 86400
+    assert x[0] == 64 and y[0] == pytest.approx(days) and handles["point"].get_marker() == "o"
+    # Off the fixed scale: the marker sits on the edge and points the way (the readout keeps the number).
+    ex.update(n_params=2e12, n_tokens=1e14, n_gpus=1, mfu=0.05, gpu="V100 32GB")
+    assert handles["point"].get_marker() == "^" and handles["point"].get_data()[1][0] == sc._DAYS_RANGE[1]
+    assert "2.22e+09 days" in ex.readout                             # 1.2e27 FLOP on one V100 at 5 %
+    # A figure drawn on directly (no explorer) gets the same two panels.
+    from matplotlib.figure import Figure
+    fresh = Figure()
+    sc.draw_training_run(fresh, 70e9, 1.4e12, "H100 80GB", 1024, 0.4, 3)
+    assert len(fresh.axes) == 2

@@ -513,26 +513,102 @@ def operation_intensity(operation, n, bytes_per_element=2):
     return float(flops / nbytes)
 
 
+# Fixed axes of the explorer, wide enough for every slider and dropdown position: a slider move then
+# only moves three lines and a title, never the ticks, labels or grid.
+_EXPLORER_X = (1e-2, 1e5)    # FLOP/byte: element-wise fp32 (1/12) … matmul n=65536 fp8 (~44,000)
+_EXPLORER_Y = (1e6, 3e16)    # FLOP/s: 1 GB/s × 0.01 FLOP/B = 10 MFLOP/s … 10 PFLOP/s peak
+_EXPLORER_XTICKS = {1e-2: "0.01", 1e-1: "0.1", 1.0: "1", 10.0: "10", 1e2: "100", 1e3: "1k",
+                    1e4: "10k", 1e5: "100k"}
+_EXPLORER_YTICKS = {1e6: "1 M", 1e8: "100 M", 1e10: "10 G", 1e12: "1 T", 1e14: "100 T", 1e16: "10 P"}
+
+
+def _backdrop_class():
+    from matplotlib.artist import Artist
+
+    class Backdrop(Artist):
+        """The unchanging part of an axes (frame, ticks, labels, grid) kept as pixels and pasted back
+        at each draw, while the axes draws only its moving lines (matplotlib's "blitting"). Text
+        layout is most of a redraw's time, so this makes a slider move several times cheaper.
+        At another size or dpi (a savefig at dpi=150) the axes draws its frame itself."""
+        zorder = -10
+
+        def __init__(self, ax):
+            super().__init__()
+            self.ax, self.region, self.size = ax, None, None
+
+        def capture(self, moving):
+            """Draw the figure without ``moving`` artists and keep its pixels."""
+            canvas = self.ax.figure.canvas
+            if not hasattr(canvas, "copy_from_bbox"):
+                return
+            self.region = None
+            for artist in moving:
+                artist.set_visible(False)
+            canvas.draw()
+            for artist in moving:
+                artist.set_visible(True)
+            self.region = canvas.copy_from_bbox(self.ax.figure.bbox)
+            self.size = canvas.get_width_height(physical=True)
+
+        def get_window_extent(self, renderer=None):
+            return self.ax.figure.bbox  # bbox_inches="tight" keeps the whole figure
+
+        def draw(self, renderer):
+            pasted = self.region is not None and (renderer.width, renderer.height) == self.size
+            if pasted:
+                renderer.restore_region(self.region)
+            self.ax.axison = not pasted  # read by the axes, drawn after this (zorder -10)
+
+    return Backdrop
+
+
+def _roofline_artists(fig):
+    """Build the explorer's axes and artists once; later slider moves only update their data."""
+    from matplotlib.ticker import NullLocator
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(*_EXPLORER_X)
+    ax.set_ylim(*_EXPLORER_Y)
+    for axis, ticks in ((ax.xaxis, _EXPLORER_XTICKS), (ax.yaxis, _EXPLORER_YTICKS)):
+        axis.set_ticks(list(ticks), list(ticks.values()))
+        axis.set_minor_locator(NullLocator())
+    ax.set(xlabel="arithmetic intensity (FLOP per byte)", ylabel="attainable FLOP/s")
+    ax.grid(True, alpha=0.3)
+    ax.text(0.99, 0.03, "● memory-bound", color="C3", ha="right", fontsize=8, transform=ax.transAxes)
+    ax.text(0.99, 0.09, "● compute-bound", color="C2", ha="right", fontsize=8, transform=ax.transAxes)
+    parts = {"ax": ax,
+             "roof": ax.plot([], [], color="C0", lw=2)[0],
+             "ridge": ax.plot([], [], color="C0", ls=":", lw=1)[0],
+             "point": ax.plot([], [], "o", ms=8)[0],
+             "title": ax.set_title(" ", y=1.01)}  # a fixed position: no layout of the axis per draw
+    parts["backdrop"] = fig.add_artist(_backdrop_class()(ax))
+    fig._labkit = parts
+    return parts
+
+
 def draw_roofline(fig, peak_flops, bandwidth, operation, n, precision):
-    """The explorer's drawing: one roofline, its ridge, and the chosen operation on it (cheap)."""
+    """The explorer's drawing: one roofline, its ridge, and the chosen operation on it (red when
+    memory-bound, green when compute-bound), on fixed axes. The first call builds the figure;
+    later calls on the same figure only move the lines (the explorer's retained mode)."""
     b = PRECISIONS[precision]
     flops, nbytes = OPERATIONS[operation](float(n), b)
     intensity = flops / nbytes
     attainable = roofline(peak_flops, bandwidth, intensity)
     ridge = ridge_point(peak_flops, bandwidth)
-    ax = fig.add_subplot()
-    x = np.array([1e-2, ridge, 1e4]) if 1e-2 < ridge < 1e4 else np.logspace(-2, 4, 7)
-    ax.loglog(x, roofline(peak_flops, bandwidth, x), color="C0", lw=2)
-    ax.plot([ridge, ridge], [peak_flops * 1e-6, peak_flops], color="C0", ls=":", lw=1)
-    ax.plot([intensity], [attainable], "o", color="C3", ms=8)
-    ax.set_xlim(1e-2, 1e4)
-    ax.set_ylim(peak_flops * 1e-6, peak_flops * 3)
-    _lean_log(ax, x=True, numticks=7)
-    ax.set(xlabel="arithmetic intensity (FLOP per byte)", ylabel="attainable FLOP/s",
-           title=f"{operation}, n = {int(n):,}, {precision}")
-    ax.grid(True, alpha=0.3)
-    seconds = float(roofline_time(flops, nbytes, peak_flops, bandwidth))
     kind = bound(intensity, peak_flops, bandwidth)
+    parts = getattr(fig, "_labkit", None)
+    fresh = parts is None or parts["ax"] not in fig.axes
+    parts = _roofline_artists(fig) if fresh else parts
+    x = np.array([_EXPLORER_X[0], min(max(ridge, _EXPLORER_X[0]), _EXPLORER_X[1]), _EXPLORER_X[1]])
+    parts["roof"].set_data(x, roofline(peak_flops, bandwidth, x))
+    parts["ridge"].set_data([ridge, ridge], [_EXPLORER_Y[0], peak_flops])
+    parts["point"].set_data([intensity], [attainable])
+    parts["point"].set_color("C3" if kind == "memory" else "C2")
+    parts["title"].set_text(f"{operation}, n = {int(n):,}, {precision}")
+    if fresh:
+        parts["backdrop"].capture([parts[k] for k in ("roof", "ridge", "point", "title")])
+    seconds = float(roofline_time(flops, nbytes, peak_flops, bandwidth))
     return (f"intensity {intensity:.3g} FLOP/B vs ridge {ridge:.3g} FLOP/B → {kind}-bound; "
             f"attainable {u.fmt_flop_rate(attainable)} ({attainable / peak_flops:.1%} of peak); "
             f"{u.fmt_flops(flops)} and {u.fmt_bytes(nbytes)} take ≥ {u.fmt_seconds(seconds)}")
@@ -552,6 +628,7 @@ def roofline_explorer(peak_flops=312e12, bandwidth=2.039e12, operation="matmul n
     choice("precision", precision, tuple(PRECISIONS))
     integer("n", n, minimum=16, maximum=65536)
     return explorer(draw_roofline, title="Roofline explorer: is it compute- or memory-bound?",
+                    retained=True,
                     peak_flops=slider(peak_flops, 1e9, 1e16, None, "peak FLOP/s", log=True),
                     bandwidth=slider(bandwidth, 1e9, 1e13, None, "bandwidth B/s", log=True),
                     operation=dropdown(operation, list(OPERATIONS), "operation"),

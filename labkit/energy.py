@@ -649,30 +649,79 @@ def plot_grid_profile(profile=None, schedule=None, job_hours=None, ax=None):
 # ---------------------------------------------------------------------------------------------
 # The chapter's explorer
 # ---------------------------------------------------------------------------------------------
+# The energy axis steps through these limits (MWh), each cut into the same 5 intervals, so the tick
+# marks are reused and their labels change only when the run outgrows (or shrinks below) a limit.
+_EXPLORER_XMAX_MWH = (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000, 20000, 50000)
+
+
+def _explorer_xmax(mwh):
+    return next((x for x in _EXPLORER_XMAX_MWH if x >= mwh), _EXPLORER_XMAX_MWH[-1])
+
+
 def explorer_draw(fig, gpus=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, grid_g_per_kwh=400.0,
                   gpu="A100", idle_fraction=0.2, total_flop=GPT3_FLOP):
     """Draw function for the chapter's explorer: GPT-3's training compute (3.14e23 FLOP) on ``gpus``
-    GPUs → energy split into compute, idle and cooling, against the same work done 100 % busy at PUE 1;
-    a power cap (fraction of TDP) slows the compute and lowers its power. Returns a one-line readout."""
+    GPUs → energy added up from compute, idle and cooling, against the same work done 100 % busy at
+    PUE 1; a power cap (fraction of TDP) slows the compute and lowers its power. Returns a readout.
+
+    Retained drawing (``explorer(..., retained=True)``): the first call on an empty figure builds the
+    bars and labels; later calls on the same figure only move the bars and change the title. The
+    energy axis takes the smallest of a few fixed limits (50, 100, 200, 300, 500 … MWh) that holds
+    both totals, so its ticks change only when the run crosses one of them.
+    """
     spec = GPUS[choice("gpu", gpu, tuple(GPUS))]
     tdp, peak = spec["tdp_w"], spec["peak_flops_per_s"]
     idle = fraction("idle_fraction", idle_fraction, allow_one=False) * tdp
     cap = None if cap_fraction >= 0.999 else max(cap_fraction * tdp, idle + 0.05 * (tdp - idle))
     run = run_footprint(total_flop, gpus, peak, utilization, tdp, idle, pue, grid_g_per_kwh, cap, idle)
     ideal = run_footprint(total_flop, gpus, peak, 1.0, tdp, idle, 1.0)
-    ax = fig.add_subplot()
-    left = 0.0
-    for value, label, colour in ((run.busy_energy_j, "compute", "C0"), (run.idle_energy_j, "idle", "C3"),
-                                 (run.overhead_energy_j, "cooling & power delivery", "C7")):
-        ax.barh([1], [value / u.MWh], left=left, color=colour, label=label)
-        left += value / u.MWh
-    ax.barh([0], [ideal.energy_j / u.MWh], color="C2", label="same work: 100 % busy, no cap, PUE 1")
-    ax.set_yticks([0, 1], ["ideal", "this run"])
-    ax.set_xlim(0, max(left, ideal.energy_j / u.MWh) * 1.25)
-    ax.set(xlabel="energy (MWh)", title=f"GPT-3's training compute on {gpus:,} {gpu}s: where the energy goes")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.text(0.01, 0.5, f"time {u.fmt_seconds(run.time_s)}   ·   {run.carbon_kg / u.TONNE:,.0f} t CO2e",
-            transform=ax.transAxes, va="center", fontsize=9)
+    parts = np.array([run.busy_energy_j, run.idle_energy_j, run.overhead_energy_j]) / u.MWh
+    ideal_mwh = ideal.energy_j / u.MWh
+    h = getattr(fig, "_labkit", None) if fig.axes else None
+    if h is None:
+        h = _build_explorer(fig)
+    for bar, left, width in zip(h["run"], np.cumsum(parts) - parts, parts):  # a waterfall: each part
+        bar.set_x(left)                                                      # starts where the last ends
+        bar.set_width(width)
+    h["ideal"].set_width(ideal_mwh)
+    xmax = _explorer_xmax(max(parts.sum(), ideal_mwh) * 1.1)
+    if xmax != h["xmax"]:
+        ticks = np.linspace(0, xmax, 6)
+        h["ax"].set_xlim(0, xmax)
+        h["ax"].set_xticks(ticks, [f"{t:,.0f}" for t in ticks])
+        h["xmax"] = xmax
+    h["title"].set_text(f"GPT-3 on {gpus:,} {gpu}s: {u.fmt_seconds(run.time_s)}, {parts.sum():,.0f} MWh, "
+                        f"{run.carbon_kg / u.TONNE:,.0f} t CO2e")
     return (f"{gpus:,} × {gpu}, {utilization:.0%} busy, cap {cap_fraction:.0%} of {tdp:.0f} W, PUE {pue:.2f}: "
             f"{u.fmt_seconds(run.time_s)}, {u.fmt_energy(run.energy_j)}, "
             f"{run.carbon_kg / u.TONNE:,.0f} t CO2e at {grid_g_per_kwh:.0f} g/kWh")
+
+
+def _build_explorer(fig):
+    """The explorer's axes and bars, built once; returns the handles that updates change.
+    The row labels name the colours (no legend): text is most of what a redraw costs."""
+    ax = fig.add_subplot()
+    run = [ax.barh(y, 0.0, color=colour)[0] for y, colour in ((3, "C0"), (2, "C3"), (1, "C7"))]
+    ideal = ax.barh(0, 0.0, color="C2")[0]
+    ax.set_yticks([0, 1, 2, 3], ["ideal: 100 % busy,\nno cap, PUE 1", "+ cooling & power delivery", "+ idle", "compute"])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-0.6, 3.6)
+    ax.set_xlabel("energy (MWh)")
+    title = ax.set_title("", fontsize=10)
+    fig.subplots_adjust(left=0.26, right=0.96)
+    fig._labkit = {"ax": ax, "run": run, "ideal": ideal, "xmax": None, "title": title}
+    return fig._labkit
+
+
+def energy_explorer(gpus=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, grid_g_per_kwh=400.0, gpu="A100",
+                    idle_fraction=0.2):
+    """The chapter's explorer (sliders → :func:`explorer_draw`), shown in a notebook; returns the Explorer."""
+    from .explore import dropdown, explorer, int_slider, slider
+    return explorer(explorer_draw, title="Energy, carbon and time of a training run", retained=True,
+                    gpus=int_slider(gpus, 256, 20_000, 256, "GPUs"),
+                    utilization=slider(utilization, 0.05, 1.0, 0.05, "utilization"),
+                    cap_fraction=slider(cap_fraction, 0.4, 1.0, 0.05, "power cap (× TDP)"),
+                    pue=slider(pue, 1.0, 2.0, 0.02, "PUE"),
+                    grid_g_per_kwh=slider(grid_g_per_kwh, 0, 900, 10, "grid g CO2e/kWh"),
+                    gpu=dropdown(gpu, list(GPUS), "GPU"),
+                    idle_fraction=slider(idle_fraction, 0.0, 0.6, 0.05, "idle power (× TDP)"))

@@ -350,20 +350,36 @@ def test_plots_return_figures():
     assert matplotlib is not None
 
 
+def test_explorer_is_retained_and_its_bars_add_up():
+    ex = e.energy_explorer()
+    assert ex.retained and "t CO2e" in ex.readout and ex.png.startswith(b"\x89PNG")  # static fallback
+    ax = ex.figure.axes[0]
+    ex.update(gpu="V100", utilization=0.05, idle_fraction=0.6, pue=2.0, cap_fraction=0.7)
+    assert ex.figure.axes == [ax]                   # the figure is updated, not rebuilt
+    h = ex.figure._labkit
+    tdp, peak = e.GPUS["V100"]["tdp_w"], e.GPUS["V100"]["peak_flops_per_s"]
+    run = e.run_footprint(e.GPT3_FLOP, 4096, peak, 0.05, tdp, 0.6 * tdp, 2.0, 400, 0.7 * tdp, 0.6 * tdp)
+    ends = [bar.get_x() + bar.get_width() for bar in h["run"]]
+    assert ends[-1] == pytest.approx(run.energy_j / u.MWh)               # the waterfall ends at the total
+    assert h["run"][1].get_x() == pytest.approx(run.busy_energy_j / u.MWh)  # idle starts where compute ends
+    assert h["ideal"].get_width() == pytest.approx(e.GPT3_FLOP / peak * tdp / u.MWh)
+    assert max(ends[-1], h["ideal"].get_width()) < ax.get_xlim()[1]     # the axis limit holds both totals
+    carbon = f"{run.carbon_kg / u.TONNE:,.0f} t CO2e"
+    assert carbon in ex.readout and carbon in h["title"].get_text()
+
+
 def test_explorer_update_is_fast():
-    from labkit.explore import Explorer, dropdown, int_slider, slider
-    ex = Explorer(e.explorer_draw, {"gpus": int_slider(4096, 64, 20000), "utilization": slider(0.4, 0.05, 1),
-                                    "cap_fraction": slider(1.0, 0.4, 1.0), "pue": slider(1.1, 1.0, 2.0),
-                                    "grid_g_per_kwh": slider(400, 0, 900), "gpu": dropdown("A100", list(e.GPUS))})
-    assert "t CO2e" in ex.readout
+    ex = e.energy_explorer()
     cpu = []
-    for v, c in ((0.3, 0.8), (0.6, 0.6), (0.9, 1.0)):
+    for name, value in (("utilization", 0.3), ("cap_fraction", 0.8), ("pue", 1.5), ("gpus", 8192),
+                        ("grid_g_per_kwh", 200), ("idle_fraction", 0.4)):
         start = time.process_time()
-        ex.update(utilization=v, cap_fraction=c)
+        ex.update(**{name: value})
         cpu.append(time.process_time() - start)
-    # budget 100 ms per update (COURSE.md §6); we measure CPU time (the test machine is shared) and bound it
-    # loosely: on the 2-core course machine one update took 0.12-0.20 s of CPU (chapter 00's: 0.28-0.45 s)
-    assert min(cpu) < 0.4
+    # budget 100 ms per slider move (COURSE.md §6). CPU time, bound loosely (the test machine is shared):
+    # on the 2-core course machine, under load, a move took a median 60-69 ms of CPU (before retained
+    # drawing: 117-137 ms).
+    assert sorted(cpu)[len(cpu) // 2] < 0.3
 
 
 def test_import_is_light():

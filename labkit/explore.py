@@ -160,6 +160,51 @@ class Explorer:
         self._shown_at = ip.execution_count if ip is not None else None
 
 
+def freeze_background(fig, moving):
+    """Blitting for retained explorers: paint everything but the ``moving`` artists once, keep that
+    picture, and paste it at the start of each later render, so a slider move paints only what
+    changes — axes, ticks, labels and legends (text layout) are most of a render's time.
+
+    Call it at the end of the first (building) call of a retained ``draw``. The picture fits the
+    canvas it was taken on (the explorer's: its own size and dpi); a render at another size or dpi
+    (``savefig(dpi=150)``, an inline backend's tight crop) paints the frozen artists themselves.
+    On a canvas that cannot copy pixels it does nothing and the figure stays fully drawn.
+    """
+    from matplotlib.artist import Artist
+
+    if not hasattr(fig.canvas, "copy_from_bbox"):
+        return
+    keep = set(map(id, moving))
+    frozen = [a for a in [*fig.texts, *fig.legends, *(c for ax in fig.axes for c in ax.get_children())]
+              if id(a) not in keep and a.get_visible()]
+    for a in moving:
+        a.set_visible(False)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    picture, size = renderer.copy_from_bbox(fig.bbox), (renderer.width, renderer.height)
+    for a in moving:
+        a.set_visible(True)
+    state = {"hidden": True}
+
+    class Background(Artist):
+        def get_window_extent(self, renderer=None):
+            return fig.bbox  # bbox_inches="tight" keeps the whole figure
+
+        def draw(self, renderer):
+            # drawn first (lowest zorder): paste the picture, or let the frozen artists draw themselves
+            fits = hasattr(renderer, "restore_region") and (renderer.width, renderer.height) == size
+            if state["hidden"] != fits:
+                for a in frozen:
+                    a.set_visible(not fits)
+                state["hidden"] = fits
+            if fits:
+                renderer.restore_region(picture)
+
+    for a in frozen:
+        a.set_visible(False)
+    fig.add_artist(Background()).set_zorder(-10)
+
+
 def _lighten(figure):
     """Drop minor ticks on log axes: each tick is several artists, and a log axis over a few
     decades has dozens of them — most of a redraw's time — while major ticks carry the reading."""

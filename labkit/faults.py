@@ -22,6 +22,7 @@ import numpy as np
 
 from . import units as u
 from ._validate import choice, fraction, integer, nonnegative, positive
+from .explore import freeze_background
 
 # The Llama 3 405B pre-training run: Dubey et al., "The Llama 3 Herd of Models", arXiv:2407.21783
 # (2024), Section 3.3.4 and Table 5: a 54-day snapshot on 16,384 H100 GPUs with 466 job
@@ -771,32 +772,6 @@ def _build_goodput_figure(fig, window_hours):
     return h
 
 
-def _freeze_background(fig, dynamic):
-    """Blitting: render everything but the ``dynamic`` artists once, keep that picture, hide what it
-    contains, and let a bottom artist paste it back at the start of each render: a redraw then draws
-    only what changes (axes, ticks and labels are most of a render's time). Raster (Agg) renders at
-    the figure's size and dpi only, which is what the explorer does."""
-    from matplotlib.artist import Artist
-
-    class Background(Artist):
-        def draw(self, renderer):
-            if hasattr(renderer, "restore_region") and (renderer.width, renderer.height) == size:
-                renderer.restore_region(region)
-
-    for a in dynamic:
-        a.set_visible(False)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    region, size = renderer.copy_from_bbox(fig.bbox), (renderer.width, renderer.height)
-    for a in dynamic:
-        a.set_visible(True)
-    keep = set(map(id, dynamic))
-    for a in [fig.patch] + [c for ax in fig.axes for c in ax.get_children()]:
-        if id(a) not in keep:
-            a.set_visible(False)
-    fig.add_artist(Background()).set_zorder(-10)
-
-
 def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_min, window_hours=24.0,
                  blit=False):
     """The explorer's drawing: expected goodput against the interval (top) and a simulated day (bottom).
@@ -805,7 +780,7 @@ def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_
     compute) are the explorer's units; everything is converted to SI before calling the model.
     Retained: the first call on an empty figure builds the axes (fixed limits); later calls update
     the curve, markers, texts and timeline in place. ``blit=True`` (the explorer): also freeze the
-    unchanging parts into a background picture (see :func:`_freeze_background`).
+    unchanging parts into a background picture (see :func:`labkit.explore.freeze_background`).
     """
     from matplotlib.colors import to_rgba_array
 
@@ -819,7 +794,7 @@ def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_
         fig.clear()
         h = _build_goodput_figure(fig, window_hours)
         if blit:
-            _freeze_background(fig, h["dynamic"])
+            freeze_background(fig, h["dynamic"])
     best = optimal_interval(delta, m)
     young = float(young_interval(delta, m))
     g_here = expected_goodput(tau, delta, restart, m)

@@ -522,46 +522,6 @@ _EXPLORER_XTICKS = {1e-2: "0.01", 1e-1: "0.1", 1.0: "1", 10.0: "10", 1e2: "100",
 _EXPLORER_YTICKS = {1e6: "1 M", 1e8: "100 M", 1e10: "10 G", 1e12: "1 T", 1e14: "100 T", 1e16: "10 P"}
 
 
-def _backdrop_class():
-    from matplotlib.artist import Artist
-
-    class Backdrop(Artist):
-        """The unchanging part of an axes (frame, ticks, labels, grid) kept as pixels and pasted back
-        at each draw, while the axes draws only its moving lines (matplotlib's "blitting"). Text
-        layout is most of a redraw's time, so this makes a slider move several times cheaper.
-        At another size or dpi (a savefig at dpi=150) the axes draws its frame itself."""
-        zorder = -10
-
-        def __init__(self, ax):
-            super().__init__()
-            self.ax, self.region, self.size = ax, None, None
-
-        def capture(self, moving):
-            """Draw the figure without ``moving`` artists and keep its pixels."""
-            canvas = self.ax.figure.canvas
-            if not hasattr(canvas, "copy_from_bbox"):
-                return
-            self.region = None
-            for artist in moving:
-                artist.set_visible(False)
-            canvas.draw()
-            for artist in moving:
-                artist.set_visible(True)
-            self.region = canvas.copy_from_bbox(self.ax.figure.bbox)
-            self.size = canvas.get_width_height(physical=True)
-
-        def get_window_extent(self, renderer=None):
-            return self.ax.figure.bbox  # bbox_inches="tight" keeps the whole figure
-
-        def draw(self, renderer):
-            pasted = self.region is not None and (renderer.width, renderer.height) == self.size
-            if pasted:
-                renderer.restore_region(self.region)
-            self.ax.axison = not pasted  # read by the axes, drawn after this (zorder -10)
-
-    return Backdrop
-
-
 def _roofline_artists(fig):
     """Build the explorer's axes and artists once; later slider moves only update their data."""
     from matplotlib.ticker import NullLocator
@@ -582,7 +542,6 @@ def _roofline_artists(fig):
              "ridge": ax.plot([], [], color="C0", ls=":", lw=1)[0],
              "point": ax.plot([], [], "o", ms=8)[0],
              "title": ax.set_title(" ", y=1.01)}  # a fixed position: no layout of the axis per draw
-    parts["backdrop"] = fig.add_artist(_backdrop_class()(ax))
     fig._labkit = parts
     return parts
 
@@ -607,7 +566,8 @@ def draw_roofline(fig, peak_flops, bandwidth, operation, n, precision):
     parts["point"].set_color("C3" if kind == "memory" else "C2")
     parts["title"].set_text(f"{operation}, n = {int(n):,}, {precision}")
     if fresh:
-        parts["backdrop"].capture([parts[k] for k in ("roof", "ridge", "point", "title")])
+        from .explore import freeze_background
+        freeze_background(fig, [parts[k] for k in ("roof", "ridge", "point", "title")])
     seconds = float(roofline_time(flops, nbytes, peak_flops, bandwidth))
     return (f"intensity {intensity:.3g} FLOP/B vs ridge {ridge:.3g} FLOP/B → {kind}-bound; "
             f"attainable {u.fmt_flop_rate(attainable)} ({attainable / peak_flops:.1%} of peak); "

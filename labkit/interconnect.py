@@ -26,6 +26,7 @@ import numpy as np
 
 from . import units as u
 from ._validate import choice, fraction, integer, nonnegative, positive
+from .explore import freeze_background
 
 ALGORITHMS = ("ring", "tree", "recursive_doubling")
 COLLECTIVES = ("allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "reduce")
@@ -972,34 +973,8 @@ def _build_collective_figure(fig):
         ax.grid(True, which="major", alpha=0.3)
     ax1.legend(fontsize=7, loc="upper left")
     parts["title"] = ax2.set_title("", y=1.0)  # a fixed position: no title layout on each update
-    _freeze_background(fig, [*parts["time"], *parts["busbw"], parts["time_dot"], parts["busbw_dot"], parts["title"]])
+    freeze_background(fig, [*parts["time"], *parts["busbw"], parts["time_dot"], parts["busbw_dot"], parts["title"]])
     return parts
-
-
-def _freeze_background(fig, moving):
-    """Paint everything but the ``moving`` artists once and keep that picture as the figure's background.
-
-    Later draws paint the picture (one image) and the moving artists, not the axes, ticks, labels and
-    legend — most of a redraw's time. Needs a raster (Agg) canvas drawn at the figure's own dpi, as the
-    explorer's is; on any other canvas the figure stays as built.
-    """
-    for artist in moving:
-        artist.set_visible(False)
-    try:
-        fig.canvas.draw()
-        background = np.asarray(fig.canvas.buffer_rgba()).copy()
-    except (AttributeError, TypeError, ValueError):
-        background = None
-    for artist in moving:
-        artist.set_visible(True)
-    if background is None:
-        return
-    fig.figimage(background, zorder=-1)
-    keep = set(moving)
-    for ax in fig.axes:
-        for child in ax.get_children():
-            if child not in keep:
-                child.set_visible(False)
 
 
 def draw_collective(fig, message_bytes, ranks, link_gb_per_s, latency_us, algorithm):

@@ -760,6 +760,8 @@ def _build_training_run(fig):
     _plain_log(ax_mem.yaxis, ax_time.xaxis, ax_time.yaxis)
     fig._labkit = dict(bars=bars, capacity=capacity, capacity_label=capacity_label, gpus=gpus,
                        curve=curve, point=point)
+    from .explore import freeze_background
+    freeze_background(fig, [*bars, capacity, capacity_label, curve, point])
     return fig._labkit
 
 

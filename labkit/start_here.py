@@ -31,6 +31,8 @@ def _draw(fig, gpus, utilization, gpu, machines, total_flop):
         fig._labkit = {"curve": ax.plot(n, days, label=label)[0],
                        "dot": ax.plot([gpus], [here], "o", color="C3")[0],
                        "legend": ax.legend(loc="upper right", fontsize=8)}
+        from .explore import freeze_background
+        freeze_background(fig, list(fig._labkit.values()))
     else:
         parts = fig._labkit
         parts["curve"].set_ydata(days)

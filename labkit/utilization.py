@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import choice, fraction, integer, nonnegative, positive
+from .explore import freeze_background
 
 # Datasheet figures used as defaults (dense BF16; see datasets/README.md).
 H100_PEAK_FLOPS = 989e12          # FLOP/s, NVIDIA H100 SXM datasheet, dense BF16
@@ -1059,41 +1060,6 @@ def plot_serving_snapshot(results, ax_latency, ax_bars):
     return h
 
 
-def _freeze_background(fig, moving):
-    """Blitting: paint everything but the ``moving`` artists once, keep that picture, and paste it
-    at the start of each later render, so a redraw paints only what changes (axes, ticks, titles
-    and legend are most of a render's time). The picture fits the canvas it was taken on (the
-    explorer's); a render at another size or dpi (``savefig(dpi=...)``) shows the frozen artists.
-    """
-    from matplotlib.artist import Artist
-
-    if not hasattr(fig.canvas, "copy_from_bbox"):      # not a raster canvas: draw everything each time
-        return
-    keep = set(map(id, moving))
-    frozen = [a for a in [*fig.texts, *(c for ax in fig.axes for c in ax.get_children())]
-              if id(a) not in keep and a.get_visible()]
-    for a in moving:
-        a.set_visible(False)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    picture, size = renderer.copy_from_bbox(fig.bbox), (renderer.width, renderer.height)
-    for a in moving:
-        a.set_visible(True)
-    shown = {"frozen": True}
-
-    class Background(Artist):
-        def draw(self, renderer):      # drawn first (lowest zorder), just after the figure's patch
-            fits = hasattr(renderer, "restore_region") and (renderer.width, renderer.height) == size
-            if shown["frozen"] == fits:           # switch: paste the picture, or let the artists draw
-                for a in frozen:
-                    a.set_visible(not fits)
-                shown["frozen"] = not fits
-            if fits:
-                renderer.restore_region(picture)
-
-    fig.add_artist(Background()).set_zorder(-10)
-
-
 @functools.lru_cache(maxsize=256)
 def _explorer_runs(arrival_rate, max_batch, max_wait, n_requests, seed):
     return tuple(simulate_serving(arrival_rate, max_batch=max_batch, max_wait=max_wait, policy=p,
@@ -1106,7 +1072,7 @@ def draw_serving(fig, arrival_rate=10.0, max_batch=16, max_wait=0.05, n_requests
     Retained: the first call on an empty figure builds the two panels (fixed limits that cover every
     slider setting); later calls update the curves, bars, labels and title in place. ``blit=True``
     (the explorer): also freeze the unchanging parts into a background picture
-    (:func:`_freeze_background`).
+    (:func:`labkit.explore.freeze_background`).
     """
     runs = _explorer_runs(round(float(arrival_rate), 6), int(max_batch), round(float(max_wait), 6),
                           int(n_requests), int(seed))
@@ -1118,7 +1084,7 @@ def draw_serving(fig, arrival_rate=10.0, max_batch=16, max_wait=0.05, n_requests
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.82, wspace=0.25)
         fig._labkit = h
         if blit:
-            _freeze_background(fig, h["moving"])
+            freeze_background(fig, h["moving"])
     _update_serving_snapshot(h, runs)
     setting = f"{arrival_rate:.3g} requests/s, max batch {int(max_batch)}, max wait {max_wait * 1e3:.0f} ms"
     h["title"].set_text(setting)

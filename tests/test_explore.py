@@ -76,3 +76,34 @@ def test_retained_mode_keeps_the_figure_and_is_faster():
     assert calls == ["build", "update"] and ex.figure.axes[0] is axes
     assert ex.readout == "a=3.0"
     assert list(axes.lines[0].get_ydata()[-1:]) == [3.0]
+
+
+def test_freeze_background_paints_the_same_picture():
+    import io
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from labkit.explore import freeze_background
+
+    def build(freeze):
+        fig = Figure(figsize=(4, 3), dpi=80)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.set(xlim=(0, 10), ylim=(0, 10), title="fixed", xlabel="x")
+        (line,) = ax.plot([0, 10], [0, 5])
+        if freeze:
+            freeze_background(fig, [line])
+        line.set_ydata([0, 9])
+        fig.canvas.draw()
+        return fig, np.asarray(fig.canvas.buffer_rgba()).copy()
+
+    fig, fast = build(True)
+    _, full = build(False)
+    differ = np.mean(np.any(fast != full, axis=-1))
+    assert differ < 0.01  # only where the moving line crosses frozen artists
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=160)  # another size: frozen artists paint themselves
+    big = np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(buffer).convert("L"))
+    assert (big < 100).mean() > 0.005  # axes, ticks and text are there

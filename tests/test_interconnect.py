@@ -433,7 +433,7 @@ def test_explorer_frame_matches_a_full_redraw(monkeypatch):
     ex = ic.collective_explorer()
     ex.update(**values)
     fast = np.asarray(ex.figure.canvas.buffer_rgba())[..., :3].astype(int)
-    monkeypatch.setattr(ic, "_freeze_background", lambda fig, moving: None)
+    monkeypatch.setattr(ic, "freeze_background", lambda fig, moving: None)
     fig = Figure(figsize=ex.figure.get_size_inches(), dpi=ex.figure.dpi)
     FigureCanvasAgg(fig)
     ic.draw_collective(fig, **values)

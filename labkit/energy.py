@@ -13,6 +13,7 @@ Models (each stated where it is defined):
 - a deferrable job may start up to ``max_delay_s`` late; the grid profile repeats daily (``carbon_aware_schedule``).
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -21,14 +22,31 @@ import numpy as np
 from . import units as u
 from ._validate import choice, fraction, integer, nonnegative, number, positive
 
-# Accelerators used in this chapter's examples: dense BF16/FP16 tensor peak, HBM bandwidth, TDP.
-# Sources: NVIDIA V100, A100 (SXM 80 GB) and H100 (SXM) datasheets, as collected in the course's
-# reference/figures.md; TDPs of A100 (400 W) and H100 (700 W) also in Meta's Llama 2 and Llama 3 model cards.
-GPUS = {
-    "V100": {"peak_flops_per_s": 125e12, "bandwidth_bytes_per_s": 900e9, "tdp_w": 300.0},
-    "A100": {"peak_flops_per_s": 312e12, "bandwidth_bytes_per_s": 2.039e12, "tdp_w": 400.0},
-    "H100": {"peak_flops_per_s": 989e12, "bandwidth_bytes_per_s": 3.35e12, "tdp_w": 700.0},
-}
+# Accelerators used in this chapter's examples: our short name -> the row of datasets/hardware.csv, the
+# cited source (vendor datasheets) of their dense BF16/FP16 tensor peak, HBM bandwidth and TDP.
+_GPU_ROWS = {"V100": "NVIDIA V100 SXM2", "A100": "NVIDIA A100 SXM 80GB", "H100": "NVIDIA H100 SXM"}
+
+STATIC_POWER_FRACTION = 0.3
+"""Assumption, not a datasheet figure: a GPU's static (clock-independent) power as a fraction of its
+TDP, used for the power-cap examples (H100: 0.3 × 700 W = 210 W). Leakage and memory power make up
+most of it; the true share varies by chip, temperature and workload."""
+
+
+@functools.lru_cache(maxsize=1)
+def _gpus():
+    from .hardware import datasheet
+    rows = {name: datasheet(row) for name, row in _GPU_ROWS.items()}
+    return {name: {"peak_flops_per_s": m.peak_flops_per_s, "bandwidth_bytes_per_s": m.bandwidth_bytes_per_s,
+                   "tdp_w": m.power_w} for name, m in rows.items()}
+
+
+def __getattr__(name):
+    # GPUS: {"V100" | "A100" | "H100": {"peak_flops_per_s", "bandwidth_bytes_per_s", "tdp_w"}}, read from
+    # datasets/hardware.csv on first use so that ``import labkit.energy`` stays fast.
+    if name == "GPUS":
+        return _gpus()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Lifecycle emissions of electricity by source, g CO2e per kWh: medians of IPCC AR5 WG3 Annex III
 # (Schlömer et al. 2014, Table A.III.2). Oil is not in that table: 650 is an assumption.
@@ -669,7 +687,8 @@ def explorer_draw(fig, gpus=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, gr
     energy axis takes the smallest of a few fixed limits (50, 100, 200, 300, 500 … MWh) that holds
     both totals, so its ticks change only when the run crosses one of them.
     """
-    spec = GPUS[choice("gpu", gpu, tuple(GPUS))]
+    specs = _gpus()
+    spec = specs[choice("gpu", gpu, tuple(specs))]
     tdp, peak = spec["tdp_w"], spec["peak_flops_per_s"]
     idle = fraction("idle_fraction", idle_fraction, allow_one=False) * tdp
     cap = None if cap_fraction >= 0.999 else max(cap_fraction * tdp, idle + 0.05 * (tdp - idle))
@@ -723,5 +742,5 @@ def energy_explorer(gpus=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, grid_
                     cap_fraction=slider(cap_fraction, 0.4, 1.0, 0.05, "power cap (× TDP)"),
                     pue=slider(pue, 1.0, 2.0, 0.02, "PUE"),
                     grid_g_per_kwh=slider(grid_g_per_kwh, 0, 900, 10, "grid g CO2e/kWh"),
-                    gpu=dropdown(gpu, list(GPUS), "GPU"),
+                    gpu=dropdown(gpu, list(_gpus()), "GPU"),
                     idle_fraction=slider(idle_fraction, 0.0, 0.6, 0.05, "idle power (× TDP)"))

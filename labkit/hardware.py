@@ -8,6 +8,8 @@ SI units in and out: FLOP, FLOP/s, bytes, bytes/s, seconds, watts. FLOPs are den
 and an add are two FLOP; a matrix product of (m×k)·(k×n) is 2·m·n·k FLOP.
 """
 
+import functools
+import math
 import time
 from dataclasses import dataclass
 
@@ -159,7 +161,10 @@ def load_algorithms():
 
 @dataclass(frozen=True)
 class Machine:
-    """One row of hardware.csv. Peak FLOP/s is dense, in ``precision``; NaN where unknown."""
+    """One row of hardware.csv. Peak FLOP/s is dense, in ``precision``; NaN where unknown.
+
+    ``memory_bytes`` is the device's own memory (HBM/GDDR) in SI bytes, for GPUs and accelerators.
+    """
     name: str
     year: int
     kind: str
@@ -169,6 +174,7 @@ class Machine:
     power_w: float
     linpack_flops_per_s: float
     source: str
+    memory_bytes: float = math.nan
 
     @property
     def ridge_point(self):
@@ -191,7 +197,21 @@ def machine(name, table=None):
         raise ValueError(f"{what} in hardware.csv match {name!r}; choose one of: {', '.join(options)}")
     row = table.rows()[hits[0]]
     return Machine(row["name"], int(row["year"]), row["kind"], row["peak_flops_per_s"], row["precision"],
-                   row["bandwidth_bytes_per_s"], row["power_w"], row["linpack_flops_per_s"], row["source"])
+                   row["bandwidth_bytes_per_s"], row["power_w"], row["linpack_flops_per_s"], row["source"],
+                   row.get("memory_bytes", math.nan))
+
+
+@functools.lru_cache(maxsize=None)
+def datasheet(name):
+    """:func:`machine` for library constants: the same row, read from hardware.csv once per session
+    and cached. The other chapters' datasheet figures (``scaling.ACCELERATORS``, ``energy.GPUS``,
+    ``utilization.H100_PEAK_FLOPS`` …) come from here, so hardware.csv is their one source."""
+    return machine(name, _cached_table())
+
+
+@functools.lru_cache(maxsize=1)
+def _cached_table():
+    return load_hardware()
 
 
 def top500_leader_until(flop_per_s, table=None):

@@ -11,6 +11,7 @@ Main sources (full citations in datasets/README.md and the chapter notebook):
   Narayanan et al. 2021 (pipeline bubble, training time 8·T·P/(n·X)); Kwon et al. 2023 (KV cache).
 """
 
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -45,19 +46,37 @@ class Accelerator:
     source: str
 
 
-#: A few accelerators for the chapter's examples (dense BF16/FP16 tensor peaks, not sparse headlines).
-ACCELERATORS = {a.name: a for a in (
-    Accelerator("V100 32GB", 125e12, 32 * u.GB, "NVIDIA Tesla V100 datasheet (SXM2, tensor FP16)"),
-    Accelerator("A100 80GB", 312e12, 80 * u.GB, "NVIDIA A100 datasheet (SXM, dense BF16)"),
-    Accelerator("H100 80GB", 989e12, 80 * u.GB, "NVIDIA H100 datasheet (SXM, dense BF16; 1,979 is sparse)"),
-    Accelerator("H200 141GB", 989e12, 141 * u.GB, "NVIDIA H200 datasheet (compute as H100 SXM)"),
-    Accelerator("B200 192GB", 2.25e15, 192 * u.GB, "NVIDIA B200 (DGX B200) datasheet, dense BF16"),
-)}
+# The chapter's accelerators: our short name -> the row of datasets/hardware.csv (the cited source
+# of their dense BF16/FP16 tensor peaks and memory). Read lazily: ``import labkit.scaling`` stays fast.
+_ACCELERATOR_ROWS = {
+    "V100 32GB": "NVIDIA V100 SXM2",
+    "A100 80GB": "NVIDIA A100 SXM 80GB",
+    "H100 80GB": "NVIDIA H100 SXM",
+    "H200 141GB": "NVIDIA H200 SXM",
+    "B200 192GB": "NVIDIA B200",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _accelerators():
+    from .hardware import datasheet
+    rows = {name: datasheet(row) for name, row in _ACCELERATOR_ROWS.items()}
+    return {name: Accelerator(name, m.peak_flops_per_s, m.memory_bytes, m.source) for name, m in rows.items()}
+
+
+def __getattr__(name):
+    # ACCELERATORS: {name: Accelerator}, dense peaks (not sparse headlines), from datasets/hardware.csv
+    # on first use.
+    if name == "ACCELERATORS":
+        return _accelerators()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def accelerator(name):
-    """The :class:`Accelerator` called ``name`` (one of ``ACCELERATORS``)."""
-    return ACCELERATORS[choice("name", name, list(ACCELERATORS))]
+    """The :class:`Accelerator` called ``name`` (one of ``ACCELERATORS``: V100 32GB, A100 80GB,
+    H100 80GB, H200 141GB, B200 192GB), with its figures from datasets/hardware.csv."""
+    accelerators = _accelerators()
+    return accelerators[choice("name", name, list(accelerators))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -815,7 +834,7 @@ def explore_training_run(n_params=70e9, n_tokens=1.4e12, gpu="H100 80GB", n_gpus
     return explorer(draw_training_run, title="How long, and does it fit?", figsize=(9, 4), retained=True,
                     n_params=slider(n_params, 1e8, 2e12, None, "parameters", log=True),
                     n_tokens=slider(n_tokens, 1e10, 1e14, None, "training tokens", log=True),
-                    gpu=dropdown(gpu, list(ACCELERATORS), "GPU"),
+                    gpu=dropdown(gpu, list(_accelerators()), "GPU"),
                     n_gpus=slider(n_gpus, 1, 100_000, None, "GPUs", log=True),
                     mfu=slider(mfu, 0.05, 0.8, 0.05, "MFU"),
                     zero=dropdown(zero, list(_ZERO_LABELS), "sharding"))

@@ -31,11 +31,37 @@ import numpy as np
 from ._validate import choice, fraction, integer, nonnegative, positive
 from .explore import freeze_background
 
-# Datasheet figures used as defaults (dense BF16; see datasets/README.md).
-H100_PEAK_FLOPS = 989e12          # FLOP/s, NVIDIA H100 SXM datasheet, dense BF16
-H100_HBM_BANDWIDTH = 3.35e12      # bytes/s, NVIDIA H100 SXM datasheet
-A100_PEAK_FLOPS = 312e12          # FLOP/s, NVIDIA A100 datasheet, dense BF16
-TPU_V4_PEAK_FLOPS = 275e12        # FLOP/s, Google Cloud TPU v4 documentation, BF16
+# Datasheet figures used as defaults (dense BF16), read from datasets/hardware.csv on first use (module
+# __getattr__ below), so ``import labkit.utilization`` stays fast and the CSV is their one source:
+#   H100_PEAK_FLOPS     FLOP/s   NVIDIA H100 SXM, dense BF16
+#   H100_HBM_BANDWIDTH  bytes/s  NVIDIA H100 SXM, HBM3
+#   A100_PEAK_FLOPS     FLOP/s   NVIDIA A100 SXM 80GB, dense BF16
+#   TPU_V4_PEAK_FLOPS   FLOP/s   Google TPU v4, BF16
+_DATASHEET = {
+    "H100_PEAK_FLOPS": ("NVIDIA H100 SXM", "peak_flops_per_s"),
+    "H100_HBM_BANDWIDTH": ("NVIDIA H100 SXM", "bandwidth_bytes_per_s"),
+    "A100_PEAK_FLOPS": ("NVIDIA A100 SXM 80GB", "peak_flops_per_s"),
+    "TPU_V4_PEAK_FLOPS": ("Google TPU v4", "peak_flops_per_s"),
+}
+
+
+def __getattr__(name):
+    if name in _DATASHEET:
+        return _datasheet(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _datasheet(name):
+    from .hardware import datasheet
+    row, column = _DATASHEET[name]
+    return float(getattr(datasheet(row), column))
+
+
+def _h100(peak_flops_per_s, memory_bandwidth_bytes_per_s):
+    """The defaults: None means the H100 SXM's figure from datasets/hardware.csv."""
+    peak = _datasheet("H100_PEAK_FLOPS") if peak_flops_per_s is None else peak_flops_per_s
+    bw = _datasheet("H100_HBM_BANDWIDTH") if memory_bandwidth_bytes_per_s is None else memory_bandwidth_bytes_per_s
+    return peak, bw
 
 
 # =============================================================================================
@@ -619,22 +645,26 @@ def plot_straggler_scaling(step_time=1.0, jitters=(0.05, 0.1, 0.2), *, n_max=163
 # =============================================================================================
 # 4. Inference serving
 # =============================================================================================
-def critical_intensity(peak_flops_per_s=H100_PEAK_FLOPS, memory_bandwidth_bytes_per_s=H100_HBM_BANDWIDTH):
-    """The roofline's ridge point (FLOP/byte): peak FLOP/s over memory bandwidth (H100: ≈ 295)."""
+def critical_intensity(peak_flops_per_s=None, memory_bandwidth_bytes_per_s=None):
+    """The roofline's ridge point (FLOP/byte): peak FLOP/s over memory bandwidth (default: the H100 SXM's,
+    from datasets/hardware.csv: ≈ 295)."""
+    peak_flops_per_s, memory_bandwidth_bytes_per_s = _h100(peak_flops_per_s, memory_bandwidth_bytes_per_s)
     peak = positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s", array=True)
     bw = positive("memory_bandwidth_bytes_per_s", memory_bandwidth_bytes_per_s, "bytes/s", array=True)
     return peak / bw
 
 
-def decode_step_time(batch_size, n_params=7e9, *, peak_flops_per_s=H100_PEAK_FLOPS,
-                     memory_bandwidth_bytes_per_s=H100_HBM_BANDWIDTH, bytes_per_param=2.0,
+def decode_step_time(batch_size, n_params=7e9, *, peak_flops_per_s=None,
+                     memory_bandwidth_bytes_per_s=None, bytes_per_param=2.0,
                      kv_bytes_per_sequence=0.0):
     """Roofline time (s) of one decode step that generates one token for each of ``batch_size``
     sequences: max(compute, memory) = max(2·N·b / peak, (N·bytes_per_param + b·kv) / bandwidth).
 
     Assumes weights are read once per step, each sequence reads ``kv_bytes_per_sequence`` of KV
     cache, 2·N FLOP per token, perfect overlap of compute and memory traffic. Accepts arrays.
+    Peak and bandwidth default (None) to the H100 SXM's datasheet figures in datasets/hardware.csv.
     """
+    peak_flops_per_s, memory_bandwidth_bytes_per_s = _h100(peak_flops_per_s, memory_bandwidth_bytes_per_s)
     b = positive("batch_size", batch_size, "sequences", array=True)
     n = positive("n_params", n_params, "parameters")
     peak = positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s")
@@ -644,8 +674,8 @@ def decode_step_time(batch_size, n_params=7e9, *, peak_flops_per_s=H100_PEAK_FLO
     return np.maximum(2.0 * n * b / peak, (n * bpp + b * kv) / bw)
 
 
-def decode_utilization(batch_size, n_params=7e9, *, peak_flops_per_s=H100_PEAK_FLOPS,
-                       memory_bandwidth_bytes_per_s=H100_HBM_BANDWIDTH, bytes_per_param=2.0,
+def decode_utilization(batch_size, n_params=7e9, *, peak_flops_per_s=None,
+                       memory_bandwidth_bytes_per_s=None, bytes_per_param=2.0,
                        kv_bytes_per_sequence=0.0):
     """Fraction of peak FLOP/s a decode step uses: useful FLOPs / (peak × roofline step time).
 
@@ -653,6 +683,7 @@ def decode_utilization(batch_size, n_params=7e9, *, peak_flops_per_s=H100_PEAK_F
     intensity): a batch of b reads each weight once for 2·b FLOPs, an arithmetic intensity of b
     FLOP/byte — far below an H100's ≈ 295, which is why decoding sits in the low tens of percent.
     """
+    peak_flops_per_s, memory_bandwidth_bytes_per_s = _h100(peak_flops_per_s, memory_bandwidth_bytes_per_s)
     t = decode_step_time(batch_size, n_params, peak_flops_per_s=peak_flops_per_s,
                          memory_bandwidth_bytes_per_s=memory_bandwidth_bytes_per_s,
                          bytes_per_param=bytes_per_param, kv_bytes_per_sequence=kv_bytes_per_sequence)
@@ -660,7 +691,7 @@ def decode_utilization(batch_size, n_params=7e9, *, peak_flops_per_s=H100_PEAK_F
 
 
 def plot_decode_roofline(n_params=7e9, *, kv_bytes_per_sequence=(0.0,), ax=None,
-                         peak_flops_per_s=H100_PEAK_FLOPS, memory_bandwidth_bytes_per_s=H100_HBM_BANDWIDTH):
+                         peak_flops_per_s=None, memory_bandwidth_bytes_per_s=None):
     """Decode utilization vs batch size, with the b / critical-intensity line."""
     ax, fig = _axes(ax, (7, 4))
     b = np.unique(np.round(np.logspace(0, 10, 200, base=2) * 1).astype(int))
@@ -895,8 +926,8 @@ def _arrive(env, gaps, queue, state):
 
 def simulate_serving(arrival_rate, *, max_batch=8, max_wait=0.05, policy="dynamic", n_requests=2000,
                      mean_tokens=100, tokens="geometric", n_params=7e9, bytes_per_param=2.0,
-                     kv_bytes_per_sequence=0.0, peak_flops_per_s=H100_PEAK_FLOPS,
-                     memory_bandwidth_bytes_per_s=H100_HBM_BANDWIDTH, seed=0):
+                     kv_bytes_per_sequence=0.0, peak_flops_per_s=None,
+                     memory_bandwidth_bytes_per_s=None, seed=0):
     """Simulate an LLM decode server with batching; return :class:`ServingResult`.
 
     Requests arrive as a Poisson process (``arrival_rate`` per second) and each needs a number of
@@ -913,10 +944,12 @@ def simulate_serving(arrival_rate, *, max_batch=8, max_wait=0.05, policy="dynami
       step while fewer than ``max_batch`` run, and finished ones leave at once (``max_wait`` unused).
 
     Assumptions: prefill is not modelled (or folded into the token count); memory always fits
-    ``max_batch`` sequences; one GPU. With ``max_batch=1`` the server is an M/G/1 queue with service
+    ``max_batch`` sequences; one GPU (peak and bandwidth default to the H100 SXM row of
+    datasets/hardware.csv). With ``max_batch=1`` the server is an M/G/1 queue with service
     time tokens × decode_step_time(1): fixed tokens give M/D/1 (:func:`md1_wait`), geometric tokens
     ≈ M/M/1 (:func:`mm1_wait`, exact via :func:`mg1_wait` with cv² = 1 − 1/mean_tokens).
     """
+    peak_flops_per_s, memory_bandwidth_bytes_per_s = _h100(peak_flops_per_s, memory_bandwidth_bytes_per_s)
     import collections
 
     import simpy

@@ -96,6 +96,36 @@ def test_published_rows():
     assert hw.machine("El Capitan").linpack_flops_per_s == 1.742e18
 
 
+def test_memory_capacity_and_derived_constants():
+    # Vendor datasheets (datasets/README.md): HBM capacity in SI bytes (exact).
+    for name, gb in (("V100", 32), ("A100", 80), ("H100 SXM", 80), ("H200", 141), ("B200", 192)):
+        assert hw.machine(name).memory_bytes == gb * u.GB, name
+    assert np.isnan(hw.machine("Frontier").memory_bytes)  # empty cell -> NaN
+    assert hw.datasheet("H100 SXM").peak_flops_per_s == hw.machine("H100 SXM").peak_flops_per_s
+    # The other chapters' datasheet constants are these rows, not copies.
+    import labkit.energy as en
+    import labkit.scaling as sc
+    import labkit.utilization as ut
+    h100 = hw.machine("H100 SXM")
+    assert sc.ACCELERATORS["H100 80GB"].memory_bytes == h100.memory_bytes
+    assert sc.accelerator("B200 192GB").peak_flops_per_s == hw.machine("B200").peak_flops_per_s
+    assert en.GPUS["H100"] == {"peak_flops_per_s": h100.peak_flops_per_s,
+                               "bandwidth_bytes_per_s": h100.bandwidth_bytes_per_s, "tdp_w": h100.power_w}
+    assert (ut.H100_PEAK_FLOPS, ut.H100_HBM_BANDWIDTH) == (h100.peak_flops_per_s, h100.bandwidth_bytes_per_s)
+    assert ut.TPU_V4_PEAK_FLOPS == hw.machine("TPU v4").peak_flops_per_s
+    with pytest.raises(AttributeError):
+        ut.H300_PEAK_FLOPS
+
+
+def test_chapter_modules_import_without_reading_the_csv():
+    import subprocess
+    import sys
+    code = ("import sys, labkit.scaling, labkit.energy, labkit.utilization; "
+            "print('labkit.data' in sys.modules, 'labkit.hardware' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
 def test_top500_leader_until():
     assert hw.top500_leader_until(10e9) is None            # below the CM-5/1024's 59.7 GFLOP/s
     assert hw.top500_leader_until(59.7e9) == 1993

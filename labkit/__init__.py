@@ -16,8 +16,8 @@ __version__ = "0.1.0"
 REPO_URL = "https://github.com/ai-infra-lab/ai-infra-lab"  # the one place the repository URL lives
 REPO_BRANCH = "main"
 
-_LAZY = {"units", "data", "hardware", "scaling", "interconnect", "utilization", "faults", "energy",
-         "exercises", "explore", "release", "start_here"}
+_LAZY = {"units", "data", "core", "hardware", "scaling", "interconnect", "utilization", "faults", "energy",
+         "exercises", "release", "start_here"}
 
 __all__ = ["check", "hint", "progress", "doctor", "REPO_URL", "__version__", *sorted(_LAZY)]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import units as u
-from ._validate import choice, fraction, integer, nonnegative, number, positive
+from .core.validate import choice, fraction, integer, nonnegative, number, positive
 
 # Accelerators used in this chapter's examples: our short name -> the row of datasets/hardware.csv, the
 # cited source (vendor datasheets) of their dense BF16/FP16 tensor peak, HBM bandwidth and TDP.
@@ -735,7 +735,7 @@ def _build_explorer(fig):
 def energy_explorer(gpus=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, grid_g_per_kwh=400.0, gpu="A100",
                     idle_fraction=0.2):
     """The chapter's explorer (sliders → :func:`explorer_draw`), shown in a notebook; returns the Explorer."""
-    from .explore import dropdown, explorer, int_slider, slider
+    from .core.explore import dropdown, explorer, int_slider, slider
     return explorer(explorer_draw, title="Energy, carbon and time of a training run", retained=True,
                     gpus=int_slider(gpus, 256, 20_000, 256, "GPUs"),
                     utilization=slider(utilization, 0.05, 1.0, 0.05, "utilization"),

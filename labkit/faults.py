@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import units as u
-from ._validate import choice, fraction, integer, nonnegative, positive
-from .explore import freeze_background
+from .core.validate import choice, fraction, integer, nonnegative, positive
+from .core.explore import freeze_background
 
 # The Llama 3 405B pre-training run: Dubey et al., "The Llama 3 Herd of Models", arXiv:2407.21783
 # (2024), Section 3.3.4 and Table 5: a 54-day snapshot on 16,384 H100 GPUs with 466 job
@@ -829,7 +829,7 @@ def explore_goodput(gpus=LLAMA3_GPUS, gpu_mtbf_hours=None, checkpoint_s=60.0, re
     """Sliders: GPUs, per-GPU MTBF, checkpoint and restart time, interval → goodput and a timeline."""
     from functools import partial
 
-    from .explore import explorer, slider
+    from .core.explore import explorer, slider
 
     gpu_mtbf_hours = round(llama3_mtbf()[1] / u.HOUR) if gpu_mtbf_hours is None else gpu_mtbf_hours
     if interval_min is None:

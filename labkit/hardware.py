@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import units as u
-from ._validate import choice, fraction, integer, nonnegative, number, positive
+from .core.validate import choice, fraction, integer, nonnegative, number, positive
 
 GPT3_TRAINING_FLOP = 3.14e23
 """GPT-3 175B's training compute: Brown et al. 2020, "Language Models are Few-Shot Learners", Table D.1."""
@@ -586,7 +586,7 @@ def draw_roofline(fig, peak_flops, bandwidth, operation, n, precision):
     parts["point"].set_color("C3" if kind == "memory" else "C2")
     parts["title"].set_text(f"{operation}, n = {int(n):,}, {precision}")
     if fresh:
-        from .explore import freeze_background
+        from .core.explore import freeze_background
         freeze_background(fig, [parts[k] for k in ("roof", "ridge", "point", "title")])
     seconds = float(roofline_time(flops, nbytes, peak_flops, bandwidth))
     return (f"intensity {intensity:.3g} FLOP/B vs ridge {ridge:.3g} FLOP/B → {kind}-bound; "
@@ -601,7 +601,7 @@ def roofline_explorer(peak_flops=312e12, bandwidth=2.039e12, operation="matmul n
     Defaults are the A100's datasheet (312 TFLOP/s dense BF16, 2,039 GB/s). Shows a static plot
     where widgets cannot render.
     """
-    from .explore import dropdown, explorer, slider
+    from .core.explore import dropdown, explorer, slider
     positive("peak_flops", peak_flops, "FLOP/s")
     positive("bandwidth", bandwidth, "bytes/s")
     choice("operation", operation, tuple(OPERATIONS))

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import units as u
-from ._validate import choice, fraction, integer, nonnegative, positive
-from .explore import freeze_background
+from .core.validate import choice, fraction, integer, nonnegative, positive
+from .core.explore import freeze_background
 
 ALGORITHMS = ("ring", "tree", "recursive_doubling")
 COLLECTIVES = ("allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "reduce")
@@ -1008,7 +1008,7 @@ def draw_collective(fig, message_bytes, ranks, link_gb_per_s, latency_us, algori
 
 def collective_explorer(message_bytes=64 * u.MB, ranks=64, link_gb_per_s=50.0, latency_us=5.0, algorithm="ring"):
     """Sliders: message size, ranks, link bandwidth and latency, algorithm → time and busbw."""
-    from .explore import dropdown, explorer, int_slider, slider
+    from .core.explore import dropdown, explorer, int_slider, slider
     return explorer(draw_collective, title="All-reduce: time and bus bandwidth", retained=True,
                     figsize=(8.5, 3.8),
                     message_bytes=slider(message_bytes, 1e3, 1e10, None, "message (bytes)", log=True),

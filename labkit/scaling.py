@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import units as u
-from ._validate import choice, fraction, integer, nonnegative, number, positive
+from .core.validate import choice, fraction, integer, nonnegative, number, positive
 
 # ---------------------------------------------------------------------------------------------
 # Published constants
@@ -779,7 +779,7 @@ def _build_training_run(fig):
     _plain_log(ax_mem.yaxis, ax_time.xaxis, ax_time.yaxis)
     fig._labkit = dict(bars=bars, capacity=capacity, capacity_label=capacity_label, gpus=gpus,
                        curve=curve, point=point)
-    from .explore import freeze_background
+    from .core.explore import freeze_background
     freeze_background(fig, [*bars, capacity, capacity_label, curve, point])
     return fig._labkit
 
@@ -830,7 +830,7 @@ def draw_training_run(fig, n_params, n_tokens, gpu, n_gpus, mfu, zero):
 def explore_training_run(n_params=70e9, n_tokens=1.4e12, gpu="H100 80GB", n_gpus=1024, mfu=0.4,
                          zero="ZeRO-3 (+ weights)"):
     """Show the chapter's explorer (sliders for model size, tokens, GPUs, MFU; dropdowns for GPU and ZeRO)."""
-    from .explore import dropdown, explorer, slider
+    from .core.explore import dropdown, explorer, slider
     return explorer(draw_training_run, title="How long, and does it fit?", figsize=(9, 4), retained=True,
                     n_params=slider(n_params, 1e8, 2e12, None, "parameters", log=True),
                     n_tokens=slider(n_tokens, 1e10, 1e14, None, "training tokens", log=True),

@@ -31,7 +31,7 @@ def _draw(fig, gpus, utilization, gpu, machines, total_flop):
         fig._labkit = {"curve": ax.plot(n, days, label=label)[0],
                        "dot": ax.plot([gpus], [here], "o", color="C3")[0],
                        "legend": ax.legend(loc="upper right", fontsize=8)}
-        from .explore import freeze_background
+        from .core.explore import freeze_background
         freeze_background(fig, list(fig._labkit.values()))
     else:
         parts = fig._labkit
@@ -44,7 +44,7 @@ def _draw(fig, gpus, utilization, gpu, machines, total_flop):
 def time_to_train_explorer(total_flop=GPT3_TRAINING_FLOP, gpus_default=1024, utilization=0.4,
                            gpu="NVIDIA V100 SXM2"):
     """Sliders for GPUs, utilization and GPU generation → days to do ``total_flop`` (FLOP)."""
-    from .explore import dropdown, explorer, int_slider, slider
+    from .core.explore import dropdown, explorer, int_slider, slider
     machines = gpus()
 
     def draw(fig, gpus, utilization, gpu):

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import choice, fraction, integer, nonnegative, positive
-from .explore import freeze_background
+from .core.validate import choice, fraction, integer, nonnegative, positive
+from .core.explore import freeze_background
 
 # Datasheet figures used as defaults (dense BF16), read from datasets/hardware.csv on first use (module
 # __getattr__ below), so ``import labkit.utilization`` stays fast and the CSV is their one source:
@@ -1128,7 +1128,7 @@ def draw_serving(fig, arrival_rate=10.0, max_batch=16, max_wait=0.05, n_requests
 def serving_explorer(arrival_rate=10.0, max_batch=16, max_wait=0.05):
     """Sliders for arrival rate, batch limit and wait limit over :func:`draw_serving`
     (retained and blitted: ≈ 30–60 ms per slider move)."""
-    from .explore import explorer, int_slider, slider
+    from .core.explore import explorer, int_slider, slider
     return explorer(functools.partial(draw_serving, blit=True),
                     title="Serving: static vs dynamic vs continuous batching (200 requests, 7B model, H100 roofline)",
                     figsize=(8, 3.6), retained=True,

@@ -207,7 +207,8 @@ class ValueExercise(Exercise):
 
     @property
     def expected(self):
-        return float(self._expected() if callable(self._expected) else self._expected)
+        """The expected value; given as a function, it is computed on first use and kept."""
+        return float(_resolved(self, "_expected"))
 
     def grade(self, answer):
         if answer is None or answer is Ellipsis:
@@ -317,19 +318,35 @@ class ChoiceExercise(Exercise):
 class CustomExercise(Exercise):
     """The answer is graded by ``grade_fn(answer) -> (passed: bool, message)``.
 
-    ``example`` is a passing answer (used by the tests); ``constant`` a wrong constant answer.
+    ``example`` is a passing answer (used by the tests), or a function that computes it on first use
+    (when that is expensive); ``constant`` a wrong constant answer.
     """
     kind = "custom"
 
     def __init__(self, id, title, grade_fn, hints, example, constant=0, **kw):
         super().__init__(id, title, hints, (), **kw)
-        self.grade_fn, self.example, self.constant = grade_fn, example, constant
+        self.grade_fn, self._example, self.constant = grade_fn, example, constant
+
+    @property
+    def example(self):
+        """A passing answer; given as a function, it is computed on first use and kept."""
+        return _resolved(self, "_example")
 
     def grade(self, answer):
         if answer is None or answer is Ellipsis:
             return NOT_ATTEMPTED, "Not attempted yet: replace the `...` with your answer and run the cell again."
         ok, message = self.grade_fn(answer)
         return (PASSED if ok else FAILED), message
+
+
+def _resolved(exercise, attribute):
+    """An exercise's expected answer: a value, or a zero-argument function computed once, on first use
+    (the one way to defer an expensive expected answer, so that importing a chapter stays fast)."""
+    value = getattr(exercise, attribute)
+    if callable(value):
+        value = value()
+        setattr(exercise, attribute, value)
+    return value
 
 
 # ---------------------------------------------------------------------------------------------

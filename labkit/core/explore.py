@@ -1,15 +1,25 @@
-"""Interactive explorers: sliders that redraw a plot, with a static plot where widgets cannot render.
+"""Interactive explorers: sliders that update a plot, with a static plot where widgets cannot render.
 
-    explorer(draw, peak=Slider(...), ...)
+An explorer is two functions and its controls, nothing else:
 
-``draw(fig, **values)`` draws on a fresh matplotlib Figure and may return a short text readout.
-With ``retained=True`` the figure is not cleared between updates: ``draw`` builds its axes and
-artists on the first call (``if not fig.axes``) and afterwards only updates their data and texts
-(``line.set_data``, ``text.set_text``) with fixed axis limits — several times faster, which is
-what keeps a multi-panel explorer inside the 100 ms budget of a slider move.
-The explorer is shown as one output that carries both the live widget and a PNG of the plot at its
-default values: JupyterLab, Colab and Binder render the widget; a front end without widgets (nbval,
-a headless run, a static viewer) shows the PNG instead.
+    def build(fig):                      # once: axes, fixed limits, labels, empty artists
+        ax = fig.add_subplot()
+        ...
+        return {"line": ax.plot([], [])[0], "title": ax.set_title(" ")}
+
+    def update(h, peak, n):              # each slider move: set data and texts, return a readout
+        h["line"].set_data(...)
+        return f"{n} → ..."
+
+    explorer(build, update, title="…", peak=slider(1e12, 1e9, 1e15, log=True), n=int_slider(8, 1, 64))
+
+Every matplotlib artist held in the handles ``build`` returns (directly, or in a list, tuple or dict)
+is *moving*; everything else on the figure (axes, ticks, labels, legends, grid) is *frozen*: painted
+once into a background picture that each later frame pastes before drawing the moving artists
+(blitting). Keep axis limits fixed in ``update``; if they do change, the explorer notices and paints
+the background anew. Minor ticks of log axes are dropped. The explorer is shown as one output
+carrying both the live widget and a PNG at the default values: JupyterLab, Colab and Binder render
+the widget; a front end without widgets (nbval, a static viewer) shows the PNG.
 """
 
 import base64
@@ -18,20 +28,30 @@ import time
 
 import numpy as np
 
+from .validate import choice, number, text
+
 
 def slider(value, min, max, step=None, description="", log=False, readout_format=None):
     """A slider spec: a float slider (log-scale when ``log``) made into a widget when one can be."""
+    lo, hi = number("min", min), number("max", max)
+    if not lo < hi or (log and lo <= 0):
+        raise ValueError(f"a slider needs 0 < min < max on a log scale, min < max otherwise; got {min}, {max}")
+    number("value", value, minimum=lo, maximum=hi)
     return {"kind": "log" if log else "float", "value": value, "min": min, "max": max,
             "step": step, "description": description, "readout_format": readout_format}
 
 
 def int_slider(value, min, max, step=1, description=""):
     """An integer slider spec."""
+    if not min < max:
+        raise ValueError(f"an int slider needs min < max, got {min}, {max}")
+    number("value", value, minimum=min, maximum=max)
     return {"kind": "int", "value": value, "min": min, "max": max, "step": step, "description": description}
 
 
 def dropdown(value, options, description=""):
     """A choice spec: ``options`` is a list of values or a dict label -> value."""
+    choice("value", value, list(options.values()) if isinstance(options, dict) else list(options))
     return {"kind": "dropdown", "value": value, "options": options, "description": description}
 
 
@@ -39,24 +59,55 @@ def _default(spec):
     return spec["value"] if isinstance(spec, dict) else getattr(spec, "value")
 
 
-class Explorer:
-    """A live explorer (or its static fallback). ``update(**values)`` redraws; ``last_update_s`` times it."""
+def moving_artists(handles):
+    """Every matplotlib artist (not an Axes or a Figure) found in ``handles``, recursively."""
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import FigureBase
+    found, seen = [], set()
 
-    def __init__(self, draw, controls, figsize=(7.5, 4.2), dpi=80, title=None, retained=False):
+    def visit(x):
+        if id(x) in seen:
+            return
+        seen.add(id(x))
+        if isinstance(x, (Axes, FigureBase)):
+            return
+        if isinstance(x, Artist):
+            found.append(x)
+        elif isinstance(x, dict):
+            for v in x.values():
+                visit(v)
+        elif isinstance(x, (list, tuple)):   # includes matplotlib containers (bars, errorbars)
+            for v in x:
+                visit(v)
+    visit(handles)
+    return found
+
+
+class Explorer:
+    """A live explorer (or its static fallback). ``update(**values)`` redraws; ``last_update_s`` times it.
+
+    ``handles`` is what ``build`` returned; ``figure`` the matplotlib Figure; ``readout`` the text
+    ``update`` returned last; ``png`` / ``jpeg`` the current frame.
+    """
+
+    def __init__(self, build, update, controls, figsize=(7.5, 4.2), dpi=80, title=None):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        if not callable(draw):
-            raise TypeError("draw must be a function draw(fig, **values)")
-        self.draw, self.controls, self.title, self.dpi = draw, dict(controls), title, dpi
-        self.retained = retained
+        if not callable(build) or not callable(update):
+            raise TypeError("an explorer needs two functions: build(fig) -> handles and "
+                            "update(handles, **values) -> readout")
+        self.build, self.update_fn, self.controls, self.title, self.dpi = build, update, dict(controls), title, dpi
         self.values = {k: _default(v) for k, v in self.controls.items()}
         self.figure = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.figure)
+        self.handles = None
         self.readout = ""
         self.last_update_s = None
         self.widget = None
-        self.render(**self.values)
+        self._limits = None
+        self._draw(self.values)
 
     def render(self, **values):
         """Draw with these values and return the PNG bytes."""
@@ -69,6 +120,10 @@ class Explorer:
         The live widget gets a JPEG (about 1 ms to encode against 20 ms for a PNG); the static
         fallback and ``.png`` stay PNG.
         """
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise TypeError(f"unknown control(s) {', '.join(sorted(unknown))}; this explorer has "
+                            f"{', '.join(self.controls)}")
         self._draw(values)
         frame = self.jpeg
         if self.widget is not None:
@@ -77,20 +132,32 @@ class Explorer:
         self.last_update_s = time.perf_counter() - self._started
         return self.last_update_s
 
+    def _axis_limits(self):
+        return [(ax.get_xlim(), ax.get_ylim()) for ax in self.figure.axes]
+
     def _draw(self, values):
+        from .plotting import lean_figure
         self._started = time.perf_counter()
         self.values.update(values)
-        fresh = not (self.retained and self.figure.axes)
+        fresh = self.handles is None
         if fresh:
             self.figure.clear()
-        text = self.draw(self.figure, **self.values)
-        self.readout = text or ""
+            self.handles = self.build(self.figure)
+        self.readout = self.update_fn(self.handles, **self.values) or ""
         if fresh:
-            _lighten(self.figure)
+            lean_figure(self.figure)
+        if fresh or self._axis_limits() != self._limits:   # limits moved: the background is stale
+            self._refreeze()
         self.figure.canvas.draw()
         self._rgb = np.asarray(self.figure.canvas.buffer_rgba())[..., :3]
         self._encoded = {}
         self.last_update_s = time.perf_counter() - self._started
+
+    def _refreeze(self):
+        for artist in getattr(self, "_background", ()):
+            artist.remove()
+        self._background = [a for a in [freeze_background(self.figure, moving_artists(self.handles))] if a]
+        self._limits = self._axis_limits()
 
     def _encode(self, fmt, **options):
         if fmt not in self._encoded:
@@ -161,28 +228,29 @@ class Explorer:
 
 
 def freeze_background(fig, moving):
-    """Blitting for retained explorers: paint everything but the ``moving`` artists once, keep that
-    picture, and paste it at the start of each later render, so a slider move paints only what
-    changes — axes, ticks, labels and legends (text layout) are most of a render's time.
+    """Blitting: paint everything on ``fig`` but the ``moving`` artists once, keep that picture, and
+    paste it at the start of each later render, so a frame paints only what changes — axes, ticks,
+    labels and legends (text layout) are most of a render's time. Returns the background artist
+    (``.remove()`` it to undo), or None on a canvas that cannot copy pixels (then nothing changes).
 
-    Call it at the end of the first (building) call of a retained ``draw``. The picture fits the
-    canvas it was taken on (the explorer's: its own size and dpi); a render at another size or dpi
+    The picture fits the canvas it was taken on (its size and dpi); a render at another size or dpi
     (``savefig(dpi=150)``, an inline backend's tight crop) paints the frozen artists themselves.
-    On a canvas that cannot copy pixels it does nothing and the figure stays fully drawn.
+    :class:`Explorer` calls this; chapter code does not need to.
     """
     from matplotlib.artist import Artist
 
     if not hasattr(fig.canvas, "copy_from_bbox"):
-        return
+        return None
     keep = set(map(id, moving))
     frozen = [a for a in [*fig.texts, *fig.legends, *(c for ax in fig.axes for c in ax.get_children())]
               if id(a) not in keep and a.get_visible()]
-    for a in moving:
+    shown = [a for a in moving if a.get_visible()]
+    for a in shown:
         a.set_visible(False)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     picture, size = renderer.copy_from_bbox(fig.bbox), (renderer.width, renderer.height)
-    for a in moving:
+    for a in shown:
         a.set_visible(True)
     state = {"hidden": True}
 
@@ -200,19 +268,17 @@ def freeze_background(fig, moving):
             if fits:
                 renderer.restore_region(picture)
 
+        def remove(self):
+            for a in frozen:
+                a.set_visible(True)
+            state["hidden"] = False
+            super().remove()
+
     for a in frozen:
         a.set_visible(False)
-    fig.add_artist(Background()).set_zorder(-10)
-
-
-def _lighten(figure):
-    """Drop minor ticks on log axes: each tick is several artists, and a log axis over a few
-    decades has dozens of them — most of a redraw's time — while major ticks carry the reading."""
-    from matplotlib.ticker import NullLocator
-    for ax in figure.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            if axis.get_scale() == "log":
-                axis.set_minor_locator(NullLocator())
+    background = Background()
+    fig.add_artist(background).set_zorder(-10)
+    return background
 
 
 def _make(widgets, name, spec):
@@ -239,14 +305,15 @@ def _make(widgets, name, spec):
     raise ValueError(f"unknown control kind {kind!r} for {name}")
 
 
-def explorer(draw, title=None, figsize=(7.5, 4.2), retained=False, **controls):
-    """Show an explorer: ``draw(fig, **values)`` redrawn as the controls move.
-
-    Controls are specs from :func:`slider`, :func:`int_slider`, :func:`dropdown` (or ready widgets).
-    ``retained=True``: the figure is kept between updates (see the module docstring).
-    Returns the :class:`Explorer`; in a notebook it displays itself.
+def explorer(build, update, title=None, figsize=(7.5, 4.2), **controls):
+    """Show an explorer: ``build(fig) -> handles`` once, ``update(handles, **values) -> readout`` on each
+    control change (see the module docstring). Controls are specs from :func:`slider`,
+    :func:`int_slider`, :func:`dropdown` (or ready widgets). Returns the :class:`Explorer`; in a
+    notebook it displays itself.
     """
-    ex = Explorer(draw, controls, figsize=figsize, title=title, retained=retained)
+    if title is not None:
+        text("title", title)
+    ex = Explorer(build, update, controls, figsize=figsize, title=title)
     try:
         from IPython import get_ipython
         from IPython.display import display

@@ -10,7 +10,9 @@ A GiB is about 7.4 % larger than a GB; a byte is 8 bits (network links are quote
 """
 
 import math
-import numbers
+import numbers  # noqa: F401
+
+from .core.validate import finite_result, flag, integer, number, positive
 
 # --- decimal prefixes -------------------------------------------------------------------
 KILO, MEGA, GIGA, TERA, PETA, EXA, ZETTA = 1e3, 1e6, 1e9, 1e12, 1e15, 1e18, 1e21
@@ -58,16 +60,15 @@ _IEC_PREFIXES = [(2.0**60, "Ei"), (2.0**50, "Pi"), (2.0**40, "Ti"), (2.0**30, "G
 
 
 def _as_number(value, name):
-    if hasattr(value, "shape") and getattr(value, "size", 0) == 1:
-        value = value.reshape(-1)[0]  # a one-element numpy array or numpy scalar
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
+    """A real number to format: not NaN (a NaN would print as a figure); ±inf prints as ∞."""
+    return number(name, value, finite=False)
+
+
+def _digits(digits):
+    return integer("digits", digits, minimum=1, maximum=15)
 
 
 def _scaled(value, unit, prefixes, digits):
-    if math.isnan(value):
-        return f"nan {unit}"
     if math.isinf(value):
         return f"{'-' if value < 0 else ''}∞ {unit}"
     if value == 0:
@@ -94,50 +95,52 @@ def _sig(x, digits):
 
 def fmt_si(value, unit="", digits=3):
     """A number with an SI prefix: ``fmt_si(3.2e12, "FLOP/s") -> '3.2 TFLOP/s'``."""
-    return _scaled(_as_number(value, "value"), unit, _SI_PREFIXES, digits)
+    if not isinstance(unit, str):
+        raise TypeError(f"unit must be a string such as 'FLOP/s', got {unit!r}")
+    return _scaled(_as_number(value, "value"), unit, _SI_PREFIXES, _digits(digits))
 
 
 def fmt_bytes(nbytes, binary=False, digits=3):
     """Bytes for people: decimal by default (``'80 GB'``), IEC with ``binary=True`` (``'74.5 GiB'``)."""
-    nbytes = _as_number(nbytes, "nbytes")
-    if binary:
+    nbytes, digits = _as_number(nbytes, "nbytes"), _digits(digits)
+    if flag("binary", binary):
         return _scaled(nbytes, "B", _IEC_PREFIXES, digits)
     return _scaled(nbytes, "B", [p for p in _SI_PREFIXES if p[0] >= 1], digits)
 
 
-def fmt_bandwidth(bytes_per_s, digits=3):
+def fmt_bandwidth(bandwidth_bytes_per_s, digits=3):
     """Bytes per second for people: ``fmt_bandwidth(2.039e12) -> '2.04 TB/s'``."""
-    return _scaled(_as_number(bytes_per_s, "bytes_per_s"), "B/s",
-                   [p for p in _SI_PREFIXES if p[0] >= 1], digits)
+    return _scaled(_as_number(bandwidth_bytes_per_s, "bandwidth_bytes_per_s"), "B/s",
+                   [p for p in _SI_PREFIXES if p[0] >= 1], _digits(digits))
 
 
-def fmt_flops(flop, digits=3):
+def fmt_flops(flops, digits=3):
     """An amount of work: ``fmt_flops(3.14e23) -> '314 ZFLOP'`` (dense FLOP)."""
-    return _scaled(_as_number(flop, "flop"), "FLOP", [p for p in _SI_PREFIXES if p[0] >= 1], digits)
+    return _scaled(_as_number(flops, "flops"), "FLOP", [p for p in _SI_PREFIXES if p[0] >= 1], _digits(digits))
 
 
-def fmt_flop_rate(flop_per_s, digits=3):
+def fmt_flop_rate(flops_per_s, digits=3):
     """A compute rate: ``fmt_flop_rate(3.12e14) -> '312 TFLOP/s'``."""
-    return _scaled(_as_number(flop_per_s, "flop_per_s"), "FLOP/s",
-                   [p for p in _SI_PREFIXES if p[0] >= 1], digits)
+    return _scaled(_as_number(flops_per_s, "flops_per_s"), "FLOP/s",
+                   [p for p in _SI_PREFIXES if p[0] >= 1], _digits(digits))
 
 
-def fmt_power(watts, digits=3):
+def fmt_power(power_w, digits=3):
     """Power: ``fmt_power(3.3e6) -> '3.3 MW'``."""
-    return _scaled(_as_number(watts, "watts"), "W", _SI_PREFIXES, digits)
+    return _scaled(_as_number(power_w, "power_w"), "W", _SI_PREFIXES, _digits(digits))
 
 
-def fmt_energy(joules, digits=3):
+def fmt_energy(energy_j, digits=3):
     """Energy in watt-hours, as utilities bill it: ``fmt_energy(4.63e12) -> '1.29 GWh'``."""
-    joules = _as_number(joules, "joules")
-    return _scaled(joules / Wh, "Wh", _SI_PREFIXES[:9], digits)
+    energy_j = _as_number(energy_j, "energy_j")
+    return _scaled(energy_j / Wh, "Wh", _SI_PREFIXES[:9], _digits(digits))
 
 
 def fmt_seconds(seconds, digits=3):
     """A duration in the largest unit that reads well: ``'850 ns'``, ``'2.5 h'``, ``'14.8 days'``."""
-    s = _as_number(seconds, "seconds")
-    if math.isnan(s) or math.isinf(s):
-        return f"{s} s"
+    s, digits = _as_number(seconds, "seconds"), _digits(digits)
+    if math.isinf(s):
+        return f"{'-' if s < 0 else ''}∞ s"
     sign, s = ("-" if s < 0 else ""), abs(s)
     if s == 0:
         return "0 s"
@@ -151,8 +154,6 @@ def fmt_seconds(seconds, digits=3):
 
 def convert(value, from_unit, to_unit):
     """Convert between two unit constants of this module, e.g. ``convert(1, TB, GiB)``."""
-    value, from_unit, to_unit = (_as_number(v, n) for v, n in
-                                 ((value, "value"), (from_unit, "from_unit"), (to_unit, "to_unit")))
-    if to_unit == 0:
-        raise ValueError("to_unit must be a non-zero unit constant such as units.GiB")
-    return value * from_unit / to_unit
+    value = number("value", value)
+    from_unit, to_unit = (positive(n, v) for n, v in (("from_unit", from_unit), ("to_unit", to_unit)))
+    return finite_result(value * from_unit / to_unit, "the converted value (value, from_unit, to_unit)")

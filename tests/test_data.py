@@ -66,3 +66,5 @@ def test_datasets_load_from_an_installed_wheel(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     n_sets, n_rows = map(int, run.stdout.split())
     assert n_sets == len(NAMES) and n_rows == sum(len(data.load(n)) for n in NAMES)
+
+FUZZ_EXAMPLES = {"name": "hardware"}

@@ -24,7 +24,8 @@ KINDS = ("cpu", "gpu", "accelerator", "supercomputer")
 
 @dataclass(frozen=True)
 class Device:
-    """One row of hardware.csv. Peak FLOP/s is dense, in ``precision``; NaN where unknown.
+    """One row of hardware.csv. Peak FLOP/s is dense, in ``precision``; a figure the row does not
+    give (a CPU's memory, a GPU's LINPACK) is None, never a NaN that would flow into a result.
 
     ``bandwidth_bytes_per_s``: memory bandwidth (bytes/s). ``memory_bytes``: the device's own memory
     (HBM/GDDR, SI bytes) for GPUs and accelerators. ``power_w``: the rated board power (TDP, W).
@@ -39,12 +40,14 @@ class Device:
     power_w: float
     linpack_flops_per_s: float
     source: str
-    memory_bytes: float = math.nan
+    memory_bytes: float = None
     note: str = ""
 
     @property
     def ridge_point(self):
-        """Peak FLOP/s ÷ memory bandwidth, in FLOP/byte (NaN without a bandwidth)."""
+        """Peak FLOP/s ÷ memory bandwidth, in FLOP/byte (None without a bandwidth)."""
+        if self.peak_flops_per_s is None or self.bandwidth_bytes_per_s is None:
+            return None
         return self.peak_flops_per_s / self.bandwidth_bytes_per_s
 
     @property
@@ -71,7 +74,11 @@ def device(name, table=None):
     """The row of hardware.csv whose name is ``name`` (case-insensitive) or uniquely contains it."""
     if not isinstance(name, str) or not name.strip():
         raise TypeError(f"name must be a device name such as 'A100' or 'Frontier', got {name!r}")
+    from ..data import Table
     table = load_hardware() if table is None else table
+    if not isinstance(table, Table) or "name" not in table.columns:
+        raise TypeError(f"table must be a labkit.data.Table with a 'name' column (load_hardware()), got "
+                        f"{type(table).__name__}")
     names = [str(n) for n in table["name"]]
     key = name.strip().lower()
     hits = [i for i, n in enumerate(names) if n.lower() == key] or \
@@ -80,10 +87,10 @@ def device(name, table=None):
         what = "no device" if not hits else f"{len(hits)} devices"
         options = [names[i] for i in hits] if hits else names
         raise ValueError(f"{what} in hardware.csv match {name!r}; choose one of: {', '.join(options)}")
-    row = table.rows()[hits[0]]
+    row = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in table.rows()[hits[0]].items()}
     return Device(row["name"], int(row["year"]), row["kind"], row["peak_flops_per_s"], row["precision"],
                   row["bandwidth_bytes_per_s"], row["power_w"], row["linpack_flops_per_s"], row["source"],
-                  row.get("memory_bytes", math.nan), row.get("note", "") or "")
+                  row.get("memory_bytes"), row.get("note") or "")
 
 
 def datasheet(name):

@@ -16,8 +16,9 @@ An explorer is two functions and its controls, nothing else:
 Every matplotlib artist held in the handles ``build`` returns (directly, or in a list, tuple or dict)
 is *moving*; everything else on the figure (axes, ticks, labels, legends, grid) is *frozen*: painted
 once into a background picture that each later frame pastes before drawing the moving artists
-(blitting). Keep axis limits fixed in ``update``; if they do change, the explorer notices and paints
-the background anew. Minor ticks of log axes are dropped. The explorer is shown as one output
+(blitting). ``update`` sets everything that moves from the values alone (whatever the previous move
+was). Keep axis limits fixed; if ``update`` does change them, the explorer notices and paints the
+background anew. Minor ticks of log axes are dropped. The explorer is shown as one output
 carrying both the live widget and a PNG at the default values: JupyterLab, Colab and Binder render
 the widget; a front end without widgets (nbval, a static viewer) shows the PNG.
 """
@@ -28,31 +29,54 @@ import time
 
 import numpy as np
 
-from .validate import choice, number, text
+from .validate import choice, flag, integer, number, positive, sequence, text
+
+
+def _description(description):
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a string (the control's label), got {description!r}")
+    return description
 
 
 def slider(value, min, max, step=None, description="", log=False, readout_format=None):
     """A slider spec: a float slider (log-scale when ``log``) made into a widget when one can be."""
     lo, hi = number("min", min), number("max", max)
-    if not lo < hi or (log and lo <= 0):
-        raise ValueError(f"a slider needs 0 < min < max on a log scale, min < max otherwise; got {min}, {max}")
-    number("value", value, minimum=lo, maximum=hi)
-    return {"kind": "log" if log else "float", "value": value, "min": min, "max": max,
-            "step": step, "description": description, "readout_format": readout_format}
+    if flag("log", log) and lo <= 0:
+        raise ValueError(f"min must be above 0 for a log slider, got {min}")
+    if not lo < hi:
+        raise ValueError(f"min must be below max, got min={min}, max={max}")
+    value = number("value", value, minimum=lo, maximum=hi)
+    if step is not None:
+        step = positive("step", step, maximum=hi - lo if not log else 100)
+    if readout_format is not None:
+        try:
+            format(0.5, text("readout_format", readout_format))
+        except ValueError:
+            raise ValueError(f"readout_format must be a format such as '.3g', got {readout_format!r}") from None
+    return {"kind": "log" if log else "float", "value": value, "min": lo, "max": hi,
+            "step": step, "description": _description(description), "readout_format": readout_format}
 
 
 def int_slider(value, min, max, step=1, description=""):
     """An integer slider spec."""
-    if not min < max:
-        raise ValueError(f"an int slider needs min < max, got {min}, {max}")
-    number("value", value, minimum=min, maximum=max)
-    return {"kind": "int", "value": value, "min": min, "max": max, "step": step, "description": description}
+    lo, hi = integer("min", min, minimum=-10**12, maximum=10**12), integer("max", max, minimum=-10**12,
+                                                                           maximum=10**12)
+    if not lo < hi:
+        raise ValueError(f"min must be below max, got min={min}, max={max}")
+    value = integer("value", value, minimum=lo, maximum=hi)
+    step = integer("step", step, minimum=1, maximum=hi - lo)
+    return {"kind": "int", "value": value, "min": lo, "max": hi, "step": step,
+            "description": _description(description)}
 
 
 def dropdown(value, options, description=""):
     """A choice spec: ``options`` is a list of values or a dict label -> value."""
-    choice("value", value, list(options.values()) if isinstance(options, dict) else list(options))
-    return {"kind": "dropdown", "value": value, "options": options, "description": description}
+    if not isinstance(options, dict):
+        options = sequence("options", options)
+    elif not options:
+        raise ValueError("options must not be empty")
+    choice("value", value, list(options.values()) if isinstance(options, dict) else options)
+    return {"kind": "dropdown", "value": value, "options": options, "description": _description(description)}
 
 
 def _default(spec):

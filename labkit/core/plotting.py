@@ -10,6 +10,8 @@ importing a chapter module stays fast.
 """
 
 from .validate import axes as _check_axes
+from .validate import choice, flag, instance
+from .validate import figsize as _figsize
 
 #: The course's default figure size (inches) and the margins of a fixed layout (cheaper than tight_layout).
 FIGSIZE = (7.5, 4.2)
@@ -18,21 +20,27 @@ MARGINS = {"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.9}
 
 def new_axes(ax=None, figsize=FIGSIZE, margins=None):
     """``(fig, ax)``: the given matplotlib Axes and its figure, or a new pyplot figure of ``figsize``
-    inches. ``margins`` (a dict for ``subplots_adjust``; ``True`` for the course's) fixes the layout."""
+    inches. ``margins`` (a dict for ``subplots_adjust``, merged over the course's :data:`MARGINS`; ``{}``
+    for the course's own) fixes the layout, cheaper than ``tight_layout``."""
     ax = _check_axes("ax", ax)
+    figsize = _figsize("figsize", figsize)
+    if margins is not None and not isinstance(margins, dict):
+        raise TypeError(f"margins must be a dict for subplots_adjust ({{}} for the course's) or None; got {margins!r}")
     if ax is not None:
         return ax.figure, ax
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=figsize)
-    if margins:
-        fig.subplots_adjust(**{**MARGINS, **(margins if isinstance(margins, dict) else {})})
+    if margins is not None:
+        fig.subplots_adjust(**{**MARGINS, **margins})
     return fig, ax
 
 
 def no_minor_ticks(*axes, x=True, y=True):
     """Drop minor ticks on these axes (on log axes they cost most of a redraw and carry little)."""
     from matplotlib.ticker import NullFormatter, NullLocator
+    x, y = flag("x", x), flag("y", y)
     for ax in axes:
+        _check_axes("axes", ax)
         for on, axis in ((x, ax.xaxis), (y, ax.yaxis)):
             if on:
                 axis.set_minor_locator(NullLocator())
@@ -52,9 +60,16 @@ def log_axis(ax, which="y", ticks=None, numticks=8, plain=False):
     decades. ``plain``: label ticks as plain numbers instead of powers of ten.
     """
     from matplotlib.ticker import FixedLocator, LogLocator
+    from .validate import integer
+    if _check_axes("ax", ax) is None:
+        raise TypeError("ax must be a matplotlib Axes, got None")
+    if not isinstance(which, str):
+        raise TypeError(f"which must be 'x', 'y' or 'both', got {which!r}")
+    choice("which", which, ("x", "y", "both"))
+    numticks, plain = integer("numticks", numticks, minimum=2, maximum=100), flag("plain", plain)
+    if ticks is not None and (isinstance(ticks, (str, bytes)) or not hasattr(ticks, "__iter__")):
+        raise TypeError(f"ticks must be a list of positions, a dict position -> label, or None; got {ticks!r}")
     for name in (("x", "y") if which == "both" else (which,)):
-        if name not in ("x", "y"):
-            raise ValueError(f"which must be 'x', 'y' or 'both', got {which!r}")
         (ax.set_xscale if name == "x" else ax.set_yscale)("log")
         axis = ax.xaxis if name == "x" else ax.yaxis
         if isinstance(ticks, dict):
@@ -78,7 +93,9 @@ def plain_log_labels(*axis_objects):
 
 def lean_figure(fig):
     """Drop the minor ticks of every log axis of ``fig`` (what explorers do after building)."""
+    from matplotlib.figure import FigureBase
     from matplotlib.ticker import NullLocator
+    instance("fig", fig, FigureBase, "a matplotlib Figure")
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             if axis.get_scale() == "log":

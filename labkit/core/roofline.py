@@ -24,7 +24,7 @@ def ridge_point(peak_flops_per_s, bandwidth_bytes_per_s):
     """
     peak = positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s", array=True)
     bw = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s", array=True)
-    return scalar_or_array(finite_result(np.divide(peak, bw), "the ridge point"))
+    return scalar_or_array(finite_result(np.divide(peak, bw), "the ridge point", "peak_flops_per_s", "bandwidth_bytes_per_s"))
 
 
 def roofline(peak_flops_per_s, bandwidth_bytes_per_s, intensity):
@@ -34,13 +34,15 @@ def roofline(peak_flops_per_s, bandwidth_bytes_per_s, intensity):
     intensity = nonnegative("intensity", intensity, "FLOP/byte", array=True)
     with np.errstate(over="ignore"):
         out = np.minimum(peak, np.multiply(bw, intensity))
-    return scalar_or_array(finite_result(out, "the attainable rate"))
+    return scalar_or_array(finite_result(out, "the attainable rate", "bandwidth_bytes_per_s", "intensity"))
 
 
 def bound(intensity, peak_flops_per_s, bandwidth_bytes_per_s):
     """"memory" when ``intensity`` (FLOP/byte) is below the ridge point, else "compute"."""
     intensity = nonnegative("intensity", intensity, "FLOP/byte")
-    return "memory" if intensity < ridge_point(peak_flops_per_s, bandwidth_bytes_per_s) else "compute"
+    peak = positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s")
+    bw = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s")
+    return "memory" if intensity < ridge_point(peak, bw) else "compute"
 
 
 def roofline_time(flops, nbytes, peak_flops_per_s, bandwidth_bytes_per_s):
@@ -51,7 +53,7 @@ def roofline_time(flops, nbytes, peak_flops_per_s, bandwidth_bytes_per_s):
     bw = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s", array=True)
     with np.errstate(over="ignore"):
         out = np.maximum(np.divide(flops, peak), np.divide(nbytes, bw))
-    return scalar_or_array(finite_result(out, "the time"))
+    return scalar_or_array(finite_result(out, "the time", "flops", "nbytes", "peak_flops_per_s", "bandwidth_bytes_per_s"))
 
 
 def decode_step_time(batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per_s, bytes_per_param=2.0,
@@ -68,7 +70,9 @@ def decode_step_time(batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per
     kv = nonnegative("kv_bytes_per_sequence", kv_bytes_per_sequence, "bytes", array=True)
     with np.errstate(over="ignore"):
         flops, nbytes = 2.0 * n * b, n * bpp + b * kv
-    return roofline_time(finite_result(flops, "the step's FLOPs"), finite_result(nbytes, "the step's bytes"),
+    return roofline_time(finite_result(flops, "the step's FLOPs", "batch_size", "n_params"),
+                         finite_result(nbytes, "the step's bytes", "n_params", "bytes_per_param", "batch_size",
+                                       "kv_bytes_per_sequence"),
                          peak_flops_per_s, bandwidth_bytes_per_s)
 
 
@@ -85,7 +89,7 @@ def training_time(total_flops, n_devices, peak_flops_per_s, utilization=1.0):
     mfu = fraction("utilization", utilization, array=True, allow_zero=False)
     with np.errstate(over="ignore", under="ignore"):
         out = work / (n * peak * mfu)
-    return scalar_or_array(finite_result(out, "the training time"))
+    return scalar_or_array(finite_result(out, "the training time", "total_flops", "n_devices", "peak_flops_per_s", "utilization"))
 
 
 def utilization_from_run(total_flops, n_devices, peak_flops_per_s, seconds):
@@ -99,7 +103,7 @@ def utilization_from_run(total_flops, n_devices, peak_flops_per_s, seconds):
     t = positive("seconds", seconds, "s", array=True)
     with np.errstate(over="ignore", under="ignore"):
         out = work / (n * peak * t)
-    finite_result(out, "the utilization")
+    finite_result(out, "the utilization", "total_flops", "n_devices", "peak_flops_per_s", "seconds")
     if np.any(out > 1.0 + 1e-9):
         raise ValueError(f"these figures imply {np.max(out):.3g}× the devices' peak: check total_flops (FLOP), "
                          "n_devices, peak_flops_per_s (FLOP/s per device) and seconds (s), and their units")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validate import fraction, nonnegative, number, sequence
+from .validate import finite_result, fraction, nonnegative, number, sequence
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,7 @@ def stepped(busy_s, idle_s, n_cycles, utilization_busy=1.0):
     n_cycles = integer("n_cycles", n_cycles, minimum=1, maximum=10**6)
     utilization_busy = fraction("utilization_busy", utilization_busy, allow_zero=False)
     period = busy_s + idle_s
+    finite_result(period * n_cycles, "the timeline's end", "busy_s", "idle_s", "n_cycles")
     t0 = np.arange(n_cycles) * period
     start = np.column_stack([t0, t0 + busy_s]).ravel()
     end = np.column_stack([t0 + busy_s, t0 + period]).ravel()

@@ -153,6 +153,8 @@ def counts(name, value, minimum=1, maximum=MAX_COUNT):
 
 def choice(name, value, options):
     """One of a few options (strings, numbers or None)."""
+    if isinstance(options, (str, bytes)):
+        raise TypeError(f"the options for {name} must be a list, got {options!r}")
     try:
         ok = value in options
     except TypeError:  # an unhashable value against a dict or set of options
@@ -199,14 +201,30 @@ def instance(name, value, cls, what):
     return value
 
 
-def finite_result(value, what="the result"):
-    """Refuse a result that overflowed or is undefined (inf or NaN from finite inputs)."""
+def finite_result(value, what="the result", *names):
+    """Refuse a result that overflowed or is undefined (inf or NaN from finite inputs); the error
+    names the arguments it was computed from (``names``)."""
     with np.errstate(all="ignore"):
         a = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"{what} is not finite for these inputs (too large or undefined): "
+        inputs = f" from {', '.join(names)}" if names else ""
+        raise ValueError(f"{what} is not finite for these inputs{inputs} (too large or undefined): "
                          "use values within the course's range")
     return value
+
+
+def flag(name, value):
+    """True or False (numpy bools too)."""
+    if not _is_bool(value):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {_short(value)}")
+    return bool(value)
+
+
+def figsize(name, value):
+    """A figure size: (width, height) in inches, each in (0, 100]."""
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise TypeError(f"{name} must be (width, height) in inches, got {_short(value)}")
+    return tuple(positive(name, v, "inches", maximum=100) for v in value)
 
 
 def scalar_or_array(out):

@@ -7,7 +7,7 @@ Figures, each against its budget:
 - each notebook, run in a fresh kernel (nbclient): wall seconds above an empty notebook's floor
   (the same kernel start and client, no cells; median of a few runs), and the kernel's peak memory
   (VmHWM from /proc/<pid>/status; the kernel's own getrusage elsewhere);
-- widget update: after a notebook has run, in its kernel, every ``labkit.explore.Explorer`` found
+- widget update: after a notebook has run, in its kernel, every ``labkit.core.explore.Explorer`` found
   through ``gc`` is redrawn with ``update()`` a few times; the slowest explorer's median counts;
 - ``import labkit`` (and each labkit module) in fresh interpreters, above importing its
   dependencies first (numpy, matplotlib, ipywidgets, simpy, IPython); median of several;
@@ -83,7 +83,7 @@ SIMULATIONS = {
 WIDGET_CODE = f"""
 import gc as _gc, json as _json, math as _math, statistics as _st, time as _time
 try:
-    from labkit.explore import Explorer as _Explorer
+    from labkit.core.explore import Explorer as _Explorer
 except Exception:
     _Explorer = None
 

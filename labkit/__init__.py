@@ -3,8 +3,10 @@
     from labkit import check, hint, progress
 
 One module per chapter (``labkit.hardware``, ``labkit.scaling``, ``labkit.interconnect``,
-``labkit.utilization``, ``labkit.faults``, ``labkit.energy``), SI units inside (``labkit.units``),
-cited datasets (``labkit.data``) and a health check (``labkit.doctor()``).
+``labkit.utilization``, ``labkit.faults``, ``labkit.energy``) on a shared core (``labkit.core``: devices,
+roofline, timeline, plotting, explorers, validation), SI units inside (``labkit.units``), cited
+datasets (``labkit.data``) and a health check (``labkit.doctor()``). Module map and vocabulary:
+labkit/ARCHITECTURE.md.
 Chapter modules are imported on first use, so ``import labkit`` stays fast.
 """
 

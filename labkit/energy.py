@@ -1,117 +1,125 @@
 """Chapter 06 — energy: power, PUE, training energy and carbon, idle silicon, power caps, cleaner hours.
 
-SI inside: watts, joules, seconds, FLOP, bytes. Two exceptions follow the way the field publishes them:
-grid carbon intensity is in grams of CO2e per kWh (``grid_g_per_kwh``) and ``training_energy`` takes
-``hours`` (its name says so). Emissions come out in kilograms of CO2e.
+SI inside: watts, joules, seconds, FLOP, bytes. One exception follows the way the field publishes it:
+grid carbon intensity is in grams of CO2e per kWh (``grid_g_per_kwh``). Emissions come out in
+kilograms of CO2e.
 
 Models (each stated where it is defined):
 - power grows linearly with utilization, from idle to maximum (``device_power``);
 - the facility adds cooling and power-distribution overhead: total = IT × PUE (``facility_power``);
 - energy = devices × time × average power × PUE (``training_energy``), carbon = energy × grid intensity;
-- a decode step is memory- or compute-bound, whichever takes longer (roofline; ``decode_step_time``);
+- a decode step is memory- or compute-bound, whichever takes longer (``labkit.core.roofline.decode_step_time``);
+- a timeline (``labkit.core.timeline.Timeline``, what chapters 04 and 05 simulate) says per interval how
+  hard the devices work and how much of that work is kept (``timeline_energy``);
 - DVFS under a power cap: dynamic power ∝ clock³, compute-bound time ∝ 1/clock (``power_cap_tradeoff``);
 - a deferrable job may start up to ``max_delay_s`` late; the grid profile repeats daily (``carbon_aware_schedule``).
+
+Datasheet figures (peak FLOP/s, bandwidth, TDP) come from ``labkit.core.devices.datasheet``.
 """
 
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import units as u
-from .core.validate import choice, fraction, integer, nonnegative, number, positive
-
-# Accelerators used in this chapter's examples: our short name -> the row of datasets/hardware.csv, the
-# cited source (vendor datasheets) of their dense BF16/FP16 tensor peak, HBM bandwidth and TDP.
-_GPU_ROWS = {"V100": "NVIDIA V100 SXM2", "A100": "NVIDIA A100 SXM 80GB", "H100": "NVIDIA H100 SXM"}
+from .core.devices import TRAINING_GPUS, datasheet
+from .core.published import published_run  # noqa: F401  (re-exported: GPT-3 and the other runs of models.csv)
+from .core.roofline import decode_step_time
+from .core.timeline import Timeline
+from .core.validate import (MAX_COUNT, choice, finite_result, fraction, instance, integer, nonnegative, number,
+                            positive, scalar_or_array, sequence, text)
 
 STATIC_POWER_FRACTION = 0.3
 """Assumption, not a datasheet figure: a GPU's static (clock-independent) power as a fraction of its
 TDP, used for the power-cap examples (H100: 0.3 × 700 W = 210 W). Leakage and memory power make up
 most of it; the true share varies by chip, temperature and workload."""
 
-
-@functools.lru_cache(maxsize=1)
-def _gpus():
-    from .hardware import datasheet
-    rows = {name: datasheet(row) for name, row in _GPU_ROWS.items()}
-    return {name: {"peak_flops_per_s": m.peak_flops_per_s, "bandwidth_bytes_per_s": m.bandwidth_bytes_per_s,
-                   "tdp_w": m.power_w} for name, m in rows.items()}
-
-
-def __getattr__(name):
-    # GPUS: {"V100" | "A100" | "H100": {"peak_flops_per_s", "bandwidth_bytes_per_s", "tdp_w"}}, read from
-    # datasets/hardware.csv on first use so that ``import labkit.energy`` stays fast.
-    if name == "GPUS":
-        return _gpus()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # Lifecycle emissions of electricity by source, g CO2e per kWh: medians of IPCC AR5 WG3 Annex III
 # (Schlömer et al. 2014, Table A.III.2). Oil is not in that table: 650 is an assumption.
 LIFECYCLE_G_PER_KWH = {"wind": 11.0, "solar": 41.0, "hydro": 24.0, "oil": 650.0, "gas": 490.0,
                        "coal": 820.0, "nuclear": 12.0, "other": 230.0}
 
-GPT3_FLOP = 3.14e23  # Brown et al. 2020, Table D.1
+
+#: The highest PUE accepted: surveyed data centers range from about 1.05 to 3 (datasets/pue.csv).
+MAX_PUE = 10.0
+
+
+def _finite(value, what, *names):
+    """``finite_result`` whose message names the arguments that produced ``what``."""
+    return finite_result(value, f"{what} (from {', '.join(names)})")
 
 
 # ---------------------------------------------------------------------------------------------
 # Power, PUE, energy and carbon
 # ---------------------------------------------------------------------------------------------
-def device_power(utilization, idle_power, max_power):
+def device_power(utilization, idle_power_w, max_power_w):
     """Power (W) of a device busy a fraction ``utilization`` of the time (0..1, scalar or array).
 
-    Model: linear from ``idle_power`` at 0 to ``max_power`` at 1 — an idle device still draws its idle
-    power (Barroso & Hölzle 2007 found even energy-efficient servers drew about half their peak when idle).
+    Model: linear from ``idle_power_w`` at 0 to ``max_power_w`` at 1 — an idle device still draws its
+    idle power (Barroso & Hölzle 2007 found even energy-efficient servers drew about half their peak
+    power when idle).
     """
     utilization = fraction("utilization", utilization, array=True)
-    idle_power = nonnegative("idle_power", idle_power, "W")
-    max_power = positive("max_power", max_power, "W")
-    if idle_power > max_power:
-        raise ValueError(f"idle_power ({idle_power} W) must not exceed max_power ({max_power} W)")
-    return idle_power + (max_power - idle_power) * utilization
+    idle_power_w = nonnegative("idle_power_w", idle_power_w, "W")
+    max_power_w = positive("max_power_w", max_power_w, "W")
+    if idle_power_w > max_power_w:
+        raise ValueError(f"idle_power_w ({idle_power_w} W) must not exceed max_power_w ({max_power_w} W)")
+    return scalar_or_array(idle_power_w + (max_power_w - idle_power_w) * utilization)
 
 
-def facility_power(it_power, pue):
-    """Total facility power (W) for an IT load ``it_power`` (W): IT × PUE (PUE ≥ 1; 1.10 adds 10 % for
+def facility_power(it_power_w, pue):
+    """Total facility power (W) for an IT load ``it_power_w`` (W): IT × PUE (PUE ≥ 1; 1.10 adds 10 % for
     cooling, power conversion and lighting)."""
-    it_power = nonnegative("it_power", it_power, "W", array=True)
-    pue = _pue(pue)
-    return it_power * pue
+    it_power_w = nonnegative("it_power_w", it_power_w, "W", array=True)
+    with np.errstate(over="ignore"):
+        out = it_power_w * _pue(pue)
+    return scalar_or_array(_finite(out, "the facility power", "it_power_w", "pue"))
 
 
-def training_energy(n_devices, hours, avg_power_w, pue=1.0):
-    """Energy (J) of a run: n_devices × hours × average power per device (W) × PUE.
+def training_energy(n_devices, seconds, avg_power_w, pue=1.0):
+    """Energy (J) of a run: n_devices × seconds × average power per device (W) × PUE.
 
-    ``hours`` is wall-clock hours (not seconds). ``avg_power_w`` is what the devices (or, in Patterson
-    et al. 2021, the whole system per accelerator) draw on average — not the TDP unless you assume so.
-    Example: GPT-3, 10,000 V100 × 14.8 days × 330 W × PUE 1.10 ≈ 4.64e12 J ≈ 1,289 MWh (published: 1,287).
+    ``seconds`` is the wall-clock duration (s; 14.8 days is ``14.8 * u.DAY``). ``avg_power_w`` is what
+    the devices (or, in Patterson et al. 2021, the whole system per accelerator) draw on average — not
+    the TDP unless you assume so. Example: GPT-3, 10,000 V100 × 14.8 days × 330 W × PUE 1.10 ≈ 4.64e12 J
+    ≈ 1,289 MWh (published: 1,287).
     """
     n_devices = positive("n_devices", n_devices, "devices", array=True)
-    hours = nonnegative("hours", hours, "h", array=True)
+    seconds = nonnegative("seconds", seconds, "s", array=True)
     avg_power_w = nonnegative("avg_power_w", avg_power_w, "W", array=True)
-    return n_devices * hours * u.HOUR * avg_power_w * _pue(pue, array=True)
+    pue = _pue(pue, array=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = n_devices * seconds * avg_power_w * pue
+    return scalar_or_array(_finite(out, "the energy", "n_devices", "seconds", "avg_power_w", "pue"))
 
 
 def carbon_emissions(energy_j, grid_g_per_kwh):
     """Emissions (kg CO2e) of ``energy_j`` joules drawn from a grid emitting ``grid_g_per_kwh`` g/kWh."""
     energy_j = nonnegative("energy_j", energy_j, "J", array=True)
     grid_g_per_kwh = nonnegative("grid_g_per_kwh", grid_g_per_kwh, "g CO2e/kWh", array=True)
-    return energy_j / u.kWh * grid_g_per_kwh / 1000.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = energy_j / u.kWh * grid_g_per_kwh / 1000.0
+    return scalar_or_array(_finite(out, "the emissions", "energy_j", "grid_g_per_kwh"))
 
 
 def _pue(pue, array=False):
     pue = number("pue", pue, "ratio", array=array)
-    if np.any(np.asarray(pue) < 1) or not np.all(np.isfinite(pue)):
-        raise ValueError(f"pue must be a finite number ≥ 1 (total facility power / IT power), got {pue!r}")
+    if np.any(np.asarray(pue) < 1) or np.any(np.asarray(pue) > MAX_PUE):
+        raise ValueError(f"pue must be a ratio from 1 to {MAX_PUE:g} (total facility power / IT power), "
+                         f"got {pue!r}")
     return pue
+
+
+def _missing_as_none(row):
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
 
 
 def published_training_runs():
     """``datasets/training_energy.csv`` with our recomputation: a list of dicts with the published
     ``energy_j`` and ``co2e_kg`` and, where the inputs are published, ``model_energy_j`` and
-    ``model_co2e_kg`` from :func:`training_energy` and :func:`carbon_emissions`."""
+    ``model_co2e_kg`` from :func:`training_energy` and :func:`carbon_emissions`. A figure that is
+    not published (or cannot be recomputed) is ``None``."""
     from .data import load
     out = []
     for row in load("training_energy").rows():
@@ -119,38 +127,46 @@ def published_training_runs():
         device_s, power = row["device_time_s"], row["avg_power_per_device_w"]
         if np.isfinite(device_s) and np.isfinite(power):
             pue = row["pue"] if (row["energy_includes_pue"] == 1 and np.isfinite(row["pue"])) else 1.0
-            row["model_energy_j"] = float(training_energy(1, device_s / u.HOUR, power, pue))
+            row["model_energy_j"] = float(training_energy(1, device_s, power, pue))
         else:
             row["model_energy_j"] = math.nan
         grid = row["grid_g_per_kwh"]
         row["model_co2e_kg"] = (float(carbon_emissions(row["model_energy_j"], grid))
                                 if np.isfinite(row["model_energy_j"]) and np.isfinite(grid) else math.nan)
-        out.append(row)
+        out.append(_missing_as_none(row))
     return out
 
 
 # ---------------------------------------------------------------------------------------------
-# Idle silicon: energy per useful FLOP from a utilization timeline
+# Idle silicon: energy per useful FLOP from a timeline
 # ---------------------------------------------------------------------------------------------
-def joules_per_flop(utilization, idle_power, max_power, peak_flops):
+def joules_per_flop(utilization, idle_power_w, max_power_w, peak_flops_per_s):
     """Energy per useful FLOP (J/FLOP) of a device busy a fraction ``utilization`` (> 0) of the time:
     device_power(u) / (u × peak). Idle power is spread over fewer useful FLOPs as u falls."""
     utilization = fraction("utilization", utilization, array=True)
     if np.any(np.asarray(utilization) <= 0):
         raise ValueError("utilization must be > 0: a device that does no work has no energy per FLOP")
-    peak_flops = positive("peak_flops", peak_flops, "FLOP/s")
-    return device_power(utilization, idle_power, max_power) / (utilization * peak_flops)
+    peak_flops_per_s = positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s")
+    with np.errstate(over="ignore", under="ignore"):
+        out = device_power(utilization, idle_power_w, max_power_w) / (utilization * peak_flops_per_s)
+    return scalar_or_array(_finite(out, "the energy per FLOP", "utilization", "peak_flops_per_s"))
 
 
 @dataclass
 class TimelineEnergy:
-    """Energy of a utilization timeline. Energies in J, FLOP in FLOP, times in s."""
+    """Energy of a timeline. Energies in J, FLOPs in FLOP, times in s."""
     wall_time_s: float
     mean_utilization: float
-    useful_flop: float
+    useful_flops: float
     energy_j: float           # facility energy, PUE included
-    ideal_energy_j: float     # the same FLOPs at 100 % utilization (no idle time), PUE included
-    joules_per_flop: float
+    ideal_energy_j: float     # the same useful FLOPs at 100 % utilization (no idle time), PUE included
+
+    @property
+    def joules_per_flop(self):
+        """Energy per useful FLOP (J/FLOP); a timeline that kept no work has none (ValueError)."""
+        if self.useful_flops <= 0:
+            raise ValueError("the timeline kept no work: it has no energy per useful FLOP")
+        return self.energy_j / self.useful_flops
 
     @property
     def wasted_energy_j(self):
@@ -162,222 +178,177 @@ class TimelineEnergy:
         return self.wasted_energy_j / self.energy_j if self.energy_j > 0 else 0.0
 
 
-def timeline_energy(start_s, end_s, utilization, peak_flops, idle_power, max_power, pue=1.0, useful=None):
-    """Energy of one device following a utilization timeline.
+def timeline_energy(timeline, peak_flops_per_s, idle_power_w, max_power_w, pue=1.0):
+    """Energy of one device following ``timeline`` (a :class:`labkit.core.timeline.Timeline`).
 
-    ``start_s``, ``end_s``: interval bounds (s, arrays); ``utilization``: utilization in each interval
-    (0..1; a busy flag True/False works too). Time inside [min start, max end] that no interval covers
-    counts as idle. ``useful`` (same shape, default = utilization) is the fraction of each interval's
-    time that produced work that was kept: compute later lost to a failure burns power (utilization 1)
-    but is not useful (0). Useful FLOPs = Σ useful × peak × duration. Works with any simulation's
-    timeline: an input pipeline that starves the GPU, a run interrupted by failures (see
-    :func:`simulation_energy`).
+    In each interval the device runs at ``timeline.interval_utilization`` of its peak and draws
+    :func:`device_power` of it; ``timeline.interval_useful`` is the fraction of that interval's time
+    that produced work that was kept — compute later lost to a failure burns power (utilization 1) but
+    is not useful (0). Time inside the timeline that no interval covers counts as idle. Useful FLOPs =
+    Σ useful × peak × duration. Chapter 04's and 05's simulations return such timelines (see
+    :func:`simulation_energy`); ``labkit.core.timeline.stepped`` builds a simple one.
     """
-    start, end, util, good = _timeline(start_s, end_s, utilization, useful)
-    peak_flops = positive("peak_flops", peak_flops, "FLOP/s")
+    timeline = instance("timeline", timeline, Timeline, "a labkit.core.timeline.Timeline")
+    if len(timeline) == 0:
+        raise ValueError("timeline is empty: give at least one interval")
+    peak_flops_per_s = positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s")
     pue = _pue(pue)
-    power = device_power(util, idle_power, max_power)
-    dt = end - start
-    wall = float(end.max() - start.min())
+    util, good, dt = timeline.interval_utilization, timeline.interval_useful, timeline.duration
+    power = device_power(util, idle_power_w, max_power_w)
+    idle_power_w, max_power_w = float(idle_power_w), float(max_power_w)
+    wall = timeline.makespan
     gap = max(0.0, wall - float(dt.sum()))
-    it_energy = float(np.sum(power * dt)) + float(idle_power) * gap
-    useful_flop = float(np.sum(good * dt)) * peak_flops
-    energy = it_energy * pue
-    ideal = useful_flop / peak_flops * float(max_power) * pue
+    names = ("timeline", "peak_flops_per_s", "idle_power_w", "max_power_w", "pue")
+    with np.errstate(over="ignore", invalid="ignore"):
+        it_energy = float(np.sum(power * dt)) + idle_power_w * gap
+        useful_flops = float(np.sum(good * dt)) * peak_flops_per_s
+        energy = _finite(it_energy * pue, "the energy", *names)
+        useful_flops = _finite(useful_flops, "the useful FLOPs", *names)
+        ideal = _finite(float(np.sum(good * dt)) * max_power_w * pue, "the ideal energy", *names)
     mean_u = float(np.sum(util * dt)) / wall if wall > 0 else 0.0
-    jpf = energy / useful_flop if useful_flop > 0 else math.inf
-    return TimelineEnergy(wall, mean_u, useful_flop, energy, ideal, jpf)
+    return TimelineEnergy(wall, mean_u, useful_flops, energy, ideal)
 
 
-def energy_per_useful_flop(start_s, end_s, utilization, peak_flops, idle_power, max_power, pue=1.0, useful=None):
-    """Joules per useful FLOP (J/FLOP) of a utilization timeline; see :func:`timeline_energy`."""
-    return timeline_energy(start_s, end_s, utilization, peak_flops, idle_power, max_power, pue,
-                           useful).joules_per_flop
+def energy_per_useful_flop(timeline, peak_flops_per_s, idle_power_w, max_power_w, pue=1.0):
+    """Joules per useful FLOP (J/FLOP) of a timeline; see :func:`timeline_energy`. A timeline that kept
+    no work has none (ValueError)."""
+    result = timeline_energy(timeline, peak_flops_per_s, idle_power_w, max_power_w, pue)
+    if result.useful_flops <= 0:
+        raise ValueError("timeline kept no work: it has no energy per useful FLOP")
+    return result.joules_per_flop
 
 
-def _as_fraction_array(name, value):
-    value = np.asarray(value)
-    if value.dtype == bool:
-        value = value.astype(float)
-    return fraction(name, value, array=True)
-
-
-def _timeline(start_s, end_s, utilization, useful=None):
-    start = number("start_s", start_s, "s", array=True)
-    end = number("end_s", end_s, "s", array=True)
-    util = _as_fraction_array("utilization", utilization)
-    good = util if useful is None else _as_fraction_array("useful", useful)
-    start, end, util, good = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (start, end, util, good))
-    if not (start.shape == end.shape == util.shape == good.shape) or start.ndim != 1:
-        raise ValueError(f"start_s, end_s, utilization (and useful) must be 1-D arrays of equal length, got "
-                         f"shapes {start.shape}, {end.shape}, {util.shape}, {good.shape}")
-    if start.size == 0:
-        raise ValueError("the timeline is empty: give at least one interval")
-    if np.any(end < start):
-        raise ValueError("every interval must end at or after its start (end_s ≥ start_s)")
-    if np.any(good > util + 1e-12):
-        raise ValueError("useful must not exceed utilization in any interval")
-    order = np.argsort(start, kind="stable")
-    start, end, util, good = start[order], end[order], util[order], good[order]
-    if np.any(start[1:] < end[:-1] - 1e-9 * max(1.0, float(np.abs(end).max()))):
-        raise ValueError("timeline intervals overlap: give one device's timeline, intervals side by side")
-    return start, end, util, good
-
-
-def timeline_from(result):
-    """(start_s, end_s, utilization, useful) arrays from a simulation result or a tuple.
-
-    Accepts a tuple of 3 (start, end, utilization) or 4 arrays, or an object whose ``.timeline`` has
-    ``start``, ``end`` and either ``busy`` (chapter 04's input pipeline: busy time is useful) or
-    ``state`` (chapter 05's training run: 0 compute, 1 checkpoint, 2 lost, 3 restart — the devices
-    compute in states 0 and 2 but only state 0's work is kept).
-    """
-    if isinstance(result, (tuple, list)) and len(result) in (3, 4):
-        arrays = [np.asarray(a) for a in result]
-        util = arrays[2].astype(float)
-        return arrays[0], arrays[1], util, (arrays[3].astype(float) if len(arrays) == 4 else util)
-    tl = getattr(result, "timeline", result)
-    start, end = getattr(tl, "start", None), getattr(tl, "end", None)
-    if start is not None and end is not None:
-        if hasattr(tl, "busy"):
-            busy = np.asarray(tl.busy, dtype=float)
-            return np.asarray(start), np.asarray(end), busy, busy
-        if hasattr(tl, "state"):
-            state = np.asarray(tl.state)
-            compute, lost = 0, 2   # chapter 05's state codes (labkit.faults.COMPUTE, LOST)
-            return (np.asarray(start), np.asarray(end), np.isin(state, (compute, lost)).astype(float),
-                    (state == compute).astype(float))
-        if hasattr(tl, "utilization") and np.ndim(tl.utilization) == 1:
-            util = np.asarray(tl.utilization, dtype=float)
-            return np.asarray(start), np.asarray(end), util, util
-    raise TypeError("cannot read a utilization timeline from this object: pass (start_s, end_s, utilization) "
-                    "or a result whose .timeline has start, end and busy or state")
-
-
-def simulation_energy(result, peak_flops, idle_power, max_power, pue=1.0):
-    """Per-device :class:`TimelineEnergy` of a simulated run (chapter 04's ``simulate_input_pipeline``,
-    chapter 05's ``simulate_training``, or a (start, end, utilization[, useful]) tuple)."""
-    start, end, util, good = timeline_from(result)
-    return timeline_energy(start, end, util, peak_flops, idle_power, max_power, pue, useful=good)
-
-
-def stepped_timeline(busy_s, idle_s, n_cycles, utilization_busy=1.0):
-    """A simple repeating timeline: ``busy_s`` of work at ``utilization_busy`` then ``idle_s`` idle,
-    ``n_cycles`` times. Returns (start_s, end_s, utilization) arrays."""
-    busy_s = positive("busy_s", busy_s, "s")
-    idle_s = nonnegative("idle_s", idle_s, "s")
-    n_cycles = integer("n_cycles", n_cycles, minimum=1)
-    utilization_busy = fraction("utilization_busy", utilization_busy)
-    period = busy_s + idle_s
-    t0 = np.arange(n_cycles) * period
-    start = np.column_stack([t0, t0 + busy_s]).ravel()
-    end = np.column_stack([t0 + busy_s, t0 + period]).ravel()
-    util = np.tile([utilization_busy, 0.0], n_cycles)
-    keep = end > start
-    return start[keep], end[keep], util[keep]
+def simulation_energy(result, peak_flops_per_s, idle_power_w, max_power_w, pue=1.0):
+    """Per-device :class:`TimelineEnergy` of a simulated run: any result whose ``.timeline`` is a
+    :class:`labkit.core.timeline.Timeline` (chapter 04's ``simulate_input_pipeline``, chapter 05's
+    ``simulate_training``)."""
+    timeline = getattr(result, "timeline", None)
+    if not isinstance(timeline, Timeline):
+        raise TypeError(f"result must be a simulation result whose .timeline is a labkit.core.timeline.Timeline "
+                        f"(chapter 04's or 05's simulations), got {type(result).__name__}")
+    return timeline_energy(timeline, peak_flops_per_s, idle_power_w, max_power_w, pue)
 
 
 # ---------------------------------------------------------------------------------------------
 # Inference: energy per token from the decode roofline
 # ---------------------------------------------------------------------------------------------
-def decode_step_time(batch, n_params, peak_flops, mem_bandwidth, bytes_per_param=2.0, kv_bytes_per_seq=0.0):
-    """Time (s) of one decode step that emits one token for each of ``batch`` sequences: chapter 04's
-    roofline, :func:`labkit.utilization.decode_step_time`.
+def _decode_args(batch_size, n_params, bytes_per_param, kv_bytes_per_sequence):
+    """Bound the decode step's inputs so its FLOPs and bytes stay finite (core checks the rest)."""
+    arrays = {"batch_size": positive("batch_size", batch_size, "sequences", array=True, maximum=MAX_COUNT),
+              "n_params": positive("n_params", n_params, "parameters", array=True, maximum=MAX_COUNT),
+              "bytes_per_param": positive("bytes_per_param", bytes_per_param, "bytes", array=True, maximum=64),
+              "kv_bytes_per_sequence": nonnegative("kv_bytes_per_sequence", kv_bytes_per_sequence, "bytes",
+                                                   array=True, maximum=1e18)}
+    try:
+        np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        raise ValueError("batch_size, n_params, bytes_per_param and kv_bytes_per_sequence must be numbers or "
+                         "arrays of matching shapes, got shapes " +
+                         ", ".join(f"{k} {np.shape(a)}" for k, a in arrays.items())) from None
 
-    Work: 2 × n_params FLOP per token. Traffic: the weights once per step (n_params × bytes_per_param)
-    plus each sequence's KV cache (``kv_bytes_per_seq`` bytes). Time = max(compute time, memory time):
-    small batches are memory-bound, so the step time barely grows with the batch.
-    """
-    from .utilization import decode_step_time as roofline_step
-    return roofline_step(batch, n_params, peak_flops_per_s=peak_flops, memory_bandwidth_bytes_per_s=mem_bandwidth,
-                         bytes_per_param=bytes_per_param, kv_bytes_per_sequence=kv_bytes_per_seq)
 
-
-def inference_energy_per_token(batch, n_params, peak_flops, mem_bandwidth, power_w, bytes_per_param=2.0,
-                               kv_bytes_per_seq=0.0, pue=1.0):
-    """Energy per generated token (J/token) of batched decoding: power × step time / batch × PUE.
+def inference_energy_per_token(batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per_s, power_w,
+                               bytes_per_param=2.0, kv_bytes_per_sequence=0.0, pue=1.0):
+    """Energy per generated token (J/token) of batched decoding: power × step time / batch size × PUE,
+    with the step time of :func:`labkit.core.roofline.decode_step_time`.
 
     Assumes the device draws ``power_w`` while it decodes, whatever the bottleneck. While decoding is
     memory-bound the step time is nearly fixed, so J/token falls as 1/batch; once compute-bound (or once
     KV-cache reads dominate) it levels off.
     """
+    _decode_args(batch_size, n_params, bytes_per_param, kv_bytes_per_sequence)
     power_w = positive("power_w", power_w, "W")
-    t = decode_step_time(batch, n_params, peak_flops, mem_bandwidth, bytes_per_param, kv_bytes_per_seq)
-    return power_w * t / np.asarray(batch, dtype=float) * _pue(pue)
+    pue = _pue(pue)
+    t = decode_step_time(batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per_s, bytes_per_param,
+                         kv_bytes_per_sequence)
+    with np.errstate(over="ignore"):
+        out = power_w * t / np.asarray(batch_size, dtype=float) * pue
+    return scalar_or_array(_finite(out, "the energy per token", "power_w", "n_params", "peak_flops_per_s",
+                                   "bandwidth_bytes_per_s", "batch_size"))
 
 
 def kv_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_value=2.0):
     """KV-cache bytes one token occupies: 2 (K and V) × layers × KV heads × head dimension × bytes."""
-    n_layers = integer("n_layers", n_layers, minimum=1)
-    n_kv_heads = integer("n_kv_heads", n_kv_heads, minimum=1)
-    head_dim = integer("head_dim", head_dim, minimum=1)
-    bytes_per_value = positive("bytes_per_value", bytes_per_value, "bytes")
+    n_layers = integer("n_layers", n_layers, minimum=1, maximum=100_000)
+    n_kv_heads = integer("n_kv_heads", n_kv_heads, minimum=1, maximum=100_000)
+    head_dim = integer("head_dim", head_dim, minimum=1, maximum=1_000_000)
+    bytes_per_value = positive("bytes_per_value", bytes_per_value, "bytes", maximum=64)
     return 2.0 * n_layers * n_kv_heads * head_dim * bytes_per_value
 
 
 # ---------------------------------------------------------------------------------------------
 # Power capping (DVFS)
 # ---------------------------------------------------------------------------------------------
-def dvfs_clock(cap_w, max_power, static_power, exponent=3.0):
+def _static_below_max(max_power_w, static_power_w):
+    max_power_w = positive("max_power_w", max_power_w, "W")
+    static_power_w = nonnegative("static_power_w", static_power_w, "W")
+    if static_power_w >= max_power_w:
+        raise ValueError(f"static_power_w ({static_power_w} W) must be below max_power_w ({max_power_w} W)")
+    return max_power_w, static_power_w
+
+
+def dvfs_clock(cap_w, max_power_w, static_power_w, exponent=3.0):
     """Clock (fraction of maximum, 0..1] a device runs at under a power cap ``cap_w`` (W).
 
     Model: power at clock s (fraction of max) is static + (max − static) × s**exponent — dynamic power
     ∝ f·V² with voltage ∝ frequency gives the exponent 3. The device picks the fastest clock within the
-    cap. Requires static_power < cap.
+    cap. Requires static_power_w < cap_w.
     """
     cap_w = positive("cap_w", cap_w, "W", array=True)
-    max_power = positive("max_power", max_power, "W")
-    static_power = nonnegative("static_power", static_power, "W")
-    exponent = positive("exponent", exponent)
-    if static_power >= max_power:
-        raise ValueError(f"static_power ({static_power} W) must be below max_power ({max_power} W)")
-    if np.any(np.asarray(cap_w) <= static_power):
-        raise ValueError(f"cap_w must exceed static_power ({static_power} W): below it the clock would stop")
-    s = ((np.minimum(cap_w, max_power) - static_power) / (max_power - static_power)) ** (1.0 / exponent)
-    return s
+    max_power_w, static_power_w = _static_below_max(max_power_w, static_power_w)
+    exponent = positive("exponent", exponent, maximum=100)
+    if np.any(np.asarray(cap_w) <= static_power_w):
+        raise ValueError(f"cap_w must exceed static_power_w ({static_power_w} W): below it the clock would stop")
+    s = ((np.minimum(cap_w, max_power_w) - static_power_w) / (max_power_w - static_power_w)) ** (1.0 / exponent)
+    return scalar_or_array(_finite(s, "the clock", "cap_w", "max_power_w", "static_power_w", "exponent"))
 
 
-def power_cap_tradeoff(cap_w, max_power, static_power, compute_fraction=1.0, exponent=3.0, host_power=0.0):
+def power_cap_tradeoff(cap_w, max_power_w, static_power_w, compute_fraction=1.0, exponent=3.0, host_power_w=0.0):
     """(time_ratio, energy_ratio) of a run under power cap ``cap_w`` relative to the uncapped run.
 
     Model: the device runs at clock s = :func:`dvfs_clock` and draws min(cap, max). The compute-bound
     fraction ``compute_fraction`` of the uncapped time stretches as 1/s; the memory-bound rest does not
-    (memory clocks are not capped). ``host_power`` (W: CPUs, fans, the node's share of the network) is
+    (memory clocks are not capped). ``host_power_w`` (W: CPUs, fans, the node's share of the network) is
     drawn for the whole run and is not capped, so slowing down costs its energy too.
     """
     compute_fraction = fraction("compute_fraction", compute_fraction)
-    host_power = nonnegative("host_power", host_power, "W")
-    s = dvfs_clock(cap_w, max_power, static_power, exponent)
-    power = static_power + (max_power - static_power) * s ** exponent
-    time_ratio = compute_fraction / s + (1.0 - compute_fraction)
-    energy_ratio = (power + host_power) * time_ratio / (max_power + host_power)
-    return time_ratio, energy_ratio
+    host_power_w = nonnegative("host_power_w", host_power_w, "W")
+    s = dvfs_clock(cap_w, max_power_w, static_power_w, exponent)
+    max_power_w, static_power_w = float(max_power_w), float(static_power_w)
+    names = ("cap_w", "max_power_w", "static_power_w", "exponent", "host_power_w")
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        power = static_power_w + (max_power_w - static_power_w) * s ** float(exponent)
+        time_ratio = _finite(compute_fraction / s + (1.0 - compute_fraction), "the time ratio", *names)
+        energy_ratio = (power + host_power_w) * time_ratio / (max_power_w + host_power_w)
+    return scalar_or_array(time_ratio), scalar_or_array(_finite(energy_ratio, "the energy ratio", *names))
 
 
-def optimal_power_cap(max_power, static_power, compute_fraction=1.0, objective="energy", min_cap=None,
-                      exponent=3.0, host_power=0.0):
-    """The power cap (W) in [min_cap, max_power] that minimizes energy (``objective="energy"``) or the
+def optimal_power_cap(max_power_w, static_power_w, compute_fraction=1.0, objective="energy", min_cap_w=None,
+                      exponent=3.0, host_power_w=0.0):
+    """The power cap (W) in [min_cap_w, max_power_w] that minimizes energy (``objective="energy"``) or the
     energy-delay product (``"edp"``: energy × time) under the model of :func:`power_cap_tradeoff`.
 
-    ``min_cap`` defaults to static + 5 % of the dynamic range (the lowest limit a driver would accept is
-    device-specific). Zeus (You, Chung & Chowdhury, NSDI 2023) found on real GPUs that the energy-optimal
-    power limit is often below the maximum and that navigating this energy-time trade-off (with the batch
-    size) improved training energy efficiency by 15.3–75.8 %; EDP weighs time more and lands nearer the max.
+    ``min_cap_w`` defaults to static + 5 % of the dynamic range (the lowest limit a driver would accept
+    is device-specific). Zeus (You, Chung & Chowdhury, NSDI 2023) found on real GPUs that the
+    energy-optimal power limit is often below the maximum and that navigating this energy-time trade-off
+    (with the batch size) improved training energy efficiency by 15.3–75.8 %; EDP weighs time more and
+    lands nearer the max.
     """
-    objective = choice("objective", objective, ("energy", "edp"))
-    max_power = positive("max_power", max_power, "W")
-    static_power = nonnegative("static_power", static_power, "W")
-    if static_power >= max_power:
-        raise ValueError(f"static_power ({static_power} W) must be below max_power ({max_power} W)")
-    lo = static_power + 0.05 * (max_power - static_power) if min_cap is None else positive("min_cap", min_cap, "W")
-    if not static_power < lo <= max_power:
-        raise ValueError(f"min_cap must lie in (static_power, max_power] = ({static_power}, {max_power}] W")
+    objective = choice("objective", text("objective", objective), ("energy", "edp"))
+    max_power_w, static_power_w = _static_below_max(max_power_w, static_power_w)
+    compute_fraction = fraction("compute_fraction", compute_fraction)
+    exponent = positive("exponent", exponent, maximum=100)
+    host_power_w = nonnegative("host_power_w", host_power_w, "W")
+    lo = static_power_w + 0.05 * (max_power_w - static_power_w) if min_cap_w is None else \
+        positive("min_cap_w", min_cap_w, "W")
+    if not static_power_w < lo <= max_power_w:
+        raise ValueError(f"min_cap_w must lie in (static_power_w, max_power_w] = ({static_power_w}, {max_power_w}] W")
 
     def cost(cap):
-        t, e = power_cap_tradeoff(cap, max_power, static_power, compute_fraction, exponent, host_power)
+        t, e = power_cap_tradeoff(cap, max_power_w, static_power_w, compute_fraction, exponent, host_power_w)
         return e * t if objective == "edp" else e
 
-    caps = np.linspace(lo, max_power, 401)
+    caps = np.linspace(lo, max_power_w, 401)
     i = int(np.argmin(cost(caps)))
     a, b = caps[max(i - 1, 0)], caps[min(i + 1, len(caps) - 1)]
     g = (math.sqrt(5) - 1) / 2  # golden-section refinement inside the bracket
@@ -414,8 +385,8 @@ def grid_intensity_profile(day="mean"):
 def _profile(profile, step_s):
     profile = nonnegative("profile_g_per_kwh", profile, "g CO2e/kWh", array=True)
     profile = np.atleast_1d(np.asarray(profile, dtype=float))
-    if profile.ndim != 1 or profile.size == 0:
-        raise ValueError("profile_g_per_kwh must be a 1-D array with at least one value")
+    if profile.ndim != 1 or profile.size > 1_000_000:
+        raise ValueError("profile_g_per_kwh must be a 1-D array of at most 1,000,000 values")
     return profile, positive("step_s", step_s, "s")
 
 
@@ -425,8 +396,11 @@ def _cumulative(t, profile, step_s):
     cum = np.concatenate([[0.0], np.cumsum(profile) * step_s])
     t = np.asarray(t, dtype=float)
     n, r = np.floor_divide(t, period), np.mod(t, period)
-    k = np.minimum((r // step_s).astype(int), profile.size - 1)
+    k = np.clip((r // step_s), 0, profile.size - 1).astype(int)
     return n * cum[-1] + cum[k] + (r - k * step_s) * profile[k]
+
+
+_JOB_NAMES = ("start_s", "duration_s", "power_w", "profile_g_per_kwh", "step_s", "pue")
 
 
 def job_carbon(start_s, duration_s, power_w, profile_g_per_kwh, step_s=u.HOUR, pue=1.0):
@@ -437,8 +411,11 @@ def job_carbon(start_s, duration_s, power_w, profile_g_per_kwh, step_s=u.HOUR, p
     start_s = nonnegative("start_s", start_s, "s", array=True)
     duration_s = nonnegative("duration_s", duration_s, "s", array=True)
     power_w = nonnegative("power_w", power_w, "W", array=True)
-    gs = _cumulative(np.add(start_s, duration_s), profile, step_s) - _cumulative(start_s, profile, step_s)
-    return power_w * _pue(pue) * gs / u.kWh / 1000.0
+    pue = _pue(pue)
+    with np.errstate(all="ignore"):
+        gs = _cumulative(np.add(start_s, duration_s), profile, step_s) - _cumulative(start_s, profile, step_s)
+        out = power_w * pue * gs / u.kWh / 1000.0
+    return scalar_or_array(_finite(out, "the emissions", *_JOB_NAMES))
 
 
 @dataclass
@@ -466,6 +443,13 @@ class Schedule:
         """The schedule of some jobs only (an index array or a boolean mask)."""
         return Schedule(self.start_s[jobs], self.delay_s[jobs], self.baseline_kg[jobs], self.scheduled_kg[jobs])
 
+    def __len__(self):
+        return len(self.start_s)
+
+
+#: The most start times carbon_aware_schedule tries per job (max_delay_s / granularity_s).
+MAX_SCHEDULE_OFFSETS = 100_000
+
 
 def carbon_aware_schedule(profile_g_per_kwh, duration_s, power_w, release_s=0.0, max_delay_s=12 * u.HOUR,
                           granularity_s=u.HOUR / 4, step_s=u.HOUR, pue=1.0):
@@ -475,20 +459,39 @@ def carbon_aware_schedule(profile_g_per_kwh, duration_s, power_w, release_s=0.0,
     """
     profile, step_s = _profile(profile_g_per_kwh, step_s)
     duration = np.atleast_1d(positive("duration_s", duration_s, "s", array=True)).astype(float)
-    power = np.broadcast_to(nonnegative("power_w", power_w, "W", array=True), duration.shape).astype(float)
-    release = np.broadcast_to(nonnegative("release_s", release_s, "s", array=True), duration.shape).astype(float)
+    if duration.ndim != 1 or duration.size > 100_000:
+        raise ValueError("duration_s must be one duration or a 1-D array of at most 100,000 of them")
+    try:
+        power = np.broadcast_to(nonnegative("power_w", power_w, "W", array=True), duration.shape).astype(float)
+    except ValueError:
+        raise ValueError(f"power_w must be one power or one per job ({duration.size})") from None
+    try:
+        release = np.broadcast_to(nonnegative("release_s", release_s, "s", array=True), duration.shape).astype(float)
+    except ValueError:
+        raise ValueError(f"release_s must be one time or one per job ({duration.size})") from None
     max_delay_s = nonnegative("max_delay_s", max_delay_s, "s")
     granularity_s = positive("granularity_s", granularity_s, "s")
+    if max_delay_s / granularity_s > MAX_SCHEDULE_OFFSETS:
+        raise ValueError(f"max_delay_s / granularity_s must be at most {MAX_SCHEDULE_OFFSETS:,} start times per "
+                         f"job, got {max_delay_s / granularity_s:.3g}")
+    if duration.size * (max_delay_s / granularity_s + 1) > 10_000_000:
+        raise ValueError("duration_s × (max_delay_s / granularity_s) is too many start times to try; use fewer "
+                         "jobs or a coarser granularity_s")
+    pue = _pue(pue)
     offsets = np.arange(0.0, max_delay_s + 1e-9, granularity_s)
     starts = release[:, None] + offsets[None, :]
-    kg = job_carbon(starts, duration[:, None], power[:, None], profile, step_s, pue)
+    try:
+        kg = job_carbon(starts, duration[:, None], power[:, None], profile, step_s, pue)
+    except ValueError:
+        raise ValueError("the emissions are not finite for these inputs (from release_s, max_delay_s, duration_s, "
+                         "power_w, profile_g_per_kwh, step_s, pue): use values within the course's range") from None
     best = np.argmin(np.round(kg, 12), axis=1)
     rows = np.arange(duration.size)
     return Schedule(starts[rows, best], offsets[best], kg[:, 0], kg[rows, best])
 
 
 # ---------------------------------------------------------------------------------------------
-# A whole run: GPUs, utilization, power cap, PUE and grid → time, energy, carbon
+# A whole run: devices, utilization, power cap, PUE and grid → time, energy, carbon
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class Footprint:
@@ -508,52 +511,58 @@ class Footprint:
         return self.it_energy_j + self.overhead_energy_j
 
 
-def run_footprint(total_flop, n_devices, peak_flops, utilization, max_power, idle_power, pue=1.0,
-                  grid_g_per_kwh=0.0, power_cap=None, static_power=None, compute_fraction=1.0):
-    """Time, energy and carbon of ``total_flop`` of work on ``n_devices`` devices.
+def run_footprint(total_flops, n_devices, peak_flops_per_s, utilization, max_power_w, idle_power_w, pue=1.0,
+                  grid_g_per_kwh=0.0, cap_w=None, static_power_w=None, compute_fraction=1.0):
+    """Time, energy and carbon of ``total_flops`` of work on ``n_devices`` devices.
 
     ``utilization``: fraction of wall time the devices compute at the uncapped clock (the rest they wait
-    for data, peers or restarts, drawing ``idle_power``). Busy, they draw ``max_power`` — or, under
-    ``power_cap``, the cap, and compute slower as in :func:`power_cap_tradeoff` (``static_power``
-    defaults to ``idle_power``). Waiting time does not stretch under a cap; compute time does.
+    for data, peers or restarts, drawing ``idle_power_w``). Busy, they draw ``max_power_w`` — or, under
+    a power cap ``cap_w``, the cap, and compute slower as in :func:`power_cap_tradeoff`
+    (``static_power_w`` defaults to ``idle_power_w``). Waiting time does not stretch under a cap;
+    compute time does.
     """
-    total_flop = nonnegative("total_flop", total_flop, "FLOP")
-    n_devices = positive("n_devices", n_devices, "devices")
-    peak_flops = positive("peak_flops", peak_flops, "FLOP/s")
+    total_flops = nonnegative("total_flops", total_flops, "FLOP")
+    n_devices = integer("n_devices", n_devices, minimum=1)
+    peak_flops_per_s = positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s")
     utilization = fraction("utilization", utilization, allow_zero=False)
-    max_power = positive("max_power", max_power, "W")
-    idle_power = nonnegative("idle_power", idle_power, "W")
+    max_power_w = positive("max_power_w", max_power_w, "W")
+    idle_power_w = nonnegative("idle_power_w", idle_power_w, "W")
+    if idle_power_w > max_power_w:
+        raise ValueError(f"idle_power_w ({idle_power_w} W) must not exceed max_power_w ({max_power_w} W)")
     pue = _pue(pue)
-    time_ratio, busy_power = 1.0, max_power
-    if power_cap is not None:
-        static = idle_power if static_power is None else static_power
-        time_ratio, _ = power_cap_tradeoff(power_cap, max_power, static, compute_fraction)
-        busy_power = min(float(power_cap), max_power)
-    busy0 = total_flop / (n_devices * peak_flops)          # seconds each device computes at full clock
-    busy = busy0 * time_ratio
-    idle = busy0 * (1.0 - utilization) / utilization
-    busy_e = n_devices * busy * busy_power
-    idle_e = n_devices * idle * idle_power
-    overhead = (busy_e + idle_e) * (pue - 1.0)
+    grid_g_per_kwh = nonnegative("grid_g_per_kwh", grid_g_per_kwh, "g CO2e/kWh")
+    compute_fraction = fraction("compute_fraction", compute_fraction)
+    static = idle_power_w if static_power_w is None else nonnegative("static_power_w", static_power_w, "W")
+    time_ratio, busy_power = 1.0, max_power_w
+    if cap_w is not None:
+        time_ratio, _ = power_cap_tradeoff(cap_w, max_power_w, static, compute_fraction)
+        busy_power = min(float(cap_w), max_power_w)
+    names = ("total_flops", "n_devices", "peak_flops_per_s", "utilization", "max_power_w", "idle_power_w",
+             "cap_w", "static_power_w")
+    with np.errstate(all="ignore"):
+        busy0 = total_flops / (n_devices * peak_flops_per_s)   # seconds each device computes at full clock
+        busy = busy0 * time_ratio
+        idle = busy0 * (1.0 - utilization) / utilization
+        busy_e = _finite(n_devices * busy * busy_power, "the busy energy", *names)
+        idle_e = _finite(n_devices * idle * idle_power_w, "the idle energy", *names)
+        overhead = (busy_e + idle_e) * (pue - 1.0)
+        total_time = _finite(busy + idle, "the run's time", *names)
+        _finite(busy_e + idle_e + overhead, "the energy", *names, "pue")
     carbon = float(carbon_emissions(busy_e + idle_e + overhead, grid_g_per_kwh))
-    return Footprint(busy + idle, busy_e, idle_e, overhead, carbon)
+    return Footprint(float(total_time), float(busy_e), float(idle_e), float(overhead), carbon)
 
 
 # ---------------------------------------------------------------------------------------------
 # Plots (each returns the Figure; pass ``ax`` to draw into an existing axes)
 # ---------------------------------------------------------------------------------------------
-def _axes(ax, figsize=(6.5, 3.8)):
-    if ax is not None:
-        return ax.figure, ax
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=figsize)
-    return fig, ax
+_FIGSIZE = (6.5, 3.8)
 
 
 def plot_pue(ax=None):
     """PUE over the years: Google's fleet against industry surveys (``datasets/pue.csv``)."""
+    from .core.plotting import new_axes
     from .data import load
-    fig, ax = _axes(ax)
+    fig, ax = new_axes(ax, _FIGSIZE)
     t = load("pue")
     styles = {"google_fleet": ("Google fleet", "o-", "C2"), "industry_survey": ("industry (Uptime surveys)", "s-", "C3"),
               "epa_energy_star": ("US EPA ENERGY STAR sample", "^", "C1")}
@@ -569,14 +578,15 @@ def plot_pue(ax=None):
 
 def plot_training_energy(ax=None):
     """Published training energies against :func:`training_energy` recomputed from their inputs."""
-    fig, ax = _axes(ax, (7, 3.8))
-    runs = [r for r in published_training_runs() if np.isfinite(r["energy_j"])]
+    from .core.plotting import new_axes
+    fig, ax = new_axes(ax, (7, 3.8))
+    runs = [r for r in published_training_runs() if r["energy_j"] is not None]
     names = [r["model"] for r in runs]
     x = np.arange(len(runs))
     pub = np.array([r["energy_j"] for r in runs]) / u.MWh
-    ours = np.array([r["model_energy_j"] for r in runs]) / u.MWh
+    ours = np.array([r["model_energy_j"] or 0.0 for r in runs]) / u.MWh
     ax.bar(x - 0.2, pub, 0.4, label="published", color="C0")
-    ax.bar(x + 0.2, np.nan_to_num(ours), 0.4, label="devices × time × power × PUE", color="C1")
+    ax.bar(x + 0.2, ours, 0.4, label="devices × time × power × PUE", color="C1")
     ax.set_yscale("log")
     ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
     ax.set(ylabel="training energy (MWh)", title="Published training energy, and ours from the same inputs")
@@ -585,13 +595,32 @@ def plot_training_energy(ax=None):
     return fig
 
 
-def plot_joules_per_flop(peak_flops, max_power, idle_fractions=(0.1, 0.3, 0.5), pue=1.0, ax=None, marks=()):
+def _marks(marks):
+    out = []
+    for k, mark in enumerate(sequence("marks", marks, minimum=0, maximum=20)):
+        if not isinstance(mark, (tuple, list)) or len(mark) != 3:
+            raise TypeError(f"marks must hold (label, utilization, joules per FLOP) triples; marks[{k}] is {mark!r}")
+        label, util, jpf = mark
+        out.append((text(f"marks[{k}] label", label), fraction(f"marks[{k}] utilization", util),
+                    positive(f"marks[{k}] joules per FLOP", jpf, "J/FLOP")))
+    return out
+
+
+def plot_joules_per_flop(peak_flops_per_s, max_power_w, idle_fractions=(0.1, 0.3, 0.5), pue=1.0, ax=None, marks=()):
     """Energy per useful FLOP against utilization, one curve per idle power (fraction of max);
     ``marks``: (label, utilization, J/FLOP) points to add (e.g. simulated timelines)."""
-    fig, ax = _axes(ax)
+    from .core.plotting import new_axes
+    peak_flops_per_s = positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s")
+    max_power_w = positive("max_power_w", max_power_w, "W")
+    idle_fractions = np.atleast_1d(fraction("idle_fractions", idle_fractions, array=True))
+    if idle_fractions.ndim != 1 or idle_fractions.size > 10:
+        raise ValueError("idle_fractions must be a list of at most 10 fractions of max_power_w")
+    pue = _pue(pue)
+    marks = _marks(marks)
+    fig, ax = new_axes(ax, _FIGSIZE)
     util = np.linspace(0.05, 1.0, 96)
     for f in idle_fractions:
-        ax.plot(util, joules_per_flop(util, f * max_power, max_power, peak_flops) * pue * 1e12,
+        ax.plot(util, joules_per_flop(util, f * max_power_w, max_power_w, peak_flops_per_s) * pue * 1e12,
                 label=f"idle power = {f:.0%} of max")
     for k, (label, uu, jpf) in enumerate(marks):
         ax.plot([uu], [jpf * 1e12], "o", color=f"C{k + 3}", label=label)
@@ -601,34 +630,60 @@ def plot_joules_per_flop(peak_flops, max_power, idle_fractions=(0.1, 0.3, 0.5), 
     return fig
 
 
-def plot_inference_energy(batches, n_params, peak_flops, mem_bandwidth, power_w, bytes_per_param=2.0,
-                          kv_bytes_per_seq=(0.0,), labels=None, ax=None):
-    """J/token against batch size (log-log) for one or more KV-cache sizes per sequence."""
-    fig, ax = _axes(ax)
-    b = np.asarray(batches, dtype=float)
-    for k, kv in enumerate(kv_bytes_per_seq):
-        e = inference_energy_per_token(b, n_params, peak_flops, mem_bandwidth, power_w, bytes_per_param, kv)
+def plot_inference_energy(batch_sizes, n_params, peak_flops_per_s, bandwidth_bytes_per_s, power_w, bytes_per_param=2.0,
+                          kv_bytes_per_sequence=(0.0,), labels=None, ax=None):
+    """J/token against batch size (log-log) for one or more KV-cache sizes per sequence
+    (``kv_bytes_per_sequence``: one value or a list, bytes; ``labels``: one per value, or None)."""
+    from .core.plotting import new_axes
+    b = np.atleast_1d(positive("batch_sizes", batch_sizes, "sequences", array=True, maximum=MAX_COUNT))
+    n_params = positive("n_params", n_params, "parameters", maximum=MAX_COUNT)
+    if b.ndim != 1 or b.size > 10_000:
+        raise ValueError("batch_sizes must be a 1-D list of at most 10,000 batch sizes")
+    kvs = np.atleast_1d(nonnegative("kv_bytes_per_sequence", kv_bytes_per_sequence, "bytes", array=True,
+                                    maximum=1e18))
+    if kvs.ndim != 1 or kvs.size > 10:
+        raise ValueError("kv_bytes_per_sequence must be one value or a list of at most 10")
+    if labels is not None:
+        labels = [text("labels", s) for s in sequence("labels", labels)]
+        if len(labels) != kvs.size:
+            raise ValueError(f"labels must hold one label per kv_bytes_per_sequence value ({kvs.size}), "
+                             f"got {len(labels)}")
+    peak_flops_per_s = positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s")
+    bandwidth_bytes_per_s = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s")
+    bytes_per_param = positive("bytes_per_param", bytes_per_param, "bytes", maximum=64)
+    curves = [inference_energy_per_token(b, n_params, peak_flops_per_s, bandwidth_bytes_per_s, power_w,
+                                         bytes_per_param, kv) for kv in kvs]
+    fig, ax = new_axes(ax, _FIGSIZE)
+    for k, (kv, e) in enumerate(zip(kvs, curves)):
         ax.loglog(b, e, "-", label=(labels[k] if labels else f"KV cache {u.fmt_bytes(kv)} per sequence"))
-    ridge = peak_flops / mem_bandwidth * bytes_per_param / 2  # batch where weights-only decode turns compute-bound
+    # the batch size where the weights-only decode turns compute-bound
+    ridge = peak_flops_per_s / bandwidth_bytes_per_s * bytes_per_param / 2
     ax.axvline(ridge, color="grey", ls=":", lw=1)
-    ax.text(ridge * 1.05, ax.get_ylim()[1] * 0.5 if ax.get_ylim()[1] > 0 else 1, "compute-bound →", color="grey", fontsize=8)
+    ax.text(ridge * 1.05, ax.get_ylim()[1] * 0.5 if ax.get_ylim()[1] > 0 else 1, "compute-bound →", color="grey",
+            fontsize=8)
     ax.set(xlabel="batch size (sequences decoded together)", ylabel="energy per token (J)",
            title="Batching amortizes the weight reads")
     ax.legend(fontsize=8)
     return fig
 
 
-def plot_power_cap(max_power, static_power, compute_fractions=(1.0, 0.5), host_power=0.0, ax=None):
+def plot_power_cap(max_power_w, static_power_w, compute_fractions=(1.0, 0.5), host_power_w=0.0, ax=None):
     """Energy and time (relative to no cap) against the power cap; marks each energy-optimal cap."""
-    fig, ax = _axes(ax)
-    lo = static_power + 0.05 * (max_power - static_power)
-    caps = np.linspace(lo, max_power, 200)
+    from .core.plotting import new_axes
+    max_power_w, static_power_w = _static_below_max(max_power_w, static_power_w)
+    compute_fractions = np.atleast_1d(fraction("compute_fractions", compute_fractions, array=True))
+    if compute_fractions.ndim != 1 or compute_fractions.size > 10:
+        raise ValueError("compute_fractions must be a list of at most 10 fractions")
+    host_power_w = nonnegative("host_power_w", host_power_w, "W")
+    fig, ax = new_axes(ax, _FIGSIZE)
+    lo = static_power_w + 0.05 * (max_power_w - static_power_w)
+    caps = np.linspace(lo, max_power_w, 200)
     for k, phi in enumerate(compute_fractions):
-        t, e = power_cap_tradeoff(caps, max_power, static_power, phi, host_power=host_power)
+        t, e = power_cap_tradeoff(caps, max_power_w, static_power_w, phi, host_power_w=host_power_w)
         ax.plot(caps, e, "-", color=f"C{k}", label=f"energy, {phi:.0%} compute-bound")
         ax.plot(caps, t, "--", color=f"C{k}", label=f"time, {phi:.0%} compute-bound")
-        best = optimal_power_cap(max_power, static_power, phi, host_power=host_power)
-        tb, eb = power_cap_tradeoff(best, max_power, static_power, phi, host_power=host_power)
+        best = optimal_power_cap(max_power_w, static_power_w, phi, host_power_w=host_power_w)
+        tb, eb = power_cap_tradeoff(best, max_power_w, static_power_w, phi, host_power_w=host_power_w)
         ax.plot([best], [eb], "o", color=f"C{k}")
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set(xlabel="power cap (W)", ylabel="relative to no cap", ylim=(0.4, 2.5),
@@ -637,20 +692,32 @@ def plot_power_cap(max_power, static_power, compute_fractions=(1.0, 0.5), host_p
     return fig
 
 
-def plot_grid_profile(profile=None, schedule=None, job_hours=None, ax=None):
-    """The hourly grid intensity (default: CAISO, April 2022 week mean) with, optionally, each
-    job's release-time run and its carbon-aware run drawn as bars above it."""
-    fig, ax = _axes(ax)
+def plot_grid_profile(profile_g_per_kwh=None, schedule=None, duration_s=None, ax=None):
+    """The hourly grid intensity (default: CAISO, April 2022 week mean) with, optionally, each job of a
+    :class:`Schedule` (``duration_s``: one duration per job, s) drawn as two bars above it: its run at
+    release time and its carbon-aware run."""
+    from .core.plotting import new_axes
     from .data import load
+    prof = grid_intensity_profile() if profile_g_per_kwh is None else _profile(profile_g_per_kwh, u.HOUR)[0]
+    if prof.size != 24:
+        raise ValueError(f"profile_g_per_kwh must hold 24 hourly values (local hours 0..23), got {prof.size}")
+    if schedule is not None:
+        instance("schedule", schedule, Schedule, "a Schedule from carbon_aware_schedule, or None")
+    if duration_s is not None:
+        duration_s = np.atleast_1d(positive("duration_s", duration_s, "s", array=True))
+    if (schedule is None) != (duration_s is None):
+        raise ValueError("schedule and duration_s go together: give both (one duration per scheduled job) or neither")
+    if schedule is not None and (duration_s.ndim != 1 or duration_s.size != len(schedule) or len(schedule) > 50):
+        raise ValueError(f"duration_s must hold one duration per job of the schedule ({len(schedule)}, at most 50)")
+    fig, ax = new_axes(ax, _FIGSIZE)
     t = load("grid_intensity_caiso")
     for day in sorted(set(t["local_day"])):
         rows = t.where(local_day=day).sort("local_hour")
         ax.plot(rows["local_hour"] + 0.5, rows["grid_g_per_kwh"], color="0.8", lw=0.8)
-    prof = grid_intensity_profile() if profile is None else np.asarray(profile, dtype=float)
     ax.step(np.arange(25), np.append(prof, prof[-1]), where="post", color="C0", lw=2, label="hour-of-day mean")
-    if schedule is not None and job_hours is not None:
+    if schedule is not None:
         top = prof.max() * 1.05
-        for k, (d, s) in enumerate(zip(np.atleast_1d(job_hours), schedule.start_s / u.HOUR)):
+        for k, (d, s) in enumerate(zip(duration_s / u.HOUR, schedule.start_s / u.HOUR)):
             y = top + 12 * k
             release = s - schedule.delay_s[k] / u.HOUR
             ax.plot([release, release + d], [y, y], color="C3", lw=4, solid_capstyle="butt",
@@ -676,71 +743,83 @@ def _explorer_xmax(mwh):
     return next((x for x in _EXPLORER_XMAX_MWH if x >= mwh), _EXPLORER_XMAX_MWH[-1])
 
 
-def explorer_draw(fig, gpus=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, grid_g_per_kwh=400.0,
-                  gpu="A100", idle_fraction=0.2, total_flop=GPT3_FLOP):
-    """Draw function for the chapter's explorer: GPT-3's training compute (3.14e23 FLOP) on ``gpus``
-    GPUs → energy added up from compute, idle and cooling, against the same work done 100 % busy at
-    PUE 1; a power cap (fraction of TDP) slows the compute and lowers its power. Returns a readout.
+def _set_energy_axis(ax, xmax):
+    ticks = np.linspace(0, xmax, 6)
+    ax.set_xlim(0, xmax)
+    ax.set_xticks(ticks, [f"{t:,.0f}" for t in ticks])
 
-    Retained drawing (``explorer(..., retained=True)``): the first call on an empty figure builds the
-    bars and labels; later calls on the same figure only move the bars and change the title. The
-    energy axis takes the smallest of a few fixed limits (50, 100, 200, 300, 500 … MWh) that holds
-    both totals, so its ticks change only when the run crosses one of them.
-    """
-    specs = _gpus()
-    spec = specs[choice("gpu", gpu, tuple(specs))]
-    tdp, peak = spec["tdp_w"], spec["peak_flops_per_s"]
-    idle = fraction("idle_fraction", idle_fraction, allow_one=False) * tdp
+
+def _build_energy(fig):
+    """The explorer's axes and bars. The row labels name the colours (no legend): text is most of what
+    a redraw costs."""
+    ax = fig.add_subplot()
+    run = [ax.barh(y, 0.0, color=colour)[0] for y, colour in ((3, "C0"), (2, "C3"), (1, "C7"))]
+    ideal = ax.barh(0, 0.0, color="C2")[0]
+    ax.set_yticks([0, 1, 2, 3], ["ideal: 100 % busy,\nno cap, PUE 1", "+ cooling & power delivery", "+ idle",
+                                 "compute"])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-0.6, 3.6)
+    _set_energy_axis(ax, _EXPLORER_XMAX_MWH[0])
+    ax.set_xlabel("energy (MWh)")
+    title = ax.set_title(" ", fontsize=10)
+    fig.subplots_adjust(left=0.26, right=0.96)
+    return {"ax": ax, "run": run, "ideal": ideal, "title": title}
+
+
+def _energy_run(n_devices, utilization, cap_fraction, pue, grid_g_per_kwh, gpu, idle_fraction):
+    """GPT-3's training compute on ``n_devices`` of ``gpu``: the run and the ideal (100 % busy, no cap,
+    PUE 1) footprints, the TDP (W) and the cap (W, or None)."""
+    d = datasheet(gpu)
+    tdp, peak = d.power_w, d.peak_flops_per_s
+    idle = idle_fraction * tdp
     cap = None if cap_fraction >= 0.999 else max(cap_fraction * tdp, idle + 0.05 * (tdp - idle))
-    run = run_footprint(total_flop, gpus, peak, utilization, tdp, idle, pue, grid_g_per_kwh, cap, idle)
-    ideal = run_footprint(total_flop, gpus, peak, 1.0, tdp, idle, 1.0)
+    gpt3_flops = published_run("GPT-3").total_flops     # 3.14e23 FLOP (datasets/models.csv)
+    run = run_footprint(gpt3_flops, n_devices, peak, utilization, tdp, idle, pue, grid_g_per_kwh,
+                        cap_w=cap, static_power_w=idle)
+    ideal = run_footprint(gpt3_flops, n_devices, peak, 1.0, tdp, idle, 1.0)
+    return run, ideal, tdp, cap
+
+
+def _update_energy(h, n_devices, utilization, cap_fraction, pue, grid_g_per_kwh, gpu, idle_fraction):
+    """One slider move: the waterfall of compute, idle and overhead energy, the ideal bar, the title;
+    the energy axis steps to the smallest fixed limit that holds both totals."""
+    run, ideal, tdp, _ = _energy_run(n_devices, utilization, cap_fraction, pue, grid_g_per_kwh, gpu, idle_fraction)
     parts = np.array([run.busy_energy_j, run.idle_energy_j, run.overhead_energy_j]) / u.MWh
     ideal_mwh = ideal.energy_j / u.MWh
-    h = getattr(fig, "_labkit", None) if fig.axes else None
-    if h is None:
-        h = _build_explorer(fig)
     for bar, left, width in zip(h["run"], np.cumsum(parts) - parts, parts):  # a waterfall: each part
         bar.set_x(left)                                                      # starts where the last ends
         bar.set_width(width)
     h["ideal"].set_width(ideal_mwh)
     xmax = _explorer_xmax(max(parts.sum(), ideal_mwh) * 1.1)
-    if xmax != h["xmax"]:
-        ticks = np.linspace(0, xmax, 6)
-        h["ax"].set_xlim(0, xmax)
-        h["ax"].set_xticks(ticks, [f"{t:,.0f}" for t in ticks])
-        h["xmax"] = xmax
-    h["title"].set_text(f"GPT-3 on {gpus:,} {gpu}s: {u.fmt_seconds(run.time_s)}, {parts.sum():,.0f} MWh, "
+    if h["ax"].get_xlim()[1] != xmax:
+        _set_energy_axis(h["ax"], xmax)
+    h["title"].set_text(f"GPT-3 on {n_devices:,} {gpu}s: {u.fmt_seconds(run.time_s)}, {parts.sum():,.0f} MWh, "
                         f"{run.carbon_kg / u.TONNE:,.0f} t CO2e")
-    return (f"{gpus:,} × {gpu}, {utilization:.0%} busy, cap {cap_fraction:.0%} of {tdp:.0f} W, PUE {pue:.2f}: "
+    return (f"{n_devices:,} × {gpu}, {utilization:.0%} busy, cap {cap_fraction:.0%} of {tdp:.0f} W, PUE {pue:.2f}: "
             f"{u.fmt_seconds(run.time_s)}, {u.fmt_energy(run.energy_j)}, "
             f"{run.carbon_kg / u.TONNE:,.0f} t CO2e at {grid_g_per_kwh:.0f} g/kWh")
 
 
-def _build_explorer(fig):
-    """The explorer's axes and bars, built once; returns the handles that updates change.
-    The row labels name the colours (no legend): text is most of what a redraw costs."""
-    ax = fig.add_subplot()
-    run = [ax.barh(y, 0.0, color=colour)[0] for y, colour in ((3, "C0"), (2, "C3"), (1, "C7"))]
-    ideal = ax.barh(0, 0.0, color="C2")[0]
-    ax.set_yticks([0, 1, 2, 3], ["ideal: 100 % busy,\nno cap, PUE 1", "+ cooling & power delivery", "+ idle", "compute"])
-    ax.tick_params(axis="y", length=0)
-    ax.set_ylim(-0.6, 3.6)
-    ax.set_xlabel("energy (MWh)")
-    title = ax.set_title("", fontsize=10)
-    fig.subplots_adjust(left=0.26, right=0.96)
-    fig._labkit = {"ax": ax, "run": run, "ideal": ideal, "xmax": None, "title": title}
-    return fig._labkit
-
-
-def energy_explorer(gpus=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, grid_g_per_kwh=400.0, gpu="A100",
+def energy_explorer(n_devices=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, grid_g_per_kwh=400.0, gpu="A100",
                     idle_fraction=0.2):
-    """The chapter's explorer (sliders → :func:`explorer_draw`), shown in a notebook; returns the Explorer."""
+    """The chapter's explorer: GPT-3's training compute (3.14e23 FLOP) on ``n_devices`` GPUs (``gpu``:
+    one of :data:`labkit.core.devices.TRAINING_GPUS`) → energy added up from compute, idle and cooling,
+    against the same work done 100 % busy at PUE 1; a power cap (``cap_fraction`` of TDP) slows the
+    compute and lowers its power; idle power is ``idle_fraction`` of TDP. Shown in a notebook; returns
+    the Explorer."""
     from .core.explore import dropdown, explorer, int_slider, slider
-    return explorer(explorer_draw, title="Energy, carbon and time of a training run", retained=True,
-                    gpus=int_slider(gpus, 256, 20_000, 256, "GPUs"),
+    n_devices = integer("n_devices", n_devices, minimum=256, maximum=20_000)
+    utilization = number("utilization", utilization, "fraction", minimum=0.05, maximum=1.0)
+    cap_fraction = number("cap_fraction", cap_fraction, "fraction of TDP", minimum=0.4, maximum=1.0)
+    pue = number("pue", pue, "ratio", minimum=1.0, maximum=2.0)
+    grid_g_per_kwh = number("grid_g_per_kwh", grid_g_per_kwh, "g CO2e/kWh", minimum=0.0, maximum=900.0)
+    gpu = choice("gpu", text("gpu", gpu), TRAINING_GPUS)
+    idle_fraction = number("idle_fraction", idle_fraction, "fraction of TDP", minimum=0.0, maximum=0.6)
+    return explorer(_build_energy, _update_energy, title="Energy, carbon and time of a training run",
+                    n_devices=int_slider(n_devices, 256, 20_000, 256, "GPUs"),
                     utilization=slider(utilization, 0.05, 1.0, 0.05, "utilization"),
                     cap_fraction=slider(cap_fraction, 0.4, 1.0, 0.05, "power cap (× TDP)"),
                     pue=slider(pue, 1.0, 2.0, 0.02, "PUE"),
                     grid_g_per_kwh=slider(grid_g_per_kwh, 0, 900, 10, "grid g CO2e/kWh"),
-                    gpu=dropdown(gpu, list(_gpus()), "GPU"),
+                    gpu=dropdown(gpu, list(TRAINING_GPUS), "GPU"),
                     idle_fraction=slider(idle_fraction, 0.0, 0.6, 0.05, "idle power (× TDP)"))

@@ -10,9 +10,11 @@ SI units in and out: seconds for every time (MTBF, checkpoint, restart, interval
   exact form for exponential failures): a segment of τ compute + δ checkpoint must run without a
   failure; a failure loses the segment and costs a restart R, which can itself be hit by a failure.
 - ``simulate_training``: the same job in simpy, with options the formula lacks (asynchronous
-  checkpoints, hot spares, Weibull failures). Its ``.timeline`` (numpy ``start``, ``end``, ``state``)
-  says what the cluster was doing at every moment: computing, checkpointing, computing work that was
-  later lost, or restarting (chapter 06 prices that timeline in joules).
+  checkpoints, hot spares, Weibull failures). Its ``.timeline`` is a :class:`labkit.core.timeline.Timeline`
+  in the states of ``FAULT_STATES``: computing (kept), checkpointing, computing work that was later
+  lost, or restarting. Each state says how hard the devices work and how much of it is kept, so
+  chapter 06 prices the timeline in joules without knowing these states.
+- ``goodput_explorer``: sliders for devices, MTBF, checkpoint and restart time, interval.
 """
 
 import math
@@ -21,8 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import units as u
-from .core.validate import choice, fraction, integer, nonnegative, positive
-from .core.explore import freeze_background
+from .core.plotting import log_axis, new_axes, no_minor_ticks
+from .core.timeline import FAULT_STATES, Timeline
+from .core.validate import (choice, finite_result, fraction, instance, integer, nonnegative, number, positive,
+                            scalar_or_array, sequence)
 
 # The Llama 3 405B pre-training run: Dubey et al., "The Llama 3 Herd of Models", arXiv:2407.21783
 # (2024), Section 3.3.4 and Table 5: a 54-day snapshot on 16,384 H100 GPUs with 466 job
@@ -33,10 +37,15 @@ LLAMA3_UNEXPECTED = 419
 LLAMA3_PLANNED = 47
 LLAMA3_EFFECTIVE_TRAINING = 0.90  # "higher than 90 %"
 
-# Timeline states (codes in Timeline.state).
-COMPUTE, CHECKPOINT, LOST, RESTART = 0, 1, 2, 3
-STATES = ("compute", "checkpoint", "lost", "restart")
-STATE_COLORS = ("#2e7d32", "#1565c0", "#c62828", "#f9a825")
+# The run's timeline states are core's FAULT_STATES (compute, checkpoint, lost, restart); the
+# simulation writes their codes, the plots colour them by name.
+_COMPUTE, _CHECKPOINT, _LOST, _RESTART = (FAULT_STATES.code(k) for k in ("compute", "checkpoint", "lost", "restart"))
+STATE_COLORS = dict(zip(FAULT_STATES.names, ("#2e7d32", "#1565c0", "#c62828", "#f9a825")))   # green blue red amber
+
+# Bounds that keep every call finite in time: a simulation runs at most this many seeds per point,
+# and a Weibull shape outside this range is not a model of hardware failures (and overflows Γ).
+_MAX_SEEDS = 1000
+_SHAPE_RANGE = (0.1, 20.0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,26 +58,24 @@ def cluster_mtbf(component_mtbf, n_components):
     job (synchronous training): failure rates add, so the MTBF shrinks as 1/N. Broadcasts.
     """
     m = positive("component_mtbf", component_mtbf, "s", array=True)
-    n = positive("n_components", n_components, "components", array=True)
-    if np.any(np.asarray(n) < 1):
-        raise ValueError(f"n_components must be at least 1, got {n_components!r}")
-    return m / n
+    n = number("n_components", n_components, "components", array=True, minimum=1)
+    return scalar_or_array(finite_result(m / n, "cluster_mtbf (component_mtbf / n_components)"))
 
 
 def component_mtbf(cluster_mtbf, n_components):
     """The inverse of :func:`cluster_mtbf`: per-component MTBF (s) = cluster MTBF × N."""
     m = positive("cluster_mtbf", cluster_mtbf, "s", array=True)
-    n = positive("n_components", n_components, "components", array=True)
-    if np.any(np.asarray(n) < 1):
-        raise ValueError(f"n_components must be at least 1, got {n_components!r}")
-    return m * n
+    n = number("n_components", n_components, "components", array=True, minimum=1)
+    with np.errstate(over="ignore"):
+        return scalar_or_array(finite_result(m * n, "component_mtbf (cluster_mtbf × n_components)"))
 
 
 def observed_mtbf(duration, n_failures):
     """MTBF (s) estimated from an observation: ``duration / n_failures``."""
     t = positive("duration", duration, "s", array=True)
     n = positive("n_failures", n_failures, "failures", array=True)
-    return t / n
+    with np.errstate(over="ignore"):
+        return scalar_or_array(finite_result(t / n, "observed_mtbf (duration / n_failures)"))
 
 
 def system_mtbf(component_mtbfs, counts):
@@ -81,27 +88,34 @@ def system_mtbf(component_mtbfs, counts):
     n = np.atleast_1d(nonnegative("counts", counts, "components", array=True))
     if m.shape != n.shape:
         raise ValueError(f"component_mtbfs and counts must have the same length, got {m.size} and {n.size}")
-    rate = float(np.sum(n / m))
+    with np.errstate(over="ignore"):
+        rate = float(np.sum(n / m))
     if rate == 0:
         raise ValueError("counts must include at least one component")
-    return 1.0 / rate
+    return float(finite_result(1.0 / rate, "system_mtbf (1 / Σ counts / component_mtbfs)"))
 
 
 def _weibull_scale(mtbf, shape):
     return mtbf / math.gamma(1.0 + 1.0 / shape)
 
 
+def _shape(name, value):
+    lo, hi = _SHAPE_RANGE
+    return number(name, value, "Weibull shape", minimum=lo, maximum=hi)
+
+
 def probability_no_failure(duration, mtbf, shape=1.0):
     """Probability that a job running ``duration`` seconds sees no failure, given the MTBF (s).
 
     Exponential failures (``shape=1``): ``exp(-duration / mtbf)``. For a Weibull time to failure
-    with the same mean, ``exp(-(duration / scale) ** shape)`` with ``scale = mtbf / Γ(1 + 1/shape)``.
-    Broadcasts.
+    with the same mean, ``exp(-(duration / scale) ** shape)`` with ``scale = mtbf / Γ(1 + 1/shape)``
+    (shape between 0.1 and 20). Broadcasts.
     """
     t = nonnegative("duration", duration, "s", array=True)
     m = positive("mtbf", mtbf, "s", array=True)
-    k = positive("shape", shape, "Weibull shape")
-    return np.exp(-(t / _weibull_scale(m, k)) ** k)
+    k = _shape("shape", shape)
+    with np.errstate(over="ignore"):
+        return scalar_or_array(np.exp(-(t / _weibull_scale(m, k)) ** k))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,7 +128,9 @@ def young_interval(checkpoint_time, mtbf):
     """
     d = positive("checkpoint_time", checkpoint_time, "s", array=True)
     m = positive("mtbf", mtbf, "s", array=True)
-    return np.sqrt(2.0 * d * m)
+    with np.errstate(over="ignore"):
+        return scalar_or_array(finite_result(np.sqrt(2.0 * d) * np.sqrt(m),
+                                             "young_interval sqrt(2 × checkpoint_time × mtbf)"))
 
 
 def daly_interval(checkpoint_time, mtbf):
@@ -125,10 +141,10 @@ def daly_interval(checkpoint_time, mtbf):
     """
     d = positive("checkpoint_time", checkpoint_time, "s", array=True)
     m = positive("mtbf", mtbf, "s", array=True)
-    x = d / (2.0 * m)
-    with np.errstate(invalid="ignore"):
-        tau = np.where(d < 2.0 * m, np.sqrt(2.0 * d * m) * (1.0 + np.sqrt(x) / 3.0 + x / 9.0) - d, m)
-    return float(tau) if np.ndim(tau) == 0 else tau
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = d / (2.0 * m)
+        tau = np.where(d < 2.0 * m, np.sqrt(2.0 * d) * np.sqrt(m) * (1.0 + np.sqrt(x) / 3.0 + x / 9.0) - d, m)
+    return scalar_or_array(finite_result(tau, "daly_interval (from checkpoint_time and mtbf)"))
 
 
 def optimal_interval(checkpoint_time, mtbf):
@@ -140,14 +156,14 @@ def optimal_interval(checkpoint_time, mtbf):
     """
     d = positive("checkpoint_time", checkpoint_time, "s", array=True)
     m = positive("mtbf", mtbf, "s", array=True)
-    ratio = np.asarray(d / m, dtype=float)
+    with np.errstate(over="ignore"):
+        ratio = np.asarray(d / m, dtype=float)
     lo, hi = np.zeros_like(ratio), np.ones_like(ratio)
     for _ in range(64):  # g(y) = y + δ/M + ln(1 − y) falls from δ/M > 0 at y = 0 to −∞ at y = 1
         mid = 0.5 * (lo + hi)
         above = mid + ratio + np.log1p(-mid) > 0
         lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-    tau = 0.5 * (lo + hi) * m
-    return float(tau) if np.ndim(tau) == 0 else tau
+    return scalar_or_array(0.5 * (lo + hi) * m)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,7 +193,7 @@ def expected_waste(interval, checkpoint_time, restart_time, mtbf):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         waste = 1.0 - tau / _segment_time(tau + d, r, m)
     waste = np.clip(np.nan_to_num(waste, nan=1.0), 0.0, 1.0)
-    return float(waste) if np.ndim(waste) == 0 else waste
+    return scalar_or_array(waste)
 
 
 def expected_goodput(interval, checkpoint_time, restart_time, mtbf):
@@ -192,13 +208,18 @@ def first_order_waste(interval, checkpoint_time, restart_time, mtbf):
     d = nonnegative("checkpoint_time", checkpoint_time, "s", array=True)
     r = nonnegative("restart_time", restart_time, "s", array=True)
     m = positive("mtbf", mtbf, "s", array=True)
-    return d / tau + tau / (2.0 * m) + r / m
+    with np.errstate(over="ignore", invalid="ignore"):
+        return scalar_or_array(finite_result(d / tau + tau / (2.0 * m) + r / m,
+                                             "first_order_waste checkpoint_time/interval + interval/(2 mtbf) "
+                                             "+ restart_time/mtbf"))
 
 
 def expected_wall_time(work, interval, checkpoint_time, restart_time, mtbf):
     """Expected wall time (s) to finish ``work`` seconds of compute, the analytic twin of
     :func:`simulate_training` (exponential failures, synchronous checkpoints, one checkpoint after
-    every interval and after the last, shorter segment)."""
+    every interval and after the last, shorter segment). An interval longer than the work is one
+    segment. Raises ValueError when the expected time is beyond any float (failures far more
+    frequent than the segments are long)."""
     w = positive("work", work, "s")
     tau = positive("interval", interval, "s")
     d = nonnegative("checkpoint_time", checkpoint_time, "s")
@@ -206,10 +227,11 @@ def expected_wall_time(work, interval, checkpoint_time, restart_time, mtbf):
     m = positive("mtbf", mtbf, "s")
     full = math.floor(w / tau * (1 + 1e-12))
     rest = w - full * tau
-    total = full * _segment_time(tau + d, r, m)
+    total = full * _segment_time(tau + d, r, m) if full else 0.0
     if rest > 1e-9 * tau:
         total += _segment_time(rest + d, r, m)
-    return float(total)
+    return float(finite_result(total, "the expected wall time for this work, interval, checkpoint_time, "
+                                      "restart_time and mtbf (failures far more frequent than segments are long)"))
 
 
 def goodput_map(checkpoint_times, restart_times, mtbf, interval="optimal"):
@@ -217,12 +239,14 @@ def goodput_map(checkpoint_times, restart_times, mtbf, interval="optimal"):
 
     Each point uses the ``interval`` rule ("optimal", "daly" or "young") for its checkpoint time.
     """
-    d = np.atleast_1d(positive("checkpoint_times", checkpoint_times, "s", array=True))
-    r = np.atleast_1d(nonnegative("restart_times", restart_times, "s", array=True))
+    d = np.atleast_1d(positive("checkpoint_times", checkpoint_times, "s", array=True)).ravel()
+    r = np.atleast_1d(nonnegative("restart_times", restart_times, "s", array=True)).ravel()
     m = positive("mtbf", mtbf, "s")
+    if not isinstance(interval, str):
+        raise TypeError(f"interval must be a rule's name, 'optimal', 'daly' or 'young'; got {type(interval).__name__}")
     rule = {"optimal": optimal_interval, "daly": daly_interval, "young": young_interval}[
         choice("interval", interval, ("optimal", "daly", "young"))]
-    tau = np.asarray(rule(d, m), dtype=float)
+    tau = np.atleast_1d(np.asarray(rule(d, m), dtype=float))
     return expected_goodput(tau[None, :], d[None, :], r[:, None], m)
 
 
@@ -234,83 +258,41 @@ def max_restart_for_goodput(target, checkpoint_time, mtbf):
     m = positive("mtbf", mtbf, "s", array=True)
     tau = optimal_interval(d, m)
     best = expected_goodput(tau, d, 0.0, m)  # goodput with R = 0; R multiplies time by e^(R/M)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         r = m * np.log(best / g)
-    r = np.maximum(r, 0.0)
-    return float(r) if np.ndim(r) == 0 else r
+    return scalar_or_array(finite_result(np.maximum(r, 0.0), "max_restart_for_goodput (from target, "
+                                                               "checkpoint_time and mtbf)"))
 
 
 def max_checkpoint_time(target, restart_time, mtbf):
     """Longest checkpoint time δ (s) that still reaches goodput ``target`` at the optimal interval
-    (0 when even an instant checkpoint cannot). Exact under the :func:`expected_waste` model, found by
-    zooming in on a log grid (goodput falls as δ grows); relative precision ≈ 1e-6."""
+    (0 when even an instant checkpoint with this restart time cannot). Exact under the
+    :func:`expected_waste` model, in closed form: at the optimum ``(1 − y)·e^((τ+δ)/M) = 1`` with
+    ``y = τ/M``, so the goodput there is ``(1 − y)·e^(−R/M)``; reaching ``target`` needs
+    ``y ≤ 1 − target·e^(R/M)``, and δ/M = −y − ln(1 − y) grows with y. Broadcasts."""
     g = fraction("target", target, allow_zero=False, allow_one=False)
-    r = nonnegative("restart_time", restart_time, "s")
-    m = positive("mtbf", mtbf, "s")
-
-    def best(d):
-        return expected_goodput(optimal_interval(d, m), d, r, m)
-    lo, hi = 1e-9 * m, 10.0 * m
-    if best(lo) < g:
-        return 0.0
-    for _ in range(4):
-        d = np.geomspace(lo, hi, 64)
-        ok = np.nonzero(best(d) >= g)[0]
-        i = int(ok[-1])
-        if i == len(d) - 1:
-            return float(d[-1])
-        lo, hi = d[i], d[i + 1]
-    return float(lo)
-
+    r = nonnegative("restart_time", restart_time, "s", array=True)
+    m = positive("mtbf", mtbf, "s", array=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        y = np.clip(1.0 - g * np.exp(r / m), 0.0, None)
+        small = y < 1e-4   # −y − ln(1 − y) = y²/2 + y³/3 + y⁴/4 + …, without the cancellation
+        ratio = np.where(small, y * y * (0.5 + y / 3.0 + y * y / 4.0), -y - np.log1p(-y))
+    return scalar_or_array(finite_result(ratio * m, "max_checkpoint_time (from target, restart_time and mtbf)"))
 
 # ---------------------------------------------------------------------------------------------
 # The simulation
 # ---------------------------------------------------------------------------------------------
 @dataclass
-class Timeline:
-    """What the job was doing, as contiguous intervals: ``start[i]``..``end[i]`` (s) in ``state[i]``.
-
-    States (codes, names in ``STATES``): 0 compute (work that was kept), 1 checkpoint (training
-    stalled to save, including saves cut short by a failure), 2 lost (compute later rolled back by
-    a failure), 3 restart (detecting, replacing, reloading; includes restarts cut short). The
-    intervals tile [0, wall_time] without gaps. Devices compute in states 0 and 2 and wait in 1 and
-    3, so energy = Σ power(state) × duration × devices (chapter 06).
-    """
-    start: np.ndarray
-    end: np.ndarray
-    state: np.ndarray
-
-    @property
-    def duration(self):
-        """Seconds of each interval."""
-        return self.end - self.start
-
-    def time_in(self, state):
-        """Total seconds in a state (a name from ``STATES`` or its code)."""
-        code = STATES.index(state) if isinstance(state, str) else int(state)
-        return float(np.sum(self.duration[self.state == code]))
-
-    def totals(self):
-        """``{state name: seconds}`` for every state."""
-        return {name: self.time_in(code) for code, name in enumerate(STATES)}
-
-    def fractions(self):
-        """``{state name: fraction of wall time}``."""
-        total = float(self.end[-1] - self.start[0]) if len(self.end) else 0.0
-        return {k: (v / total if total else 0.0) for k, v in self.totals().items()}
-
-    def window(self, t0, t1):
-        """The part of the timeline between t0 and t1 (s), intervals clipped to it."""
-        keep = (self.end > t0) & (self.start < t1)
-        return Timeline(np.clip(self.start[keep], t0, t1), np.clip(self.end[keep], t0, t1), self.state[keep])
-
-    def __len__(self):
-        return len(self.start)
-
-
-@dataclass
 class TrainingRun:
-    """Result of :func:`simulate_training` (all times in seconds)."""
+    """Result of :func:`simulate_training` (all times in seconds).
+
+    ``timeline``: a :class:`labkit.core.timeline.Timeline` in the ``FAULT_STATES`` (compute: work
+    that was kept; checkpoint: training stalled to save, including saves cut short by a failure;
+    lost: compute later rolled back by a failure; restart: detecting, replacing, reloading, including
+    restarts cut short). Its intervals tile [0, wall_time] without gaps; the devices compute in
+    compute and lost (``interval_utilization`` 1) and only compute's work is kept
+    (``interval_useful``), which is all chapter 06 needs to price it.
+    """
     n_devices: int
     work: float                 # compute the job needed
     work_done: float            # compute kept (== work when completed)
@@ -335,7 +317,7 @@ class TrainingRun:
 
     def __str__(self):
         t = self.time_in
-        parts = ", ".join(f"{k} {t[k] / self.wall_time:.1%}" for k in STATES) if self.wall_time else ""
+        parts = ", ".join(f"{k} {t[k] / self.wall_time:.1%}" for k in FAULT_STATES.names) if self.wall_time else ""
         return (f"{self.n_devices:,} devices: {self.failures} failures in {u.fmt_seconds(self.wall_time)}; "
                 f"goodput {self.goodput:.1%} ({parts})")
 
@@ -370,7 +352,7 @@ def _training(env, p, ends, states, spares_ready):
     progress = durable = 0.0       # compute done / compute saved
     durable_index = 0              # timeline entries from here on are not yet saved
     pending = None                 # async save in flight: (progress, ready_time, index)
-    phase = COMPUTE
+    phase = _COMPUTE
     yields = checkpoints = 0
     while True:
         now = env.now
@@ -381,22 +363,22 @@ def _training(env, p, ends, states, spares_ready):
             return yields, checkpoints
         yields += 1
         try:
-            if phase == COMPUTE:
+            if phase == _COMPUTE:
                 remaining = work - progress
                 seg = min(remaining if remaining <= tau * (1 + 1e-9) else tau, horizon - now)
                 yield env.timeout(seg)
                 progress += seg
-                ends.append(now + seg); states.append(COMPUTE)
+                ends.append(now + seg); states.append(_COMPUTE)
                 if now + seg >= horizon:
                     return yields, checkpoints
-                phase = CHECKPOINT
-            elif phase == CHECKPOINT:
+                phase = _CHECKPOINT
+            elif phase == _CHECKPOINT:
                 final = progress >= work * (1 - 1e-12)
                 previous = max(0.0, pending[1] - now) if pending is not None else 0.0
                 wanted = previous + (delta if final else stall)
                 wait = min(wanted, horizon - now)
                 yield env.timeout(wait)
-                ends.append(now + wait); states.append(CHECKPOINT)
+                ends.append(now + wait); states.append(_CHECKPOINT)
                 if wait < wanted:                        # stopped at max_wall_time
                     return yields, checkpoints
                 if pending is not None:                  # waited for it above: it is on disk now
@@ -407,8 +389,8 @@ def _training(env, p, ends, states, spares_ready):
                     checkpoints += 1
                 else:                                    # the rest of the write overlaps compute
                     pending = (progress, now + delta - stall, len(states))
-                phase = COMPUTE
-            else:  # RESTART
+                phase = _COMPUTE
+            else:  # _RESTART
                 restart = p["restart_time"]
                 if spares_ready and spares_ready[0] <= now:   # a hot spare is ready: swap it in
                     spares_ready.pop(0)
@@ -417,34 +399,34 @@ def _training(env, p, ends, states, spares_ready):
                     restart = p["spare_restart_time"]
                 wait = min(restart, horizon - now)
                 yield env.timeout(wait)
-                ends.append(now + wait); states.append(RESTART)
+                ends.append(now + wait); states.append(_RESTART)
                 if wait < restart:
                     return yields, checkpoints
-                phase = COMPUTE
+                phase = _COMPUTE
         except simpy.Interrupt:
             if env.now > now:
                 ends.append(env.now); states.append(phase)
-            if phase == COMPUTE:
+            if phase == _COMPUTE:
                 progress += env.now - now
             if pending is not None and env.now >= pending[1]:
                 durable, durable_index = pending[0], pending[2]
                 checkpoints += 1
             pending = None
             for i in range(durable_index, len(states)):   # roll back: unsaved compute is lost
-                if states[i] == COMPUTE:
-                    states[i] = LOST
+                if states[i] == _COMPUTE:
+                    states[i] = _LOST
             durable_index = len(states)
             progress = durable
-            phase = RESTART
+            phase = _RESTART
 
 
-def simulate_training(n_devices, device_mtbf, work, checkpoint_interval, checkpoint_time, restart_time,
+def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, restart_time,
                       *, seed=0, checkpoint_stall=None, hot_spares=0, spare_restart_time=None,
                       repair_time=u.DAY, failure_shape=1.0, max_wall_time=None):
     """Simulate a synchronous training job with failures, checkpoints and restarts (simpy).
 
     n_devices: devices the job needs (a failure of any one stops it); device_mtbf (s);
-    work (s of failure-free compute the job needs); checkpoint_interval τ (s of compute between
+    work (s of failure-free compute the job needs); interval τ (s of compute between
     checkpoints); checkpoint_time δ (s to save a checkpoint); restart_time R (s from a failure to
     computing again: detect, replace, reload).
 
@@ -457,43 +439,48 @@ def simulate_training(n_devices, device_mtbf, work, checkpoint_interval, checkpo
         spare_restart_time instead of R; each failure takes one device (or node) out, and it returns
         to the spare pool after repair_time.
       failure_shape: Weibull shape k of the times between failures (1 = exponential; k < 1 means
-        failures cluster, e.g. just after a restart); the mean stays device_mtbf / n_devices.
+        failures cluster, e.g. just after a restart; 0.1 ≤ k ≤ 20); the mean stays device_mtbf / n_devices.
       max_wall_time: stop there even if unfinished (default: 100 × work or 20,000 MTBFs, whichever
-        is shorter); see ``.completed``.
+        is shorter; at most 10⁶ MTBFs); see ``.completed``.
 
     Assumptions: failures form a renewal process for the whole job (also during checkpoints and
     restarts, so a restart can fail and start again); a failure loses all compute since the last
     completed checkpoint; the job saves after every interval and after the last, shorter segment.
     With the defaults this is exactly the model of :func:`expected_wall_time`.
 
-    Returns a :class:`TrainingRun`: ``.goodput``, ``.wall_time``, ``.failures``, ``.timeline``
-    (numpy start/end/state), ``.time_in``, ``.n_events``.
+    Returns a :class:`TrainingRun`: ``.goodput``, ``.wall_time``, ``.failures``, ``.timeline`` (a
+    core Timeline in ``FAULT_STATES``), ``.time_in``, ``.n_events``.
     """
-    import simpy
-
     n = integer("n_devices", n_devices, minimum=1)
     m_dev = positive("device_mtbf", device_mtbf, "s")
     w = positive("work", work, "s")
-    tau = positive("checkpoint_interval", checkpoint_interval, "s")
+    tau = positive("interval", interval, "s")
     delta = nonnegative("checkpoint_time", checkpoint_time, "s")
     r = nonnegative("restart_time", restart_time, "s")
-    integer("seed", seed, minimum=0)
+    seed = integer("seed", seed, minimum=0, maximum=2**63 - 1)
     stall = delta if checkpoint_stall is None else nonnegative("checkpoint_stall", checkpoint_stall, "s")
     if stall > delta:
         raise ValueError(f"checkpoint_stall ({stall} s) cannot exceed checkpoint_time ({delta} s)")
-    spares = integer("hot_spares", hot_spares, minimum=0)
+    spares = integer("hot_spares", hot_spares, minimum=0, maximum=min(n, 10**6))
     if spares and spare_restart_time is None:
         raise ValueError("with hot_spares > 0, give spare_restart_time (s): the restart time when a spare is ready")
     r_spare = r if spare_restart_time is None else nonnegative("spare_restart_time", spare_restart_time, "s")
     repair = nonnegative("repair_time", repair_time, "s")
-    shape = positive("failure_shape", failure_shape, "Weibull shape")
+    shape = _shape("failure_shape", failure_shape)
+    mtbf = m_dev / n
+    if mtbf <= 0 or not math.isfinite(mtbf):
+        raise ValueError(f"device_mtbf / n_devices must be a positive time, got {mtbf!r} s")
     if max_wall_time is None:   # bounded so that a hopeless setting returns quickly
-        horizon = min(100.0 * w, 20_000.0 * m_dev / n)
+        horizon = min(100.0 * w, 20_000.0 * mtbf)
     else:
         horizon = positive("max_wall_time", max_wall_time, "s")
+        if horizon > 1e6 * mtbf:
+            raise ValueError(f"max_wall_time covers {horizon / mtbf:.3g} mean times between failures "
+                             f"(device_mtbf / n_devices = {mtbf:.3g} s): at most 10⁶ can be simulated")
     if w / tau > 5e6:
         raise ValueError(f"{w / tau:.3g} checkpoint intervals is too many to simulate: "
-                         "make checkpoint_interval longer or work shorter")
+                         "make interval longer or work shorter")
+    import simpy
 
     rng = np.random.default_rng(seed)
     env = simpy.Environment()
@@ -501,15 +488,15 @@ def simulate_training(n_devices, device_mtbf, work, checkpoint_interval, checkpo
     params = {"work": w, "interval": tau, "checkpoint_time": delta, "stall": stall, "restart_time": r,
               "spare_restart_time": r_spare, "repair_time": repair, "horizon": horizon}
     job = env.process(_training(env, params, ends, states, [0.0] * spares))
-    env.process(_failures(env, job, _failure_gaps(rng, m_dev / n, shape), failure_times))
+    env.process(_failures(env, job, _failure_gaps(rng, mtbf, shape), failure_times))
     yields, checkpoints = env.run(until=job)
 
     ends = np.asarray(ends, dtype=float)
     starts = np.concatenate([[0.0], ends[:-1]])
-    timeline = Timeline(starts, ends, np.asarray(states, dtype=np.int8))
-    done = float(np.sum(timeline.duration[timeline.state == COMPUTE]))
+    timeline = Timeline(starts, ends, np.asarray(states, dtype=int), FAULT_STATES)
+    done = timeline.time_in(_COMPUTE)
     failures = len(failure_times)
-    params.update(n_devices=n, device_mtbf=m_dev, mtbf=m_dev / n, seed=seed, failure_shape=shape,
+    params.update(n_devices=n, device_mtbf=m_dev, mtbf=mtbf, seed=seed, failure_shape=shape,
                   hot_spares=spares)
     # simpy events: the job's timeouts, each failure's timeout and interrupt, the pending failure
     # timeout, and the two process starts
@@ -519,56 +506,93 @@ def simulate_training(n_devices, device_mtbf, work, checkpoint_interval, checkpo
                        failure_times=np.asarray(failure_times, dtype=float), params=params)
 
 
-def simulate_goodput(checkpoint_intervals, n_devices, device_mtbf, work, checkpoint_time, restart_time,
+def simulate_goodput(intervals, n_devices, device_mtbf, work, checkpoint_time, restart_time,
                      *, seeds=4, **options):
-    """Mean and standard error of simulated goodput for each interval, over ``seeds`` seeds.
+    """Mean and standard error of simulated goodput for each interval (s), over ``seeds`` seeds
+    (1 to 1,000).
 
-    Returns ``(mean, stderr)`` arrays the shape of ``checkpoint_intervals``; options go to
-    :func:`simulate_training`.
+    Returns ``(mean, stderr)`` arrays, one entry per interval; options go to :func:`simulate_training`.
     """
-    taus = np.atleast_1d(positive("checkpoint_intervals", checkpoint_intervals, "s", array=True))
-    k = integer("seeds", seeds, minimum=1)
+    taus = np.atleast_1d(positive("intervals", intervals, "s", array=True)).ravel()
+    if taus.size > 1000:
+        raise ValueError(f"intervals must hold at most 1,000 values, got {taus.size:,}")
+    k = integer("seeds", seeds, minimum=1, maximum=_MAX_SEEDS)
     g = np.array([[simulate_training(n_devices, device_mtbf, work, t, checkpoint_time, restart_time,
                                      seed=s, **options).goodput for s in range(k)] for t in taus])
     err = g.std(axis=1, ddof=1) / math.sqrt(k) if k > 1 else np.zeros(len(taus))
     return g.mean(axis=1), err
 
 
+_STRATEGY_KEYS = {"checkpoint_time", "restart_time", "interval", "checkpoint_stall", "hot_spares",
+                  "spare_restart_time", "repair_time", "failure_shape", "max_wall_time"}
+
+
 def compare_strategies(n_devices, device_mtbf, work, strategies, *, seeds=2):
     """Simulate several checkpoint/restart strategies on the same job; one row per strategy.
 
-    ``strategies``: ``{name: dict(checkpoint_time=…, restart_time=…, [checkpoint_interval=…],
+    ``strategies``: ``{name: dict(checkpoint_time=…, restart_time=…, [interval=…],
     [other simulate_training options])}``. Without an interval each uses the exact optimum for the
     time it stalls (the checkpoint_stall when asynchronous), but never shorter than the background
-    write, so saves do not queue. Returns a list of dicts: name, interval (s), goodput (mean),
-    failures (mean), and the mean share of wall time in each state.
+    write, so saves do not queue. ``seeds``: 1 to 1,000 per strategy. Returns a list of dicts: name,
+    interval (s), goodput (mean), failures (mean), and the mean share of wall time in each state.
     """
-    integer("seeds", seeds, minimum=1)
-    rows = []
+    n = integer("n_devices", n_devices, minimum=1)
+    m_dev = positive("device_mtbf", device_mtbf, "s")
+    positive("work", work, "s")
+    k = integer("seeds", seeds, minimum=1, maximum=_MAX_SEEDS)
+    if not isinstance(strategies, dict):
+        raise TypeError(f"strategies must be a dict {{name: dict(checkpoint_time=…, restart_time=…)}}, "
+                        f"got {type(strategies).__name__}")
+    if not strategies:
+        raise ValueError("strategies must name at least one strategy")
+    if len(strategies) > 100:
+        raise ValueError(f"strategies must hold at most 100 strategies, got {len(strategies)}")
+    specs = {}
     for name, spec in strategies.items():
-        spec = dict(spec)
-        delta, restart = spec.pop("checkpoint_time"), spec.pop("restart_time")
-        tau = spec.pop("checkpoint_interval", None)
+        if not isinstance(name, str) or not name.strip():
+            raise TypeError(f"strategies must be keyed by names (strings), got {name!r}")
+        if not isinstance(spec, dict) or not {"checkpoint_time", "restart_time"} <= set(spec):
+            raise ValueError(f"strategies[{name!r}] must be a dict with checkpoint_time and restart_time (s), "
+                             f"got {spec!r:.80}")
+        unknown = set(spec) - _STRATEGY_KEYS
+        if unknown:
+            raise TypeError(f"strategies[{name!r}] has unknown option(s) {', '.join(sorted(map(str, unknown)))}; "
+                            f"known: {', '.join(sorted(_STRATEGY_KEYS))}")
+        specs[name] = dict(spec)
+    m = m_dev / n
+    rows = []
+    for name, spec in specs.items():
+        delta = nonnegative(f"strategies[{name!r}].checkpoint_time", spec.pop("checkpoint_time"), "s")
+        restart = spec.pop("restart_time")
+        tau = spec.pop("interval", None)
         if tau is None:
             stall = spec.get("checkpoint_stall", delta)
-            m = float(cluster_mtbf(device_mtbf, n_devices))
+            stall = nonnegative(f"strategies[{name!r}].checkpoint_stall", stall, "s")
             tau = max(optimal_interval(max(stall, 1e-3), m), delta - stall)
-        runs = [simulate_training(n_devices, device_mtbf, work, tau, delta, restart, seed=s, **spec)
-                for s in range(seeds)]
-        shares = {k: float(np.mean([r.timeline.fractions()[k] for r in runs])) for k in STATES}
+        runs = [simulate_training(n, m_dev, work, tau, delta, restart, seed=s, **spec) for s in range(k)]
+        shares = {st: float(np.mean([r.timeline.fractions()[st] for r in runs])) for st in FAULT_STATES.names}
         rows.append({"name": name, "interval": float(tau), "goodput": float(np.mean([r.goodput for r in runs])),
                      "failures": float(np.mean([r.failures for r in runs])), **shares})
     return rows
 
 
-def plot_strategies(ax=None, rows=()):
-    """Stacked bars: where the wall time of each strategy in :func:`compare_strategies` went."""
-    fig, ax = _axes(ax, figsize=(7, 0.5 * len(rows) + 1.6))
+def plot_strategies(ax=None, rows=None):
+    """Stacked bars: where the wall time of each strategy in :func:`compare_strategies` went
+    (``rows``: its result)."""
+    rows = sequence("rows", [] if rows is None else rows, maximum=100)
+    keys = {"name", "goodput", *FAULT_STATES.names}
+    for r in rows:
+        if not isinstance(r, dict) or not keys <= set(r):
+            raise ValueError(f"rows must be compare_strategies' rows (dicts with {', '.join(sorted(keys))}), "
+                             f"got {r!r:.80}")
+        for key in ("goodput", *FAULT_STATES.names):
+            fraction(f"rows[{r['name']!r}][{key!r}]", r[key])
+    fig, ax = new_axes(ax, figsize=(7, 0.5 * len(rows) + 1.6))
     y = np.arange(len(rows))[::-1]
     left = np.zeros(len(rows))
-    for code, state in enumerate(STATES):
+    for state in FAULT_STATES.names:
         share = np.array([100 * r[state] for r in rows])
-        ax.barh(y, share, left=left, color=STATE_COLORS[code], label=state)
+        ax.barh(y, share, left=left, color=STATE_COLORS[state], label=state)
         left += share
     ax.set_yticks(y, [f"{r['name']} ({r['goodput']:.0%})" for r in rows], fontsize=8)
     ax.set(xlim=(0, 100), xlabel="share of wall time (%)")
@@ -593,27 +617,14 @@ def llama3_mtbf():
     return m, component_mtbf(m, LLAMA3_GPUS)
 
 
-def _axes(ax, figsize=(7, 4)):
-    if ax is None:
-        import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=figsize)
-        return fig, ax
-    return ax.figure, ax
-
-
-def _no_minor_ticks(ax, x=True, y=True):
-    """Log axes draw many minor ticks and labels; dropping them keeps plots fast and legible."""
-    from matplotlib.ticker import NullLocator
-    if x:
-        ax.xaxis.set_minor_locator(NullLocator())
-    if y:
-        ax.yaxis.set_minor_locator(NullLocator())
-
-
 def plot_mtbf_vs_scale(ax=None, device_mtbf=None, n_max=200_000, job_time=LLAMA3_DAYS * u.DAY):
-    """Cluster MTBF (hours) against device count, and the chance a job of ``job_time`` sees no failure."""
-    device_mtbf = llama3_mtbf()[1] if device_mtbf is None else device_mtbf
-    fig, ax = _axes(ax)
+    """Cluster MTBF (hours) against device count up to ``n_max``, and the job length ``job_time`` (s)
+    for comparison. ``device_mtbf`` (s): Llama 3's per-GPU MTBF when None."""
+    device_mtbf = llama3_mtbf()[1] if device_mtbf is None else positive("device_mtbf", device_mtbf, "s",
+                                                                          maximum=1e300)
+    n_max = integer("n_max", n_max, minimum=2, maximum=10**9)
+    job_time = positive("job_time", job_time, "s", maximum=1e300)
+    fig, ax = new_axes(ax, figsize=(7, 4))
     n = np.logspace(0, math.log10(n_max), 200)
     m = cluster_mtbf(device_mtbf, n)
     ax.loglog(n, m / u.HOUR, color="C0", label="cluster MTBF = device MTBF / N")
@@ -623,20 +634,27 @@ def plot_mtbf_vs_scale(ax=None, device_mtbf=None, n_max=200_000, job_time=LLAMA3
             label="Llama 3: 16,384 GPUs")
     ax.set(xlabel="devices in the job (N)", ylabel="mean time between failures (hours)",
            title=f"Device MTBF {device_mtbf / u.HOUR:,.0f} h: failures at scale")
-    _no_minor_ticks(ax)
+    no_minor_ticks(ax)
     ax.legend(loc="lower left")
     return fig
 
 
 def plot_interruptions(ax=None, table=None):
-    """Horizontal bars of the Llama 3 unexpected interruptions by cause, coloured by category."""
-    t = llama3_interruptions() if table is None else table
-    fig, ax = _axes(ax, figsize=(7, 5))
-    order = np.argsort(t["interruptions"])
+    """Horizontal bars of the Llama 3 unexpected interruptions by cause, coloured by category
+    (``table``: :func:`llama3_interruptions` or a table with its columns)."""
+    from .data import Table
+    t = llama3_interruptions() if table is None else instance("table", table, Table, "a labkit Table")
+    missing = {"interruptions", "category", "component"} - set(t.columns)
+    if missing or len(t) == 0:
+        raise ValueError(f"table must hold rows with columns interruptions, category and component; "
+                         f"missing {', '.join(sorted(missing)) or 'rows'}")
+    counts = nonnegative("table['interruptions']", t["interruptions"], "interruptions", array=True)
+    fig, ax = new_axes(ax, figsize=(7, 5))
+    order = np.argsort(counts)
     cats = sorted(set(t["category"]))
     colors = {c: f"C{i}" for i, c in enumerate(cats)}
     y = np.arange(len(order))
-    ax.barh(y, t["interruptions"][order], color=[colors[c] for c in t["category"][order]])
+    ax.barh(y, counts[order], color=[colors[c] for c in t["category"][order]])
     ax.set_yticks(y, t["component"][order], fontsize=8)
     from matplotlib.patches import Patch
     ax.set(xlabel="unexpected interruptions in 54 days", title="Llama 3 405B: what interrupted training")
@@ -648,10 +666,22 @@ def plot_waste_vs_interval(ax=None, checkpoint_time=60.0, restart_time=300.0, mt
                            simulated=None):
     """Expected goodput against the checkpoint interval (a ∩ curve; waste is the U), with Young's,
     Daly's and the exact optimum marked. ``simulated=(intervals, mean, stderr)`` adds points."""
-    mtbf = llama3_mtbf()[0] if mtbf is None else mtbf
-    fig, ax = _axes(ax)
-    taus = np.logspace(math.log10(max(checkpoint_time, 1.0) / 5), math.log10(5 * mtbf), 300) \
-        if intervals is None else np.asarray(intervals, dtype=float)
+    checkpoint_time = positive("checkpoint_time", checkpoint_time, "s", maximum=1e300)
+    restart_time = nonnegative("restart_time", restart_time, "s")
+    mtbf = llama3_mtbf()[0] if mtbf is None else positive("mtbf", mtbf, "s", maximum=1e300)
+    if intervals is None:
+        taus = np.logspace(math.log10(max(checkpoint_time, 1.0) / 5), math.log10(5 * mtbf), 300)
+    else:
+        taus = np.sort(np.atleast_1d(positive("intervals", intervals, "s", array=True)).ravel())
+    if simulated is not None:
+        if not isinstance(simulated, (tuple, list)) or len(simulated) != 3:
+            raise TypeError(f"simulated must be a tuple (intervals, mean, stderr), got {simulated!r:.60}")
+        st = np.atleast_1d(positive("simulated[0] (intervals)", simulated[0], "s", array=True))
+        mean = np.atleast_1d(fraction("simulated[1] (mean goodput)", simulated[1], array=True))
+        err = np.atleast_1d(nonnegative("simulated[2] (stderr)", simulated[2], array=True))
+        if not st.shape == mean.shape == err.shape:
+            raise ValueError(f"simulated must hold three arrays of one length, got {st.size}, {mean.size}, {err.size}")
+    fig, ax = new_axes(ax, figsize=(7, 4))
     ax.semilogx(taus / u.MINUTE, expected_goodput(taus, checkpoint_time, restart_time, mtbf), color="C0",
                 label="analytic (Daly's exact model)")
     for rule, style in ((young_interval, "--"), (daly_interval, ":"), (optimal_interval, "-")):
@@ -659,34 +689,55 @@ def plot_waste_vs_interval(ax=None, checkpoint_time=60.0, restart_time=300.0, mt
         ax.axvline(t / u.MINUTE, color="grey", ls=style, lw=1,
                    label=f"{rule.__name__.replace('_interval', '')}: {t / u.MINUTE:.1f} min")
     if simulated is not None:
-        st, mean, err = (np.asarray(a, dtype=float) for a in simulated)
         ax.errorbar(st / u.MINUTE, mean, yerr=err, fmt="o", color="C3", ms=4, label="simulated (mean ± s.e.)")
     ax.set(xlabel="checkpoint interval τ (minutes of compute)", ylabel="goodput (useful / wall time)",
            title=f"δ = {u.fmt_seconds(checkpoint_time)}, R = {u.fmt_seconds(restart_time)}, "
                  f"MTBF = {u.fmt_seconds(mtbf)}")
-    _no_minor_ticks(ax, y=False)
+    no_minor_ticks(ax, y=False)
     ax.legend(fontsize=8, loc="lower center")
     return fig
 
 
-def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR, legend=True):
-    """The run's timeline as coloured bars (compute, checkpoint, lost, restart) from t0 to t1 (s);
-    ▼ marks failures. ``legend=False`` puts a one-line colour key in the title instead (cheaper)."""
-    fig, ax = _axes(ax, figsize=(8, 1.8))
+_UNIT_LABELS = {u.HOUR: "hours", u.DAY: "days", u.MINUTE: "minutes", 1.0: "seconds"}
+
+
+def _fault_timeline(name, run):
+    """The FAULT_STATES timeline of a TrainingRun (or the Timeline itself)."""
     tl = run.timeline if isinstance(run, TrainingRun) else run
-    t1 = float(tl.end[-1]) if t1 is None else t1
+    if not isinstance(tl, Timeline) or tl.states != FAULT_STATES:
+        raise TypeError(f"{name} must be a TrainingRun from simulate_training (or its .timeline), "
+                        f"got {type(run).__name__}")
+    if len(tl) == 0:
+        raise ValueError(f"{name} has an empty timeline")
+    return tl
+
+
+def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR, legend=True):
+    """The run's timeline as coloured bars (compute, checkpoint, lost, restart) from t0 to t1 (s),
+    in units of ``unit`` seconds (3600: hours); ▼ marks failures. ``legend=False`` puts a one-line
+    colour key in the title instead (cheaper)."""
+    tl = _fault_timeline("run", run)
+    t0 = nonnegative("t0", t0, "s")
+    t1 = float(tl.end[-1]) if t1 is None else positive("t1", t1, "s")
+    if t1 <= t0:
+        raise ValueError(f"t1 ({t1:g} s) must be after t0 ({t0:g} s)")
+    unit = positive("unit", unit, "s")
+    if not math.isfinite(t1 / unit) or t1 / unit == 0 or (t1 - t0) / unit < 1e-12 * max(1.0, t1 / unit):
+        raise ValueError(f"unit ({unit:g} s) does not fit the window {t0:g}..{t1:g} s")
+    legend = instance("legend", legend, (bool, np.bool_), "True or False")
+    fig, ax = new_axes(ax, figsize=(8, 1.8))
     tl = tl.window(t0, t1)
-    for code, name in enumerate(STATES):
-        sel = tl.state == code
+    for name in FAULT_STATES.names:
+        sel = tl.state == FAULT_STATES.code(name)
         ax.broken_barh(np.column_stack([tl.start[sel] / unit, tl.duration[sel] / unit]), (0, 1),
-                       facecolors=STATE_COLORS[code], label=name, linewidth=0)
+                       facecolors=STATE_COLORS[name], label=name, linewidth=0)
     if isinstance(run, TrainingRun) and len(run.failure_times):
         ft = run.failure_times[(run.failure_times >= t0) & (run.failure_times <= t1)]
         ax.plot(ft / unit, np.full(len(ft), 1.08), "v", color="k", ms=4, label="failure")
     ax.set_xlim(t0 / unit, t1 / unit)
     ax.set_ylim(0, 1.2)
     ax.set_yticks([])
-    ax.set_xlabel({u.HOUR: "hours", u.DAY: "days", u.MINUTE: "minutes", 1.0: "seconds"}.get(unit, "time"))
+    ax.set_xlabel(_UNIT_LABELS.get(unit, f"time (units of {unit:g} s)"))
     if legend:
         ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
     else:
@@ -695,27 +746,29 @@ def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR, legend=True):
 
 
 def plot_goodput_map(ax=None, mtbf=None, checkpoint_times=None, restart_times=None, target=0.9):
-    """Goodput (optimal interval) over checkpoint time × restart time, with the ``target`` contour."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter
-    mtbf = llama3_mtbf()[0] if mtbf is None else mtbf
-    d = np.logspace(0, math.log10(1800), 40) if checkpoint_times is None else np.asarray(checkpoint_times)
-    r = np.logspace(1, math.log10(3600), 40) if restart_times is None else np.asarray(restart_times)
+    """Goodput (optimal interval) over checkpoint time × restart time (s; at least two of each),
+    with the ``target`` contour."""
+    mtbf = llama3_mtbf()[0] if mtbf is None else positive("mtbf", mtbf, "s")
+    d = np.logspace(0, math.log10(1800), 40) if checkpoint_times is None else \
+        np.sort(np.atleast_1d(positive("checkpoint_times", checkpoint_times, "s", array=True)).ravel())
+    r = np.logspace(1, math.log10(3600), 40) if restart_times is None else \
+        np.sort(np.atleast_1d(positive("restart_times", restart_times, "s", array=True)).ravel())
+    for name, values in (("checkpoint_times", d), ("restart_times", r)):
+        if len(np.unique(values)) < 2:
+            raise ValueError(f"{name} must hold at least two different times (s) to map, got {values.size}")
+    target = fraction("target", target, allow_zero=False, allow_one=False)
     g = goodput_map(d, r, mtbf)
-    fig, ax = _axes(ax, figsize=(6, 4.5))
+    fig, ax = new_axes(ax, figsize=(6, 4.5))
     mesh = ax.pcolormesh(d, r / u.MINUTE, g, shading="auto", cmap="viridis", vmin=0.5, vmax=1.0)
     fig.colorbar(mesh, ax=ax, label="goodput at the optimal interval")
     if np.any(g >= target) and np.any(g < target):
         ax.contour(d, r / u.MINUTE, g, levels=[target], colors="w", linewidths=2)
         ax.plot([], [], color="w", lw=2, label=f"goodput = {target:.0%}")
         ax.legend(loc="upper right", fontsize=8, facecolor="0.3", labelcolor="w")
-    ax.set(xscale="log", yscale="log", xlabel="checkpoint time δ (s)", ylabel="restart time R (minutes)",
+    ax.set(xlabel="checkpoint time δ (s)", ylabel="restart time R (minutes)",
            title=f"Goodput at MTBF = {mtbf / u.HOUR:.2f} h")
-    _no_minor_ticks(ax)
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
-    ax.xaxis.set_major_locator(FixedLocator([1, 10, 60, 300, 1800]))
-    ax.yaxis.set_major_locator(FixedLocator([0.5, 1, 2, 5, 10, 30, 60]))
-    ax.xaxis.set_major_formatter(plain)
-    ax.yaxis.set_major_formatter(plain)
+    log_axis(ax, "x", ticks={v: f"{v:g}" for v in (1, 10, 60, 300, 1800)})
+    log_axis(ax, "y", ticks={v: f"{v:g}" for v in (0.5, 1, 2, 5, 10, 30, 60)})
     return fig
 
 
@@ -723,6 +776,8 @@ def plot_goodput_map(ax=None, mtbf=None, checkpoint_times=None, restart_times=No
 # Explorer
 # ---------------------------------------------------------------------------------------------
 _WINDOW_CACHE = {}
+_WINDOW_HOURS = 24.0                                      # the simulated day under the curve
+_EXPLORER_TAUS_MIN = np.logspace(0, math.log10(600), 160)   # the goodput curve's x (minutes)
 
 
 def _window_run(n, device_mtbf, interval, checkpoint_time, restart_time, window):
@@ -736,65 +791,46 @@ def _window_run(n, device_mtbf, interval, checkpoint_time, restart_time, window)
     return _WINDOW_CACHE[key]
 
 
-_EXPLORER_TAUS_MIN = np.logspace(0, math.log10(600), 160)   # the goodput curve's x (minutes)
-
-
-def _build_goodput_figure(fig, window_hours):
-    """Axes and artists of :func:`draw_goodput`, built once with fixed limits; later moves only
-    update the artists listed in ``h["dynamic"]``."""
+def _build_goodput(fig):
+    """The explorer's axes, built once with fixed limits: expected goodput against the interval
+    (top) and one seeded simulated day (bottom). Returns the artists that move."""
     from matplotlib.collections import PolyCollection
-    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+    from matplotlib.ticker import ScalarFormatter
 
     ax1, ax2 = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]})
     fig.subplots_adjust(hspace=0.6, bottom=0.1, top=0.93)
     x = _EXPLORER_TAUS_MIN
-    h = {"window_hours": window_hours, "size": tuple(fig.get_size_inches()) + (fig.dpi,)}
-    h["curve"], = ax1.semilogx(x, np.full_like(x, np.nan), color="C0")
+    h = {}
+    h["curve"], = ax1.plot(x, np.full_like(x, np.nan), color="C0")
     h["young"] = ax1.axvline(1.0, color="grey", ls="--", lw=1, label="Young")
     h["best"] = ax1.axvline(1.0, color="grey", lw=1, label="optimal")
     h["yours"], = ax1.plot([1.0], [0.0], "o", color="C3", label="yours")
     ax1.axhline(90, color="C2", ls=":", lw=1)
     ax1.set(xlim=(0.8, 750), ylim=(0, 100), yticks=[0, 20, 40, 60, 80, 90, 100], ylabel="goodput (%)")
-    ax1.set_xlabel("checkpoint interval (minutes of compute)", fontsize=8, labelpad=1)
-    ax1.xaxis.set_major_locator(FixedLocator([1, 3, 10, 30, 100, 300]))
+    log_axis(ax1, "x", ticks=[1, 3, 10, 30, 100, 300])
     ax1.xaxis.set_major_formatter(ScalarFormatter())
-    ax1.xaxis.set_minor_locator(NullLocator())
+    ax1.set_xlim(0.8, 750)
+    ax1.set_xlabel("checkpoint interval (minutes of compute)", fontsize=8, labelpad=1)
     h["title"] = ax1.set_title("", y=1.0)   # a fixed place: auto-placing reads the hidden axis
     h["legend"] = ax1.legend(fontsize=7, loc="lower left")
     # the timeline: one polygon per interval, coloured by state (one collection: one draw call)
     h["bars"] = ax2.add_collection(PolyCollection(np.zeros((0, 4, 2)), linewidth=0))
     h["failures"], = ax2.plot([], [], "v", color="k", ms=4)
-    ax2.set(xlim=(0, window_hours), ylim=(0, 1.2), yticks=[])
+    ax2.set(xlim=(0, _WINDOW_HOURS), ylim=(0, 1.2), yticks=[])
     ax2.set_title("green compute · blue checkpoint · red lost · amber restart · ▼ failure", fontsize=8)
-    ax2.set_xlabel(f"hours (one seeded simulation of the first {window_hours:.0f} h)", fontsize=8, labelpad=1)
-    h["dynamic"] = [h[k] for k in ("curve", "young", "best", "yours", "title", "legend", "bars", "failures")]
-    fig._labkit = h
+    ax2.set_xlabel(f"hours (one seeded simulation of the first {_WINDOW_HOURS:.0f} h)", fontsize=8, labelpad=1)
     return h
 
 
-def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_min, window_hours=24.0,
-                 blit=False):
-    """The explorer's drawing: expected goodput against the interval (top) and a simulated day (bottom).
-
-    gpus, per-GPU MTBF (hours), checkpoint time (s), restart time (minutes), interval (minutes of
-    compute) are the explorer's units; everything is converted to SI before calling the model.
-    Retained: the first call on an empty figure builds the axes (fixed limits); later calls update
-    the curve, markers, texts and timeline in place. ``blit=True`` (the explorer): also freeze the
-    unchanging parts into a background picture (see :func:`labkit.explore.freeze_background`).
-    """
+def _update_goodput(h, n_devices, device_mtbf_hours, checkpoint_time, restart_time_min, interval_min):
+    """One slider move: devices, per-device MTBF (hours), checkpoint time (s), restart time (minutes)
+    and interval (minutes of compute), the explorer's units; the model gets SI seconds."""
     from matplotlib.colors import to_rgba_array
 
-    n = max(1, int(round(gpus)))
-    device_mtbf = gpu_mtbf_hours * u.HOUR
-    delta, restart, tau = checkpoint_s, restart_min * u.MINUTE, interval_min * u.MINUTE
+    n = max(1, int(round(n_devices)))
+    device_mtbf = device_mtbf_hours * u.HOUR
+    delta, restart, tau = checkpoint_time, restart_time_min * u.MINUTE, interval_min * u.MINUTE
     m = float(cluster_mtbf(device_mtbf, n))
-    h = getattr(fig, "_labkit", None) if fig.axes else None
-    size = tuple(fig.get_size_inches()) + (fig.dpi,)
-    if h is None or h["window_hours"] != window_hours or (blit and h["size"] != size):
-        fig.clear()
-        h = _build_goodput_figure(fig, window_hours)
-        if blit:
-            freeze_background(fig, h["dynamic"])
     best = optimal_interval(delta, m)
     young = float(young_interval(delta, m))
     g_here = expected_goodput(tau, delta, restart, m)
@@ -808,7 +844,7 @@ def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_
         text.set_text(label)
     h["title"].set_text(f"{n:,} GPUs → cluster MTBF {u.fmt_seconds(m)}")
 
-    window = window_hours * u.HOUR
+    window = _WINDOW_HOURS * u.HOUR
     run = _window_run(n, device_mtbf, tau, delta, restart, window)
     tl = run.timeline
     x0, x1 = tl.start / u.HOUR, tl.end / u.HOUR
@@ -816,7 +852,7 @@ def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_
     verts[:, :, 0] = np.column_stack([x0, x0, x1, x1])
     verts[:, :, 1] = (0, 1, 1, 0)
     h["bars"].set_verts(verts)
-    h["bars"].set_facecolor(to_rgba_array(STATE_COLORS)[tl.state])
+    h["bars"].set_facecolor(to_rgba_array([STATE_COLORS[k] for k in FAULT_STATES.names])[tl.state])
     ft = run.failure_times[run.failure_times <= window] / u.HOUR
     h["failures"].set_data(ft, np.full(len(ft), 1.08))
     share = tl.fractions()
@@ -825,21 +861,27 @@ def draw_goodput(fig, gpus, gpu_mtbf_hours, checkpoint_s, restart_min, interval_
             + ", ".join(f"{k} {v:.0%}" for k, v in share.items()))
 
 
-def explore_goodput(gpus=LLAMA3_GPUS, gpu_mtbf_hours=None, checkpoint_s=60.0, restart_min=5.0, interval_min=None):
-    """Sliders: GPUs, per-GPU MTBF, checkpoint and restart time, interval → goodput and a timeline."""
-    from functools import partial
-
+def goodput_explorer(n_devices=LLAMA3_GPUS, device_mtbf_hours=None, checkpoint_time=60.0, restart_time_min=5.0,
+                     interval_min=None):
+    """Sliders: devices, per-device MTBF (hours), checkpoint time (s), restart time (minutes) and
+    interval (minutes of compute) → expected goodput and a simulated day. ``device_mtbf_hours``:
+    Llama 3's per-GPU MTBF when None; ``interval_min``: Young's interval when None."""
     from .core.explore import explorer, slider
 
-    gpu_mtbf_hours = round(llama3_mtbf()[1] / u.HOUR) if gpu_mtbf_hours is None else gpu_mtbf_hours
+    n_devices = number("n_devices", n_devices, "devices", minimum=1_000, maximum=200_000)
+    device_mtbf_hours = round(llama3_mtbf()[1] / u.HOUR) if device_mtbf_hours is None else \
+        number("device_mtbf_hours", device_mtbf_hours, "hours", minimum=5_000, maximum=500_000)
+    checkpoint_time = number("checkpoint_time", checkpoint_time, "s", minimum=1, maximum=1800)
+    restart_time_min = number("restart_time_min", restart_time_min, "minutes", minimum=0.5, maximum=60)
     if interval_min is None:
-        m = float(cluster_mtbf(gpu_mtbf_hours * u.HOUR, gpus))
-        interval_min = round(float(young_interval(checkpoint_s, m)) / u.MINUTE, 1)
-    return explorer(partial(draw_goodput, blit=True), title="Checkpointing at scale: goodput and a simulated day",
-                    figsize=(7.5, 5.0), retained=True,
-                    gpus=slider(gpus, 1_000, 200_000, None, "GPUs", log=True, readout_format=",.0f"),
-                    gpu_mtbf_hours=slider(gpu_mtbf_hours, 5_000, 500_000, None, "per-GPU MTBF (h)", log=True,
-                                          readout_format=",.0f"),
-                    checkpoint_s=slider(checkpoint_s, 1, 1800, None, "checkpoint time (s)", log=True),
-                    restart_min=slider(restart_min, 0.5, 60, 0.5, "restart (min)"),
+        m = float(cluster_mtbf(device_mtbf_hours * u.HOUR, n_devices))
+        interval_min = min(600.0, max(1.0, round(float(young_interval(checkpoint_time, m)) / u.MINUTE, 1)))
+    interval_min = number("interval_min", interval_min, "minutes", minimum=1, maximum=600)
+    return explorer(_build_goodput, _update_goodput, title="Checkpointing at scale: goodput and a simulated day",
+                    figsize=(7.5, 5.0),
+                    n_devices=slider(n_devices, 1_000, 200_000, None, "GPUs", log=True, readout_format=",.0f"),
+                    device_mtbf_hours=slider(device_mtbf_hours, 5_000, 500_000, None, "per-GPU MTBF (h)", log=True,
+                                             readout_format=",.0f"),
+                    checkpoint_time=slider(checkpoint_time, 1, 1800, None, "checkpoint time (s)", log=True),
+                    restart_time_min=slider(restart_time_min, 0.5, 60, 0.5, "restart (min)"),
                     interval_min=slider(interval_min, 1, 600, None, "interval (min)", log=True))

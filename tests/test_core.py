@@ -4,11 +4,12 @@ figures where it models one (tolerances stated), and for clear errors on bad inp
 import numpy as np
 import pytest
 
-from labkit.core import devices, roofline, timeline, trend
+from labkit.core import devices, published, roofline, timeline, trend
 from labkit.core.plotting import log_axis, new_axes, no_minor_ticks
 
 FUZZ_EXAMPLES = {
     "name": "H100",
+    "published_run.name": "GPT-3",
     "years": [2000.0, 2005.0, 2010.0],
     "values": [1e9, 3e10, 1e12],
     "busy_s": 10.0, "idle_s": 5.0, "n_cycles": 3,
@@ -49,6 +50,18 @@ def test_unknown_figures_are_none_not_nan():
 def test_device_lookup_errors_name_the_choices(name, text):
     with pytest.raises((ValueError, TypeError), match=text):
         devices.datasheet(name)
+
+
+# --- published runs ---------------------------------------------------------------------------
+def test_gpt3_published_run():
+    # Brown et al. 2020, Table D.1: 3.14e23 FLOP, 175B parameters, 300B tokens; Patterson et al. 2021,
+    # Table 4: 10,000 V100s for 14.8 days (exact, as printed).
+    gpt3 = published.published_run("GPT-3")
+    assert (gpt3.total_flops, gpt3.n_params, gpt3.n_tokens, gpt3.n_devices) == (3.14e23, 175e9, 300e9, 10_000)
+    assert gpt3.seconds == pytest.approx(14.8 * 86400) and gpt3.hardware == "V100"
+    assert published.published_run("gpt-3") is gpt3
+    with pytest.raises(ValueError, match="no model named"):
+        published.published_run("GPT-5")
 
 
 # --- roofline ---------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_each_mistake_is_diagnosed(exercise_id):
             else:
                 answer = (lambda ref, f: (lambda *a: np.asarray(ref(*a), dtype=float) * f))(ex.reference, m.factor)
         else:
-            answer = m.value if m.value is not None else ex.expected * m.factor
+            answer = m.wrong_value if m.value is not None else ex.expected * m.factor
         result = check(exercise_id, answer, show=False)
         assert result.status == FAILED
         assert m.message in result.message, (m.message, result.message)

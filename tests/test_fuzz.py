@@ -30,6 +30,7 @@ MODULES = {
     "labkit.core.roofline": "test_core",
     "labkit.core.timeline": "test_core",
     "labkit.core.trend": "test_core",
+    "labkit.core.published": "test_core",
     "labkit.core.plotting": "test_core",
     "labkit.core.explore": "test_core",
     "labkit.start_here": "test_start_here",

@@ -1,12 +1,24 @@
-"""labkit.hardware (chapter 01): measurements, datasets, doubling time, roofline, time to train, plots."""
+"""labkit.hardware (chapter 01): measurements, datasets, doubling time, roofline, time to train, plots.
 
-import time
+The shared formulas chapter 01 teaches (roofline, ridge_point, bound, roofline_time, training_time,
+fit_trend, doubling_time, device) live in labkit.core and are unit-tested in test_core.py; here they
+are checked through the chapter's re-exports against the figures the chapter quotes.
+"""
 
 import numpy as np
 import pytest
 
 import labkit.hardware as hw
 from labkit import units as u
+
+FUZZ_EXAMPLES = {
+    "years": [2000.0, 2005.0, 2010.0],
+    "values": [1e9, 3e10, 1e12],
+    "m": 4096, "k": 4096,
+    "n_elements": 1e6,
+    "operation": "matmul n×n×n",
+    "linpack_flops_per_s": 150e9,            # a 150 GFLOP/s machine would have led the Top500 until 1994
+}
 
 
 @pytest.fixture(autouse=True)
@@ -23,9 +35,7 @@ def _close_figures():
     (hw.measure_memory_bandwidth, {"nbytes": 16 * 2**20, "repeats": 3}, "B/s"),
 ])
 def test_measurements_return_median_of_samples(measure, kwargs, unit):
-    start = time.perf_counter()
     m = measure(**kwargs)
-    assert time.perf_counter() - start < 3.0  # the issue's limit per measurement
     assert m.unit == unit and m.value > 0 and float(m) == m.value
     assert 1 <= len(m.samples) <= kwargs["repeats"]
     assert m.value == pytest.approx(np.median(m.samples))
@@ -33,11 +43,11 @@ def test_measurements_return_median_of_samples(measure, kwargs, unit):
     assert unit.split("/")[0] in str(m) and "median" in repr(m)
 
 
-def test_default_measurements_stay_under_three_seconds():
-    for measure in (hw.measure_matmul_flops, hw.measure_python_flops, hw.measure_memory_bandwidth):
-        start = time.perf_counter()
-        measure()
-        assert time.perf_counter() - start < 3.0, measure.__name__
+def test_measurements_stop_after_max_seconds():
+    # 1,000 pure-Python 64×64 products would take ~30 s; max_seconds stops the loop after the first
+    # repeat that ends past 0.05 s (a count, not a timing: no margin to lose on a loaded machine).
+    m = hw.measure_python_flops(n=64, repeats=1000, max_seconds=0.05)
+    assert 1 <= len(m.samples) < 1000
 
 
 def test_blas_beats_python_loops_by_orders_of_magnitude():
@@ -58,6 +68,7 @@ def test_matmul_counts_two_n_cubed():
     (lambda: hw.measure_matmul_flops(n=10.5), TypeError, "n"),
     (lambda: hw.measure_matmul_flops(repeats=0), ValueError, "repeats"),
     (lambda: hw.measure_matmul_flops(dtype="int8"), ValueError, "dtype"),
+    (lambda: hw.measure_matmul_flops(dtype=np.array([1.0, 2.0])), TypeError, "dtype"),
     (lambda: hw.measure_matmul_flops(max_seconds=-1), ValueError, "max_seconds"),
     (lambda: hw.measure_python_flops(n=10_000), ValueError, "n"),
     (lambda: hw.measure_memory_bandwidth(nbytes=10), ValueError, "nbytes"),
@@ -88,40 +99,27 @@ def test_hardware_dataset_is_complete_and_cited():
 
 def test_published_rows():
     # top500.org June 1993 list: CM-5/1024, Rmax 59.7 GFLOP/s, Rpeak 131 GFLOP/s (exact)
-    cm5 = hw.machine("CM-5")
+    cm5 = hw.device("CM-5")
     assert (cm5.year, cm5.linpack_flops_per_s, cm5.peak_flops_per_s) == (1993, 59.7e9, 131e9)
     # NVIDIA A100 datasheet: 312 TFLOP/s dense BF16, 2,039 GB/s, 400 W (exact)
-    a100 = hw.machine("A100")
+    a100 = hw.device("A100")
     assert (a100.peak_flops_per_s, a100.bandwidth_bytes_per_s, a100.power_w) == (312e12, 2.039e12, 400)
-    assert hw.machine("El Capitan").linpack_flops_per_s == 1.742e18
+    assert hw.device("El Capitan").linpack_flops_per_s == 1.742e18
 
 
-def test_memory_capacity_and_derived_constants():
+def test_memory_capacity_comes_from_the_table():
     # Vendor datasheets (datasets/README.md): HBM capacity in SI bytes (exact).
     for name, gb in (("V100", 32), ("A100", 80), ("H100 SXM", 80), ("H200", 141), ("B200", 192)):
-        assert hw.machine(name).memory_bytes == gb * u.GB, name
-    assert np.isnan(hw.machine("Frontier").memory_bytes)  # empty cell -> NaN
-    assert hw.datasheet("H100 SXM").peak_flops_per_s == hw.machine("H100 SXM").peak_flops_per_s
-    # The other chapters' datasheet constants are these rows, not copies.
-    import labkit.energy as en
-    import labkit.scaling as sc
-    import labkit.utilization as ut
-    h100 = hw.machine("H100 SXM")
-    assert sc.ACCELERATORS["H100 80GB"].memory_bytes == h100.memory_bytes
-    assert sc.accelerator("B200 192GB").peak_flops_per_s == hw.machine("B200").peak_flops_per_s
-    assert en.GPUS["H100"] == {"peak_flops_per_s": h100.peak_flops_per_s,
-                               "bandwidth_bytes_per_s": h100.bandwidth_bytes_per_s, "tdp_w": h100.power_w}
-    assert (ut.H100_PEAK_FLOPS, ut.H100_HBM_BANDWIDTH) == (h100.peak_flops_per_s, h100.bandwidth_bytes_per_s)
-    assert ut.TPU_V4_PEAK_FLOPS == hw.machine("TPU v4").peak_flops_per_s
-    with pytest.raises(AttributeError):
-        ut.H300_PEAK_FLOPS
+        assert hw.device(name).memory_bytes == gb * u.GB, name
+    assert hw.device("Frontier").memory_bytes is None  # an empty cell is None, never a NaN
+    assert isinstance(hw.device("Cray-1"), hw.Device)
 
 
 def test_chapter_modules_import_without_reading_the_csv():
     import subprocess
     import sys
-    code = ("import sys, labkit.scaling, labkit.energy, labkit.utilization; "
-            "print('labkit.data' in sys.modules, 'labkit.hardware' in sys.modules)")
+    code = ("import sys, labkit.hardware, labkit.start_here; "
+            "print('labkit.data' in sys.modules, 'matplotlib.pyplot' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 
@@ -131,8 +129,10 @@ def test_top500_leader_until():
     assert hw.top500_leader_until(59.7e9) == 1993
     assert hw.top500_leader_until(150e9) == 1994           # beats XP/S140 (143.4), not CP-PACS (368.2)
     assert hw.top500_leader_until(1e19) == 2024
-    with pytest.raises(ValueError, match="flop_per_s"):
+    with pytest.raises(ValueError, match="linpack_flops_per_s"):
         hw.top500_leader_until(0)
+    with pytest.raises(TypeError, match="table"):
+        hw.top500_leader_until(1e12, table={"year": [1993]})
 
 
 def test_algorithms_dataset_is_cited():
@@ -143,25 +143,7 @@ def test_algorithms_dataset_is_cited():
     assert years["Transformer"] == 2017 and years["LeNet (CNN)"] == 1989 and years["CART decision trees"] == 1984
 
 
-def test_machine_lookup():
-    assert hw.machine("nvidia h100 sxm").name == "NVIDIA H100 SXM"
-    assert hw.machine("Frontier").kind == "supercomputer"
-    with pytest.raises(ValueError, match="choose one of"):
-        hw.machine("NVIDIA")  # ambiguous
-    with pytest.raises(ValueError, match="no machine"):
-        hw.machine("ENIAC")
-    with pytest.raises(TypeError, match="name"):
-        hw.machine(100)
-
-
 # --- doubling time ------------------------------------------------------------------------------
-def test_doubling_time_recovers_an_exact_exponential():
-    years = np.arange(1990, 2021)
-    assert hw.doubling_time(years, 5e9 * 2 ** ((years - 1990) / 1.5)) == pytest.approx(1.5, rel=1e-9)
-    assert hw.doubling_time([2000, 2010], [1, 1024]) == pytest.approx(1.0)
-    assert hw.doubling_time([2000, 2004], [8, 2]) == pytest.approx(-2.0)  # halving: negative
-
-
 def test_fit_trend_predicts_and_tolerates_noise():
     rng = np.random.default_rng(1)
     years = np.linspace(1993, 2024, 40)
@@ -188,7 +170,7 @@ def test_compute_outgrew_bandwidth():
     gpus = t.where(kind="gpu")
     assert hw.doubling_time(gpus["year"], gpus["peak_flops_per_s"]) < \
         hw.doubling_time(gpus["year"], gpus["bandwidth_bytes_per_s"])
-    assert hw.machine("8800 GTX").ridge_point < 10 < 200 < hw.machine("H100 SXM").ridge_point
+    assert hw.device("8800 GTX").ridge_point < 10 < 200 < hw.device("H100 SXM").ridge_point
 
 
 @pytest.mark.parametrize("years, values, error, text", [
@@ -219,30 +201,18 @@ def test_counting_flops_and_bytes():
         pytest.approx(1000)
 
 
-def test_roofline_is_min_of_peak_and_bandwidth_times_intensity():
-    assert hw.roofline(100.0, 10.0, 2.0) == 20.0
-    assert hw.roofline(100.0, 10.0, 50.0) == 100.0
-    x = np.logspace(-2, 4, 50)
-    y = hw.roofline(312e12, 2.039e12, x)
-    assert y.shape == x.shape and np.all(np.diff(y) >= 0) and y.max() == 312e12
-    assert isinstance(hw.roofline(1e12, 1e11, 3.0), float)
-
-
-def test_ridge_points_match_published_figures():
-    # NVIDIA A100 datasheet: 312 TFLOP/s dense BF16 / 2,039 GB/s = 153.0 FLOP/byte (tolerance 0.5 %)
-    assert hw.ridge_point(312e12, 2.039e12) == pytest.approx(153, rel=0.005)
-    # H100 SXM: 989 TFLOP/s dense BF16 / 3.35 TB/s ≈ 295 FLOP/byte, the figure in "How to Scale Your
-    # Model" (Austin et al., GPU chapter) (tolerance 0.5 %)
-    h100 = hw.machine("H100 SXM")
-    assert hw.ridge_point(h100.peak_flops_per_s, h100.bandwidth_bytes_per_s) == pytest.approx(295, rel=0.005)
-
-
-def test_bound_and_time():
-    assert hw.bound(1 / 6, 989e12, 3.35e12) == "memory"
-    assert hw.bound(1000, 989e12, 3.35e12) == "compute"
-    assert hw.roofline_time(1e12, 1e9, 1e12, 1e12) == pytest.approx(1.0)     # compute-bound
-    assert hw.roofline_time(1e6, 1e12, 1e12, 1e11) == pytest.approx(10.0)    # memory-bound
-    assert hw.roofline_time(np.array([1e12, 2e12]), 1.0, 1e12, 1e12).shape == (2,)
+def test_ridge_points_the_chapter_quotes():
+    # NVIDIA A100 datasheet: 312 TFLOP/s dense BF16 / 2,039 GB/s = 153.0 FLOP/byte; H100 SXM: 989.4 TFLOP/s
+    # / 3.35 TB/s ≈ 295 FLOP/byte, the figure in "How to Scale Your Model" (Austin et al., GPU chapter).
+    # Tolerance 0.5 %.
+    for name, published in (("A100", 153), ("H100 SXM", 295)):
+        d = hw.device(name)
+        assert hw.ridge_point(d.peak_flops_per_s, d.bandwidth_bytes_per_s) == pytest.approx(published, rel=0.005)
+    # an element-wise BF16 add (1/6 FLOP/B) is memory-bound on an H100, a 4096³ matmul compute-bound
+    h100 = hw.device("H100 SXM")
+    assert hw.bound(1 / 6, h100.peak_flops_per_s, h100.bandwidth_bytes_per_s) == "memory"
+    assert hw.bound(hw.operation_intensity("matmul n×n×n", 4096), h100.peak_flops_per_s,
+                    h100.bandwidth_bytes_per_s) == "compute"
 
 
 def test_operation_intensity():
@@ -261,12 +231,15 @@ def test_operation_intensity():
     (lambda: hw.elementwise_bytes(10, n_outputs=0), ValueError, "n_outputs"),
     (lambda: hw.arithmetic_intensity(10, 0), ValueError, "nbytes"),
     (lambda: hw.arithmetic_intensity(-1, 10), ValueError, "flops"),
-    (lambda: hw.roofline(-1, 1e9, 1), ValueError, "peak_flops"),
-    (lambda: hw.roofline(1e12, None, 1), TypeError, "bandwidth"),
+    (lambda: hw.arithmetic_intensity(1e308, 1e-10), ValueError, "flops"),
+    (lambda: hw.matmul_flops(1e300, 1e300, 1e300), ValueError, "m"),
+    (lambda: hw.operation_intensity("matmul n×n×n", 1e300), ValueError, "n"),
+    (lambda: hw.roofline(-1, 1e9, 1), ValueError, "peak_flops_per_s"),
+    (lambda: hw.roofline(1e12, None, 1), TypeError, "bandwidth_bytes_per_s"),
     (lambda: hw.roofline(1e12, 1e9, [1, float("nan")]), ValueError, "intensity"),
-    (lambda: hw.ridge_point(1e12, 0), ValueError, "bandwidth"),
+    (lambda: hw.ridge_point(1e12, 0), ValueError, "bandwidth_bytes_per_s"),
     (lambda: hw.bound(-1, 1e12, 1e9), ValueError, "intensity"),
-    (lambda: hw.roofline_time(1, 1, 0, 1), ValueError, "peak_flops"),
+    (lambda: hw.roofline_time(1, 1, 0, 1), ValueError, "peak_flops_per_s"),
 ])
 def test_roofline_rejects_bad_input(call, error, text):
     with pytest.raises(error, match=text):
@@ -274,78 +247,103 @@ def test_roofline_rejects_bad_input(call, error, text):
 
 
 # --- time to train --------------------------------------------------------------------------------
-def test_time_to_train_gpt3_on_v100s():
-    # GPT-3: 3.14e23 FLOP (Brown et al. 2020, Table D.1) on 10,000 V100s (125 TFLOP/s FP16) at the
-    # 21.3 % MFU that PaLM's Table 3 (Chowdhery et al. 2022) gives for GPT-3 -> 13.6 days; Patterson
-    # et al. 2021 (Table 4) report 14.8 days of training. Tolerance 10 %.
-    days = hw.time_to_train(hw.GPT3_TRAINING_FLOP, 125e12, utilization=0.213, n_devices=10_000) / u.DAY
+def test_the_chapters_time_to_train_scenarios():
+    # GPT-3: 3.14e23 FLOP (Brown et al. 2020, Table D.1). On 10,000 V100s (125 TFLOP/s FP16, from
+    # hardware.csv) at the 21.3 % MFU PaLM's Table 3 gives for GPT-3: 13.6 days; Patterson et al. 2021
+    # (Table 4) report 14.8 days. Tolerance 10 %.
+    v100 = hw.device("V100")
+    days = hw.training_time(hw.published_run("GPT-3").total_flops, 10_000, v100.peak_flops_per_s, 0.213) / u.DAY
     assert days == pytest.approx(14.8, rel=0.10)
-
-
-def test_time_to_train_is_work_over_rate():
-    assert hw.time_to_train(1e12, 1e9) == pytest.approx(1000)
-    assert hw.time_to_train(1e12, 1e9, utilization=0.5, n_devices=4) == pytest.approx(500)
-    assert hw.time_to_train(0, 1e9) == 0
-    years = hw.time_to_train(hw.GPT3_TRAINING_FLOP, hw.machine("CM-5").linpack_flops_per_s) / u.YEAR
+    # On the CM-5/1024 at its LINPACK Rmax (59.7 GFLOP/s): 3.14e23 / 59.7e9 s = 166,700 years (exact).
+    years = hw.training_time(hw.published_run("GPT-3").total_flops, 1, hw.device("CM-5").linpack_flops_per_s) / u.YEAR
     assert years == pytest.approx(1.667e5, rel=1e-3)
-    assert hw.time_to_train(np.array([1e12, 2e12]), 1e9).shape == (2,)
-
-
-@pytest.mark.parametrize("kwargs, error, text", [
-    ({"utilization": 40}, ValueError, "0.4"),
-    ({"utilization": 0}, ValueError, "utilization"),
-    ({"n_devices": 0}, ValueError, "n_devices"),
-    ({"flop_per_s": 0}, ValueError, "flop_per_s"),
-    ({"total_flop": -1}, ValueError, "total_flop"),
-    ({"total_flop": "lots"}, TypeError, "total_flop"),
-])
-def test_time_to_train_rejects_bad_input(kwargs, error, text):
-    args = {"total_flop": 1e20, "flop_per_s": 1e12, **kwargs}
-    with pytest.raises(error, match=text):
-        hw.time_to_train(**args)
 
 
 # --- plots and the explorer --------------------------------------------------------------------------
-def test_plots_return_figures():
+def test_plot_hardware_draws_every_row_the_fit_and_the_measurement():
+    t = hw.load_hardware()
     m = hw.measure_matmul_flops(n=64, repeats=1)
-    fig = hw.plot_hardware(measured=m, measured_year=2025)
-    ax = fig.axes[0]
-    assert ax.get_yscale() == "log" and any("your machine" in t.get_text() for t in ax.get_legend().texts)
-    assert any("doubles every" in t.get_text() for t in ax.get_legend().texts)
-    assert hw.plot_hardware(trend_kind=None).axes
-    assert hw.plot_ridge_history().axes[0].get_yscale() == "log"
-    fig = hw.plot_roofline(machines=[("A100", 312e12, 2.039e12), ("CPU", 1e12, 1e11)],
-                           operations=[("add", 1 / 6), ("matmul", 1000)])
-    assert len(fig.axes[0].get_legend().texts) == 2
-    assert len(hw.plot_algorithms().axes[0].texts) == len(hw.load_algorithms())
+    ax = hw.plot_hardware(measured=m, measured_year=2025).axes[0]
+    points = np.vstack([c.get_offsets() for c in ax.collections])
+    assert len(points) == len(t) + 1                                     # every row, and the star
+    assert [2025, m.value] in points.tolist()
+    legend = [x.get_text() for x in ax.get_legend().texts]
+    assert f"your machine: {u.fmt_flop_rate(m.value)}" in legend
+    top = t.where(kind="supercomputer")
+    fit = hw.fit_trend(top["year"], top["peak_flops_per_s"])
+    assert f"fit: doubles every {fit.doubling_years:.2f} years" in legend
+    (line,) = ax.get_lines()
+    assert np.allclose(line.get_ydata(), fit.predict(line.get_xdata()))
+    assert ax.get_yscale() == "log" and not ax.yaxis.get_minor_locator()()  # major ticks only
+    assert not hw.plot_hardware(trend_kind="none").axes[0].get_lines()
+
+
+def test_plot_ridge_history_plots_peak_over_bandwidth():
+    t = hw.load_hardware()
+    known = t.where(~np.isnan(t["bandwidth_bytes_per_s"]))
+    ax = hw.plot_ridge_history().axes[0]
+    points = np.vstack([c.get_offsets() for c in ax.collections])
+    assert len(points) == len(known)
+    assert sorted(points[:, 1]) == pytest.approx(sorted(known["peak_flops_per_s"] / known["bandwidth_bytes_per_s"]))
+
+
+def test_plot_roofline_draws_each_roof_and_places_each_operation():
+    machines = [("A100", 312e12, 2.039e12), ("CPU", 1e12, 1e11)]
+    ax = hw.plot_roofline(machines=machines, operations=[("add", 1 / 6), ("matmul", 1000)]).axes[0]
+    roofs = [line for line in ax.get_lines() if line.get_label() in ("A100: ridge 153 FLOP/B", "CPU: ridge 10 FLOP/B")]
+    assert len(roofs) == 2
+    for line, (_, peak, bw) in zip(roofs, machines):
+        assert np.allclose(line.get_ydata(), np.minimum(peak, bw * line.get_xdata()))
+    placed = np.vstack([c.get_offsets() for c in ax.collections])
+    assert placed.tolist() == [[1 / 6, 2.039e12 / 6], [1 / 6, 1e11 / 6], [1000, 312e12], [1000, 1e12]]
+
+
+def test_plot_algorithms_labels_every_idea():
+    t = hw.load_algorithms()
+    ax = hw.plot_algorithms().axes[0]
+    assert sorted(x.get_text() for x in ax.texts) == sorted(f" {n} ({int(y)})" for n, y in zip(t["name"], t["year"]))
 
 
 def test_plots_draw_into_a_given_axes():
     import matplotlib.pyplot as plt
     fig, (a, b) = plt.subplots(1, 2)
     assert hw.plot_hardware(a) is fig and hw.plot_ridge_history(b) is fig
+    assert a.collections and b.collections and len(fig.axes) == 2
 
 
-def test_plots_reject_bad_input():
-    with pytest.raises(ValueError, match="trend_kind"):
-        hw.plot_hardware(trend_kind="phone")
-    with pytest.raises(ValueError, match="measured"):
-        hw.plot_hardware(measured=-5)
+@pytest.mark.parametrize("call, error, text", [
+    (lambda: hw.plot_hardware(trend_kind="phone"), ValueError, "trend_kind"),
+    (lambda: hw.plot_hardware(measured=-5), ValueError, "measured"),
+    (lambda: hw.plot_hardware(measured_year="2025"), TypeError, "measured_year"),
+    (lambda: hw.plot_hardware(ax="left"), TypeError, "ax"),
+    (lambda: hw.plot_hardware(table=[1, 2]), TypeError, "table"),
+    (lambda: hw.plot_hardware(label="Cray-1"), TypeError, "label"),
+    (lambda: hw.plot_roofline(machines=[("A100", 0, 1e12)]), ValueError, "machines"),
+    (lambda: hw.plot_roofline(operations=[1.0]), TypeError, "operations"),
+    (lambda: hw.plot_roofline(intensity_range=(10, 1)), ValueError, "intensity_range"),
+    (lambda: hw.plot_algorithms(hardware=hw.load_algorithms()), ValueError, "hardware has no column"),
+])
+def test_plots_reject_bad_input(call, error, text):
+    with pytest.raises(error, match=text):
+        call()
 
 
-def test_roofline_explorer_updates_quickly():
+def test_roofline_explorer_reads_out_the_roofline():
     ex = hw.roofline_explorer()
+    a100 = hw.device("A100")
+    assert ex.values["peak_flops_per_s"] == a100.peak_flops_per_s       # defaults: the A100's row
+    assert ex.values["bandwidth_bytes_per_s"] == a100.bandwidth_bytes_per_s
     assert "compute-bound" in ex.readout  # n=1024 bf16 matmul on an A100: intensity 341 > ridge 153
-    times = [ex.update(n=n) for n in (64, 256, 1024, 2048, 4096)]
     ex.update(operation="element-wise add (n² elements)")
     assert "memory-bound" in ex.readout
     ex.update(operation="matmul n×n×n", n=64, precision="fp32 (4 B)")
     assert "memory-bound" in ex.readout  # intensity 2·64/(3·4) ≈ 10.7 < 153
-    assert min(times) < 1.0  # budget 100 ms (measured ~25 ms CPU); loose: test machines are shared
+    (x,), (y,) = ex.handles["point"].get_data()
+    assert x == pytest.approx(64 / 6) and y == pytest.approx(hw.roofline(312e12, 2.039e12, 64 / 6))
+    assert ex.handles["point"].get_color() == "C3"
 
 
 def _pixels(figure):
-    import numpy as np
     figure.canvas.draw()
     return np.asarray(figure.canvas.buffer_rgba()).copy()
 
@@ -353,29 +351,33 @@ def _pixels(figure):
 def test_roofline_explorer_moves_only_its_lines():
     ex = hw.roofline_explorer()
     ax = ex.figure.axes[0]
-    ex.update(peak_flops=1e16, bandwidth=1e9, n=65536, precision="fp8 (1 B)")
-    assert ex.figure.axes == [ax]  # retained: the same axes, fixed limits covering every slider
+    ex.update(peak_flops_per_s=1e16, bandwidth_bytes_per_s=1e9, n=65536, precision="fp8 (1 B)")
+    assert ex.figure.axes == [ax]  # the same axes, fixed limits covering every slider
     assert ax.get_xlim() == hw._EXPLORER_X and ax.get_ylim() == hw._EXPLORER_Y
-    parts = ex.figure._labkit
-    (x,), (y,) = parts["point"].get_data()
+    (x,), (y,) = ex.handles["point"].get_data()
     assert hw._EXPLORER_X[0] < x < hw._EXPLORER_X[1] and hw._EXPLORER_Y[0] < y < hw._EXPLORER_Y[1]
-    assert parts["title"].get_text() == "matmul n×n×n, n = 65,536, fp8 (1 B)"
+    assert ex.handles["title"].get_text() == "matmul n×n×n, n = 65,536, fp8 (1 B)"
 
 
-def test_roofline_explorer_frozen_background_matches_a_full_drawing(monkeypatch):
+def test_roofline_explorer_frame_matches_a_full_drawing():
+    # The explorer pastes a frozen background and draws only its handles; a fresh figure, built and
+    # updated with the same values and drawn in full without freezing, must look the same.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    import labkit.explore
-    values = dict(n=64, operation="element-wise add (n² elements)", peak_flops=1e15)
+    from labkit.core.plotting import lean_figure
+    values = dict(n=64, operation="element-wise add (n² elements)", peak_flops_per_s=1e15)
     ex = hw.roofline_explorer()
+    ex.update(n=8192, precision="fp8 (1 B)")  # an earlier move must leave nothing behind
     ex.update(**values)
     pasted = _pixels(ex.figure)
-    monkeypatch.setattr(labkit.explore, "freeze_background", lambda fig, moving: None)
     fig = Figure(figsize=ex.figure.get_size_inches(), dpi=ex.figure.dpi)
     FigureCanvasAgg(fig)
-    hw.draw_roofline(fig, **{**ex.values, **values})
+    handles = hw._build_roofline(fig)
+    hw._update_roofline(handles, **ex.values)
+    lean_figure(fig)
     full = _pixels(fig)
+    assert pasted.shape == full.shape
     # Only where a moving line crosses the frame's spines or key do the two differ (lines on top).
     assert (pasted != full).any(axis=-1).mean() < 0.01
 
@@ -395,7 +397,9 @@ def test_roofline_explorer_saves_at_another_dpi():
     assert (_pixels(ex.figure) != before).any()  # back at the explorer's size, still live
 
 
-@pytest.mark.parametrize("kwargs", [{"peak_flops": 0}, {"operation": "fft"}, {"precision": "fp4"}, {"n": 2}])
+@pytest.mark.parametrize("kwargs", [{"peak_flops_per_s": 0}, {"peak_flops_per_s": 1e20},
+                                    {"bandwidth_bytes_per_s": True}, {"operation": "fft"}, {"precision": "fp4"},
+                                    {"n": 2}])
 def test_roofline_explorer_rejects_bad_input(kwargs):
-    with pytest.raises((ValueError, TypeError)):
+    with pytest.raises((ValueError, TypeError), match=next(iter(kwargs))):
         hw.roofline_explorer(**kwargs)

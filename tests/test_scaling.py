@@ -1,5 +1,5 @@
 """labkit.scaling: unit tests, validation against published figures (source, figure, tolerance in each
-comment), bad input, the models dataset, and the chapter explorer's speed."""
+comment), bad input, the models dataset, the plots' contents and the chapter explorer."""
 
 import math
 
@@ -8,7 +8,30 @@ import pytest
 
 from labkit import scaling as sc
 from labkit import units as u
+from labkit.core.devices import datasheet, training_gpus
 from labkit.data import load
+
+# Base values for tests/test_fuzz.py (parameters the vocabulary of labkit/ARCHITECTURE.md does not cover).
+FUZZ_EXAMPLES = {
+    "vocab_size": 50257,
+    "budgets": [1e19, 1e21],
+    "compute_flops": 5.76e23,
+    "x": [1.0, 10.0, 100.0],
+    "y": [2.0, 1.5, 1.2],
+    "data_parallel": 8,
+    "tensor_parallel": 8,
+    "n_stages": 4,
+    "n_microbatches": 16,
+    "sweep": lambda: sc.simulate_isoflop_sweep([1e19, 1e21], noise=0.0),
+    "breakdowns": lambda: {"ZeRO-1": sc.memory_breakdown(7e9, 1, 8)},
+    "result": lambda: {"seq_len": np.array([8, 16]), "recurrent_s": np.array([1e-4, 2e-4]),
+                       "parallel_s": np.array([1e-5, 1.5e-5])},
+    "time_sequential_vs_parallel.seq_lens": (8, 16),
+    "time_sequential_vs_parallel.d_model": 8,
+    "time_sequential_vs_parallel.repeats": 1,
+    "training_run_explorer.n_devices": 64,
+    "training_run_explorer.n_params": 7e9,
+}
 
 GPT3 = dict(n_layers=96, d_model=12288, vocab_size=50257, n_heads=96, n_positions=2048)
 LLAMA = dict(gated_ffn=True, tied_embeddings=False, biases=False, norm="rmsnorm")
@@ -39,14 +62,14 @@ def test_llama_configs_give_published_counts(config, published):
 
 def test_textbook_formula_and_options():
     L, d, V = 12, 768, 50257
-    assert sc.transformer_params(L, d, V, biases=False, norm=None) == 12 * L * d * d + V * d
-    base = sc.transformer_params(L, d, V, n_heads=12, biases=False, norm=None)
-    assert sc.transformer_params(L, d, V, n_heads=12, biases=False, norm=None, tied_embeddings=False) == base + V * d
+    assert sc.transformer_params(L, d, V, biases=False, norm="none") == 12 * L * d * d + V * d
+    base = sc.transformer_params(L, d, V, n_heads=12, biases=False, norm="none")
+    assert sc.transformer_params(L, d, V, n_heads=12, biases=False, norm="none", tied_embeddings=False) == base + V * d
     # grouped-query attention with 1 KV head saves 2·d·(d − d/12) per layer
-    gqa = sc.transformer_params(L, d, V, n_heads=12, n_kv_heads=1, biases=False, norm=None)
+    gqa = sc.transformer_params(L, d, V, n_heads=12, n_kv_heads=1, biases=False, norm="none")
     assert base - gqa == L * 2 * d * (d - d // 12)
     # a gated FFN of the same width has 3 matrices instead of 2
-    gated = sc.transformer_params(L, d, V, biases=False, norm=None, gated_ffn=True)
+    gated = sc.transformer_params(L, d, V, biases=False, norm="none", gated_ffn=True)
     assert gated - base == L * d * 4 * d
 
 
@@ -98,6 +121,11 @@ def test_utilization_round_trip_and_gpt3():
     # peak; PaLM (Chowdhery et al. 2022, Table 3) reports 21.3 % MFU for GPT-3. Same ballpark: 15 %.
     mfu = sc.utilization_from_run(3.14e23, 10_000, 125e12, 14.8 * u.DAY)
     assert mfu == pytest.approx(0.213, rel=0.15)
+    # the question's V100 peak is the datasheet's (datasets/hardware.csv)
+    from labkit.exercises.ch02_transformer_scaling import V100_PEAK
+    assert V100_PEAK == datasheet("V100").peak_flops_per_s
+    with pytest.raises(ValueError, match="peak"):         # 3.14e23 FLOP in one day would be ~15x the peak
+        sc.utilization_from_run(3.14e23, 10_000, 125e12, 0.1 * u.DAY)
 
 
 @pytest.mark.parametrize("args", [(1e23, 0, 1e12), (1e23, 8, -1e12), (float("nan"), 8, 1e12), (1e23, 8, 1e12, 1.5),
@@ -155,7 +183,7 @@ def test_sequence_parallel_selective_saves_about_5x(a, h, L):
 def test_training_memory_with_activations():
     state = sc.training_memory(1e9)
     acts = sc.activation_memory(1024, 2, 2048, 24, 16)
-    assert sc.training_memory(1e9, seq_len=1024, micro_batch=2, d_model=2048, n_layers=24, n_heads=16) == \
+    assert sc.training_memory(1e9, seq_len=1024, micro_batch_size=2, d_model=2048, n_layers=24, n_heads=16) == \
         pytest.approx(state + acts)
     with pytest.raises(ValueError, match="all of"):
         sc.training_memory(1e9, seq_len=1024)
@@ -290,17 +318,30 @@ def test_communication_volumes():
 
 
 def test_plan_parallelism():
-    from labkit.exercises.ch02_transformer_scaling import PLAN
-    plan = sc.plan_parallelism(tensor_parallel=8, pipeline_parallel=4, data_parallel=2, zero_stage=1, **PLAN)
-    assert plan.fits and plan.n_devices == 64 and plan.n_microbatches == 256
+    plan = sc.plan_parallelism(tensor_parallel=8, pipeline_parallel=4, data_parallel=2, zero_stage=1,
+                               **sc.LLAMA3_70B_PLAN)
+    assert plan.fits and plan.n_devices == sc.LLAMA3_70B_PLAN_DEVICES == 64 and plan.n_microbatches == 256
+    assert plan.memory_bytes == datasheet("H100").memory_bytes == 80e9     # the default device: one H100
     assert plan.bubble_fraction == pytest.approx(3 / 259)
     assert "fits" in str(plan)
-    dp_only = sc.plan_parallelism(data_parallel=64, zero_stage=3, **PLAN)
+    dp_only = sc.plan_parallelism(data_parallel=64, zero_stage=3, **sc.LLAMA3_70B_PLAN)
     assert not dp_only.fits            # ZeRO-3 shards the state but not the activations
+    roomy = sc.plan_parallelism(data_parallel=64, zero_stage=3, **{**sc.LLAMA3_70B_PLAN, "memory_bytes": 200e9})
+    assert roomy.fits and roomy.memory_bytes == 200e9
     with pytest.raises(ValueError, match="divide"):
-        sc.plan_parallelism(pipeline_parallel=3, **PLAN)
+        sc.plan_parallelism(pipeline_parallel=3, **sc.LLAMA3_70B_PLAN)
     with pytest.raises(ValueError, match="multiple"):
-        sc.plan_parallelism(data_parallel=3, **PLAN)
+        sc.plan_parallelism(data_parallel=3, **sc.LLAMA3_70B_PLAN)
+    with pytest.raises(TypeError, match="n_heads"):
+        sc.plan_parallelism(**{**sc.LLAMA3_70B_PLAN, "n_heads": "64"})
+
+
+def test_parallel_plan_exercise_grades_layouts_of_the_plan():
+    from labkit.exercises.ch02_transformer_scaling import grade_parallel_plan
+    assert grade_parallel_plan((8, 4, 2, 1))[0]
+    passed, message = grade_parallel_plan((1, 1, 64, 3))
+    assert not passed and "Out of memory" in message
+    assert not grade_parallel_plan((8, 4, 4, 1))[0]                   # 128 GPUs, not the plan's 64
 
 
 # --- recurrence vs attention demo ----------------------------------------------------------------
@@ -332,58 +373,120 @@ def test_models_dataset():
 
 
 # --- plots and explorer --------------------------------------------------------------------------
-def test_plots_draw():
+def _figure():
     from matplotlib.figure import Figure
-    for fn in (lambda ax: sc.plot_compute_trend(ax=ax), lambda ax: sc.plot_cluster_growth(ax=ax),
-               lambda ax: sc.plot_isoflop(ax=ax, sweep=sc.simulate_isoflop_sweep([1e19, 1e21], noise=0.0)),
-               lambda ax: sc.plot_pipeline_bubble(ax=ax),
-               lambda ax: sc.plot_memory_breakdown({"a": sc.memory_breakdown(1e9)}, 80e9, ax=ax),
-               lambda ax: sc.plot_sequential_vs_parallel(sc.time_sequential_vs_parallel((8, 16), 8, 1), ax=ax)):
-        fig = Figure()
-        assert fn(fig.add_subplot()) is fig
+    fig = Figure()
+    return fig, fig.add_subplot()
+
+
+def test_plot_compute_trend_draws_the_data_and_both_fits():
+    fig, ax = _figure()
+    assert sc.plot_compute_trend(ax=ax) is fig
+    points, fit, gpu = ax.get_lines()
+    t = load("models")
+    ok = np.isfinite(t["training_flop"]) & (t["year"] >= 2010)
+    np.testing.assert_array_equal(points.get_ydata(), t["training_flop"][ok])
+    trend = sc.compute_trend(since=2010)
+    np.testing.assert_allclose(fit.get_ydata(), trend.predict(fit.get_xdata()))
+    assert gpu.get_ydata()[0] == pytest.approx(fit.get_ydata()[0])     # same start
+    assert gpu.get_ydata()[-1] < fit.get_ydata()[-1] / 100                # the chip falls far behind
+    assert "GPT-3" in [a.get_text() for a in ax.texts]
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "training compute (FLOP)"
+
+
+def test_plot_cluster_growth_and_growth():
+    fig, ax = _figure()
+    sc.plot_cluster_growth(ax=ax)
+    t = load("models")
+    ok = np.isfinite(t["n_devices"]) & (t["year"] >= 2010)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), t["n_devices"][ok])
+    assert any(a.get_text().startswith("GPT-3: 10,000") for a in ax.texts)
     import matplotlib.pyplot as plt
     fig = sc.plot_growth()
-    assert len(fig.axes) == 2
-    plt.close(fig)
+    try:
+        assert [len(a.get_lines()) for a in fig.axes] == [3, 1]
+    finally:
+        plt.close(fig)
 
 
-def test_explorer_is_fast_and_reads_out():
-    from labkit.explore import Explorer, slider
-    ex = sc.explore_training_run()
+def test_plot_isoflop_curves_and_optima():
+    fig, ax = _figure()
+    budgets = [1e19, 1e21]
+    sweep = sc.simulate_isoflop_sweep(budgets, noise=0.0)
+    sc.plot_isoflop(budgets, sweep=sweep, ax=ax)
+    lines = ax.get_lines()
+    assert len(lines) == 3 * len(budgets)                   # a curve, its optimum (★) and the sweep's dots
+    for i, c in enumerate(budgets):
+        curve, star, dots = lines[3 * i: 3 * i + 3]
+        n_star = sc.compute_optimal_law(c)[0]
+        assert star.get_xdata()[0] == pytest.approx(n_star)
+        assert star.get_ydata()[0] == pytest.approx(np.min(curve.get_ydata()), abs=1e-3)   # the curve's bottom
+        assert len(dots.get_xdata()) == 9
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1e+19 FLOP", "1e+21 FLOP"]
+
+
+def test_plot_memory_breakdown_stacks_the_parts():
+    fig, ax = _figure()
+    parts = {"ZeRO-1": sc.memory_breakdown(7.5e9, 1, 64), "ZeRO-3": sc.memory_breakdown(7.5e9, 3, 64)}
+    sc.plot_memory_breakdown(parts, memory_bytes=80e9, ax=ax)
+    tops = {}
+    for bar in ax.patches:
+        x = round(bar.get_x() + bar.get_width() / 2)
+        tops[x] = max(tops.get(x, 0), bar.get_y() + bar.get_height())
+    assert tops[0] == pytest.approx(31.4, rel=0.01) and tops[1] == pytest.approx(1.88, rel=0.01)   # ZeRO Fig. 1
+    assert len(ax.patches) == 2 * 3                          # weights, gradients, optimizer (no activations)
+    assert ax.get_lines()[0].get_ydata()[0] == 80          # the device's memory, dashed
+    with pytest.raises(TypeError, match="breakdowns"):
+        sc.plot_memory_breakdown({"a": 1.0})
+
+
+def test_plot_pipeline_bubble_and_measurement_plot():
+    fig, ax = _figure()
+    sc.plot_pipeline_bubble(stages=(2, 8), max_microbatches=64, ax=ax)
+    two, eight = ax.get_lines()
+    assert len(two.get_xdata()) == 64
+    assert eight.get_ydata()[0] == pytest.approx(sc.pipeline_bubble_fraction(8, 1))
+    assert eight.get_ydata()[-1] == pytest.approx(sc.pipeline_bubble_fraction(8, 64))
+    fig, ax = _figure()
+    result = {"seq_len": np.array([8, 16]), "recurrent_s": np.array([1e-3, 2e-3]), "parallel_s": np.array([1e-4, 1e-4])}
+    sc.plot_sequential_vs_parallel(result, ax=ax)
+    recurrent, parallel = ax.get_lines()
+    np.testing.assert_allclose(recurrent.get_ydata(), [1, 2])           # in ms
+    np.testing.assert_allclose(parallel.get_xdata(), [8, 16])
+
+
+def test_explorer_reads_out_and_updates_its_artists_in_place():
+    """The same axes and artists across moves, showing the new values; the readout names the verdict."""
+    ex = sc.training_run_explorer(n_params=70e9, n_devices=1024, gpu="H100 SXM", zero_stage=3)
     assert "days" in ex.readout and "fits" in ex.readout
-    times = [ex.update(n_params=v, zero=z) for v, z in ((7e9, "ZeRO-3 (+ weights)"), (70e9, "ZeRO-1 (shard optimizer)"),
-                                                           (20e9, "ZeRO-2 (+ gradients)"))]
-    ex.update(n_params=405e9, n_gpus=16, zero="ZeRO-0 (plain data parallel)")
-    assert "does NOT fit" in ex.readout
-    # Budget (COURSE.md §6): 100 ms per update on an unloaded 2-core machine. Shared test machines are noisy,
-    # so compare with the simplest possible explorer measured alongside: within 4× of it, or under 100 ms.
-    simplest = Explorer(lambda fig, a: fig.add_subplot().plot([0, a]), {"a": slider(1, 0, 2)})
-    baseline = min(simplest.update(a=v) for v in (0.5, 1.5, 1.0))
-    assert min(times) < max(0.1, 4 * baseline)
-
-
-def test_explorer_updates_its_artists_in_place():
-    """Retained drawing: the same axes and artists across slider moves, showing the new values."""
-    ex = sc.explore_training_run(n_params=70e9, n_gpus=1024, gpu="H100 80GB", zero="ZeRO-3 (+ weights)")
-    fig = ex.figure
-    axes, handles = list(fig.axes), fig._labkit
-    ex.update(n_params=7e9, n_gpus=64, gpu="A100 80GB", zero="ZeRO-1 (shard optimizer)")
-    assert fig.axes == axes and fig._labkit is handles
+    fig, handles = ex.figure, ex.handles
+    axes = list(fig.axes)
+    ex.update(n_params=7e9, n_devices=64, gpu="A100 SXM 80GB", zero_stage=1)
+    assert fig.axes == axes and ex.handles is handles
     heights = [bar.get_height() for bar in handles["bars"]]
     expected = [sc.memory_breakdown(7e9, s, 64).total / 1e9 for s in range(4)]
     np.testing.assert_allclose(heights, expected, rtol=1e-12)
     assert [bar.get_linewidth() > 0 and bar.get_edgecolor()[3] > 0 for bar in handles["bars"]] == \
         [False, True, False, False]                                   # the chosen stage is outlined
+    assert handles["capacity"].get_ydata()[0] == training_gpus()["A100 SXM 80GB"].memory_bytes / 1e9
     x, y = handles["point"].get_data()
-    flop = sc.training_flops(7e9, ex.values["n_tokens"])
-    days = sc.training_time(flop, 64, sc.accelerator("A100 80GB").peak_flops_per_s, ex.values["mfu"]) / 86400
+    flops = sc.training_flops(7e9, ex.values["n_tokens"])
+    days = sc.training_time(flops, 64, datasheet("A100").peak_flops_per_s, ex.values["mfu"]) / 86400
     assert x[0] == 64 and y[0] == pytest.approx(days) and handles["point"].get_marker() == "o"
+    ex.update(n_params=405e9, n_devices=16, zero_stage=0)
+    assert "does NOT fit" in ex.readout
     # Off the fixed scale: the marker sits on the edge and points the way (the readout keeps the number).
-    ex.update(n_params=2e12, n_tokens=1e14, n_gpus=1, mfu=0.05, gpu="V100 32GB")
+    ex.update(n_params=2e12, n_tokens=1e14, n_devices=1, mfu=0.05, gpu="V100 SXM2")
     assert handles["point"].get_marker() == "^" and handles["point"].get_data()[1][0] == sc._DAYS_RANGE[1]
     assert "2.22e+09 days" in ex.readout                             # 1.2e27 FLOP on one V100 at 5 %
-    # A figure drawn on directly (no explorer) gets the same two panels.
-    from matplotlib.figure import Figure
-    fresh = Figure()
-    sc.draw_training_run(fresh, 70e9, 1.4e12, "H100 80GB", 1024, 0.4, 3)
-    assert len(fresh.axes) == 2
+    assert list(ex.controls["gpu"]["options"]) == list(training_gpus())
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    (dict(gpu="H100 80GB"), ValueError, "gpu"), (dict(n_devices=0), ValueError, "n_devices"),
+    (dict(mfu=40), ValueError, "mfu"), (dict(zero_stage=4), ValueError, "zero_stage"),
+    (dict(n_params=True), TypeError, "n_params"),
+])
+def test_explorer_rejects_bad_defaults(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        sc.training_run_explorer(**kwargs)

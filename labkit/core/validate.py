@@ -156,8 +156,10 @@ def choice(name, value, options):
     if isinstance(options, (str, bytes)):
         raise TypeError(f"the options for {name} must be a list, got {options!r}")
     try:
-        ok = value in options
-    except TypeError:  # an unhashable value against a dict or set of options
+        ok = not isinstance(value, np.ndarray) and any(value is o or (type(value) is type(o) and value == o)
+                                                       or (isinstance(value, str) is isinstance(o, str) and value == o)
+                                                       for o in options)
+    except (TypeError, ValueError):  # a value that cannot be compared with the options
         ok = False
     if not ok or _is_bool(value) and not any(_is_bool(o) for o in options):
         raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {_short(value)}")

@@ -87,13 +87,18 @@ class Mistake:
     Give exactly one of:
       factor: the wrong answer is the right one times this factor (2, 8, 1/1000, -1, ...);
       fn:     a wrong formula with the reference's signature (function exercises);
-      value:  a specific wrong value (value exercises).
+      value:  a specific wrong value (value exercises), or a function computing it on first use.
     """
     message: str
     factor: float = None
     fn: object = None
     value: float = None
     rtol: float = 0.02
+
+    @property
+    def wrong_value(self):
+        """The specific wrong value; given as a function, computed on first use and kept."""
+        return _resolved(self, "value")
 
     def matches(self, got, expected, args=None):
         try:
@@ -103,7 +108,7 @@ class Mistake:
                 wrong = _as_array(self.fn(*args))
                 return wrong is not None and _close(got, wrong, self.rtol)
             if self.value is not None:
-                return _close(got, _as_array(self.value), self.rtol)
+                return _close(got, _as_array(self.wrong_value), self.rtol)
             if self.factor is not None:
                 return _close(got, expected * self.factor, self.rtol) and not _close(got, expected, self.rtol)
         except Exception:

@@ -49,28 +49,28 @@ register(FunctionExercise(
 ))
 
 
-def _days_to_train(total_flop, flop_per_s):
-    return total_flop / flop_per_s / u.DAY
+def _days_to_train(total_flops, flops_per_s):
+    return total_flops / flops_per_s / u.DAY
 
 
 register(FunctionExercise(
     "00.days_to_train",
     "Days to do some FLOPs at a given rate",
     reference=_days_to_train,
-    cases=lambda rng: {"total_flop": 10 ** rng.uniform(15, 25), "flop_per_s": 10 ** rng.uniform(9, 18)},
-    edge_cases=[{"total_flop": 3.14e23, "flop_per_s": 1e15}, {"total_flop": 0.0, "flop_per_s": 1e12},
-                {"total_flop": 86400.0, "flop_per_s": 1.0}],
+    cases=lambda rng: {"total_flops": 10 ** rng.uniform(15, 25), "flops_per_s": 10 ** rng.uniform(9, 18)},
+    edge_cases=[{"total_flops": 3.14e23, "flops_per_s": 1e15}, {"total_flops": 0.0, "flops_per_s": 1e12},
+                {"total_flops": 86400.0, "flops_per_s": 1.0}],
     rtol=1e-6,
     atol=1e-30,
     hints=[
-        "Time is work divided by rate: seconds = total_flop / flop_per_s.",
+        "Time is work divided by rate: seconds = total_flops / flops_per_s.",
         "Then turn seconds into days: a day is 86,400 s (labkit.units.DAY).",
     ],
     mistakes=[
         Mistake("That is in seconds: divide by 86,400 (labkit.units.DAY) to get days.", factor=u.DAY),
         Mistake("That is in hours: divide by 24 more to get days.", factor=24),
         Mistake("You multiplied by the rate: time is work divided by rate.",
-                fn=lambda total_flop, flop_per_s: total_flop * flop_per_s / u.DAY),
+                fn=lambda total_flops, flops_per_s: total_flops * flops_per_s / u.DAY),
     ],
 ))
 

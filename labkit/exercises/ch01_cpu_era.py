@@ -1,6 +1,7 @@
 """Chapter 01 — the CPU era and the move to accelerators: checked exercises.
 
-References call labkit.hardware, so each formula lives in one place.
+References call labkit.hardware (and the core functions it re-exports: roofline, ridge_point,
+doubling_time, training_time, device), so each formula lives in one place.
 """
 
 import numpy as np
@@ -15,7 +16,8 @@ CM5_RPEAK = 131.0e9
 
 
 def _gpt3_on_cm5_years():
-    return hw.time_to_train(hw.GPT3_TRAINING_FLOP, hw.machine("CM-5").linpack_flops_per_s) / u.YEAR
+    cm5 = hw.device("CM-5")
+    return hw.training_time(hw.published_run("GPT-3").total_flops, 1, cm5.linpack_flops_per_s) / u.YEAR
 
 
 register(ValueExercise(
@@ -30,13 +32,11 @@ register(ValueExercise(
         "years = 3.14e23 / 59.7e9 / (365.25 * 86400)",
     ],
     mistakes=[
-        Mistake("That is in days: divide by 365.25 more to get years.", value=_gpt3_on_cm5_years() * 365.25,
-                rtol=0.005),
+        Mistake("That is in days: divide by 365.25 more to get years.", factor=365.25, rtol=0.005),
         Mistake("That is in seconds: divide by labkit.units.YEAR (about 3.16e7 s) to get years.",
-                value=_gpt3_on_cm5_years() * u.YEAR, rtol=0.005),
+                factor=u.YEAR, rtol=0.005),
         Mistake("You used the CM-5's peak (Rpeak, 131 GFLOP/s); the question asks for its measured "
-                "LINPACK speed (Rmax, 59.7 GFLOP/s).", value=_gpt3_on_cm5_years() * CM5_RMAX / CM5_RPEAK,
-                rtol=0.005),
+                "LINPACK speed (Rmax, 59.7 GFLOP/s).", factor=CM5_RMAX / CM5_RPEAK, rtol=0.005),
     ],
 ))
 
@@ -165,7 +165,7 @@ register(ValueExercise(
 
 # --- 5. the roofline itself ----------------------------------------------------------------------
 def _roofline_cases(rng):
-    return {"peak_flops": 10 ** rng.uniform(9, 16), "bandwidth": 10 ** rng.uniform(9, 13),
+    return {"peak_flops_per_s": 10 ** rng.uniform(9, 16), "bandwidth_bytes_per_s": 10 ** rng.uniform(9, 13),
             "intensity": 10 ** rng.uniform(-2, 4)}
 
 
@@ -174,16 +174,16 @@ register(FunctionExercise(
     "Attainable FLOP/s on the roofline",
     reference=hw.roofline,
     cases=_roofline_cases,
-    edge_cases=[{"peak_flops": 312e12, "bandwidth": 2.039e12, "intensity": 0.25},
-                {"peak_flops": 312e12, "bandwidth": 2.039e12, "intensity": 1000.0},
-                {"peak_flops": 1e12, "bandwidth": 1e11, "intensity": 10.0},
-                {"peak_flops": 1e12, "bandwidth": 1e11, "intensity": 0.0}],
+    edge_cases=[{"peak_flops_per_s": 312e12, "bandwidth_bytes_per_s": 2.039e12, "intensity": 0.25},
+                {"peak_flops_per_s": 312e12, "bandwidth_bytes_per_s": 2.039e12, "intensity": 1000.0},
+                {"peak_flops_per_s": 1e12, "bandwidth_bytes_per_s": 1e11, "intensity": 10.0},
+                {"peak_flops_per_s": 1e12, "bandwidth_bytes_per_s": 1e11, "intensity": 0.0}],
     rtol=1e-9,
     hints=[
         "Two limits: the arithmetic units (peak FLOP/s) and memory, which delivers bandwidth × intensity "
         "FLOP/s (bytes per second × FLOP per byte).",
         "The slower limit wins: take the minimum of the two.",
-        "return min(peak_flops, bandwidth * intensity)",
+        "return min(peak_flops_per_s, bandwidth_bytes_per_s * intensity)",
     ],
     mistakes=[
         Mistake("You returned the memory limit alone: cap it at the peak, min(peak, bandwidth × intensity).",
@@ -198,7 +198,7 @@ register(FunctionExercise(
 
 # --- 6. compare an estimate with a published figure ----------------------------------------------
 def _h100_ridge():
-    h100 = hw.machine("H100 SXM")
+    h100 = hw.device("H100 SXM")
     return hw.ridge_point(h100.peak_flops_per_s, h100.bandwidth_bytes_per_s)
 
 

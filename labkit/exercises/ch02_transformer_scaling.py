@@ -5,6 +5,7 @@ import numbers
 
 from .. import scaling as sc
 from .. import units as u
+from ..core.devices import datasheet
 from ._core import ChoiceExercise, CustomExercise, FunctionExercise, Mistake, ValueExercise, register
 
 # --- 1. why attention ------------------------------------------------------------------------
@@ -38,7 +39,7 @@ register(ChoiceExercise(
 
 # --- 2. parameter count ----------------------------------------------------------------------
 def _simple_params(n_layers, d_model, vocab_size):
-    return sc.transformer_params(n_layers, d_model, vocab_size, biases=False, norm=None)
+    return sc.transformer_params(n_layers, d_model, vocab_size, biases=False, norm="none")
 
 
 register(FunctionExercise(
@@ -91,8 +92,10 @@ register(ValueExercise(
 ))
 
 # --- 4. GPT-3's utilization, compared with a published figure --------------------------------
-V100_PEAK = 125e12          # FLOP/s, NVIDIA V100 SXM2 tensor-core FP16 (datasheet)
-V100_FP32 = 15.7e12         # FLOP/s, the same datasheet's FP32 figure
+# The figures the exercise states: the V100's tensor-core FP16 peak (datasheet("V100").peak_flops_per_s,
+# tested equal) and the FP32 figure of the same datasheet (hardware.csv's note), for the mistake below.
+V100_PEAK = 125e12          # FLOP/s
+V100_FP32 = 15.7e12         # FLOP/s
 
 
 def _gpt3_utilization():
@@ -170,13 +173,10 @@ register(FunctionExercise(
 ))
 
 # --- 7. GPUs to hold a 70B model's training state -----------------------------------------------
-LLAMA3_70B = 70_553_706_496        # parameters (Llama 3.1 70B, Hugging Face safetensors total)
-H100_MEMORY = 80 * u.GB
-
 register(ValueExercise(
     "02.min_gpus",
     "How many 80 GB GPUs just to hold a 70B model's training state?",
-    expected=lambda: sc.min_devices(LLAMA3_70B, H100_MEMORY),
+    expected=lambda: sc.min_devices(sc.LLAMA3_70B_PARAMS, datasheet("H100").memory_bytes),
     rtol=1e-9,
     hints=[
         "Mixed-precision Adam keeps 16 bytes per parameter: 2 (weights) + 2 (gradients) + 12 (fp32 master, momentum, variance).",
@@ -195,8 +195,8 @@ register(ValueExercise(
 
 
 # --- 8. ZeRO --------------------------------------------------------------------------------
-def _zero(n_params, zero_stage, n_gpus):
-    return sc.training_memory(n_params, zero_stage=zero_stage, data_parallel=n_gpus)
+def _zero(n_params, zero_stage, n_devices):
+    return sc.training_memory(n_params, zero_stage=zero_stage, data_parallel=n_devices)
 
 
 register(FunctionExercise(
@@ -204,14 +204,14 @@ register(FunctionExercise(
     "Training-state bytes per GPU under ZeRO stages 0–3",
     reference=_zero,
     cases=lambda rng: {"n_params": float(10 ** rng.uniform(8, 12)), "zero_stage": int(rng.integers(0, 4)),
-                       "n_gpus": int(rng.choice([1, 2, 8, 64, 512, 4096]))},
-    edge_cases=[{"n_params": 7.5e9, "zero_stage": s, "n_gpus": 64} for s in range(4)]
-    + [{"n_params": 1.5e9, "zero_stage": 0, "n_gpus": 1}],
+                       "n_devices": int(rng.choice([1, 2, 8, 64, 512, 4096]))},
+    edge_cases=[{"n_params": 7.5e9, "zero_stage": s, "n_devices": 64} for s in range(4)]
+    + [{"n_params": 1.5e9, "zero_stage": 0, "n_devices": 1}],
     rtol=1e-6,
     hints=[
         "Start from 2 (weights) + 2 (gradients) + 12 (optimizer) bytes per parameter. ZeRO divides some of "
         "these by the number of GPUs.",
-        "Stage 1 divides the 12 optimizer bytes by n_gpus; stage 2 also the 2 gradient bytes; stage 3 also "
+        "Stage 1 divides the 12 optimizer bytes by n_devices; stage 2 also the 2 gradient bytes; stage 3 also "
         "the 2 weight bytes.",
     ],
     mistakes=[
@@ -228,25 +228,26 @@ register(FunctionExercise(
 ))
 
 # --- 9. choose a parallel layout ---------------------------------------------------------------
-PLAN = dict(n_params=LLAMA3_70B, n_layers=80, d_model=8192, n_heads=64, seq_len=4096, global_batch=512,
-            micro_batch=1, recompute="selective", sequence_parallel=True, device_memory_bytes=H100_MEMORY)
-PLAN_GPUS, PLAN_MAX_TP, PLAN_MAX_BUBBLE = 64, 8, 0.05
+PLAN_MAX_BUBBLE = 0.05
+PLAN_DEVICES, PLAN_MAX_TP = sc.LLAMA3_70B_PLAN_DEVICES, sc.LLAMA3_70B_PLAN_MAX_TP
 
 
 def grade_parallel_plan(answer):
-    """(passed, message) for a layout (tensor, pipeline, data, zero_stage) of PLAN on 64 H100s."""
+    """(passed, message) for a layout (tensor, pipeline, data, zero_stage) of scaling.LLAMA3_70B_PLAN on
+    64 H100s."""
     if not isinstance(answer, (tuple, list)) or len(answer) != 4 or not all(
             isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in answer):
         return False, "Answer with four whole numbers: (tensor_parallel, pipeline_parallel, data_parallel, zero_stage)."
     t, p, d, z = (int(v) for v in answer)
     if min(t, p, d) < 1 or not 0 <= z <= 3:
         return False, "Each degree must be at least 1 and zero_stage one of 0, 1, 2, 3."
-    if t * p * d != PLAN_GPUS:
-        return False, f"t × p × d = {t * p * d}: use exactly the {PLAN_GPUS} GPUs."
+    if t * p * d != PLAN_DEVICES:
+        return False, f"t × p × d = {t * p * d}: use exactly the {PLAN_DEVICES} GPUs."
     if t > PLAN_MAX_TP:
         return False, f"Keep tensor parallelism within one 8-GPU NVLink node (t ≤ {PLAN_MAX_TP}): it talks every layer."
     try:
-        plan = sc.plan_parallelism(tensor_parallel=t, pipeline_parallel=p, data_parallel=d, zero_stage=z, **PLAN)
+        plan = sc.plan_parallelism(tensor_parallel=t, pipeline_parallel=p, data_parallel=d, zero_stage=z,
+                                   **sc.LLAMA3_70B_PLAN)
     except ValueError as e:
         return False, f"That layout does not divide the model evenly: {e}."
     if not plan.fits:
@@ -265,7 +266,7 @@ register(CustomExercise(
     constant=(1, 1, 64, 0),
     hints=[
         "Try it: scaling.plan_parallelism(tensor_parallel=…, pipeline_parallel=…, data_parallel=…, zero_stage=…, "
-        "**PLAN).summary() shows memory, bubble and traffic. Start from (1, 1, 64, 3): why does it not fit?",
+        "**scaling.LLAMA3_70B_PLAN).summary() shows memory, bubble and traffic. Start from (1, 1, 64, 3): why does it not fit?",
         "Activations do not shrink with ZeRO — tensor parallelism (with sequence parallelism) divides them by t. "
         "Use t = 8, then enough pipeline stages or ZeRO to fit the weights.",
     ],
@@ -273,23 +274,23 @@ register(CustomExercise(
 
 
 # --- 10. KV cache ------------------------------------------------------------------------------
-def _kv(batch, seq_len, n_layers, n_kv_heads, head_dim):
-    return sc.kv_cache_bytes(batch, seq_len, n_layers, n_kv_heads, head_dim)
+def _kv(batch_size, seq_len, n_layers, n_kv_heads, head_dim):
+    return sc.kv_cache_bytes(batch_size, seq_len, n_layers, n_kv_heads, head_dim)
 
 
 register(FunctionExercise(
     "02.kv_cache",
     "Bytes of a KV cache in bf16",
     reference=_kv,
-    cases=lambda rng: {"batch": int(rng.integers(1, 65)), "seq_len": int(rng.choice([512, 2048, 8192, 32768, 131072])),
+    cases=lambda rng: {"batch_size": int(rng.integers(1, 65)), "seq_len": int(rng.choice([512, 2048, 8192, 32768, 131072])),
                        "n_layers": int(rng.integers(16, 127)), "n_kv_heads": int(rng.choice([1, 4, 8, 32, 40])),
                        "head_dim": int(rng.choice([64, 128, 256]))},
-    edge_cases=[{"batch": 1, "seq_len": 1, "n_layers": 40, "n_kv_heads": 40, "head_dim": 128},
-                {"batch": 1, "seq_len": 8192, "n_layers": 80, "n_kv_heads": 8, "head_dim": 128}],
+    edge_cases=[{"batch_size": 1, "seq_len": 1, "n_layers": 40, "n_kv_heads": 40, "head_dim": 128},
+                {"batch_size": 1, "seq_len": 8192, "n_layers": 80, "n_kv_heads": 8, "head_dim": 128}],
     rtol=1e-9,
     hints=[
         "Every layer stores a key and a value vector of n_kv_heads × head_dim numbers for every token of every sequence.",
-        "2 (K and V) × batch × seq_len × n_layers × n_kv_heads × head_dim × 2 bytes (bf16).",
+        "2 (K and V) × batch_size × seq_len × n_layers × n_kv_heads × head_dim × 2 bytes (bf16).",
     ],
     mistakes=[
         Mistake("Half the answer: did you store keys only (a factor 2 for K *and* V) — or count 1 byte per "

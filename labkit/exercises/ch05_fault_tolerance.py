@@ -1,5 +1,6 @@
 """Chapter 05 exercises: failures at scale, checkpoint intervals, goodput (labkit.faults)."""
 
+import functools
 import math
 
 from .. import faults
@@ -75,7 +76,7 @@ register(ValueExercise(
     ],
     mistakes=[
         Mistake("You divided by the number of GPUs: one GPU fails far LESS often than the whole cluster — "
-                "multiply by N.", value=_cluster_hours() / _GPUS),
+                "multiply by N.", factor=1 / _GPUS ** 2),
         Mistake(f"You used all {_ALL} interruptions; only the {_UNEXPECTED} unexpected ones are failures.",
                 value=_DAYS * 24 / _ALL * _GPUS),
         Mistake("That is in GPU-seconds: divide by 3600 for GPU-hours.", factor=u.HOUR),
@@ -143,7 +144,7 @@ register(ValueExercise(
     mistakes=[
         Mistake("You mixed units: δ in minutes and M in hours under one square root. Convert both to "
                 "seconds first, then the result back to minutes.",
-                value=math.sqrt(2 * 1 * _cluster_hours())),
+                value=math.sqrt(2 * 1 * _DAYS * 24 / _UNEXPECTED)),
         Mistake("That is in seconds: divide by 60 for minutes.", factor=u.MINUTE),
         Mistake("You forgot the factor 2 in Young's formula: τ = √(2·δ·M).", factor=1 / math.sqrt(2)),
         Mistake("You used the per-GPU MTBF: the job stops when ANY of the 16,384 GPUs fails, so use the "
@@ -197,7 +198,7 @@ register(ValueExercise(
     ],
     mistakes=[
         Mistake("That is the limit with instant restarts: the 5-minute restarts take their share too.",
-                value=faults.max_checkpoint_time(0.9, 0.0, faults.llama3_mtbf()[0])),
+                value=lambda: faults.max_checkpoint_time(0.9, 0.0, faults.llama3_mtbf()[0])),
         Mistake("That is in minutes: the answer is in seconds.", factor=1 / u.MINUTE),
     ],
 ))
@@ -210,27 +211,33 @@ def _interval_grade(answer):
         return False, f"Answer with an interval in seconds (a number), got {answer!r}."
     if not math.isfinite(tau) or tau <= 0:
         return False, f"An interval must be a positive number of seconds, got {answer!r}."
-    d, r, m = _BIG["checkpoint_time"], _BIG["restart_time"], _BIG["mtbf"]
-    best = faults.expected_goodput(faults.optimal_interval(d, m), d, r, m)
+    big = _big()
+    d, r, m = big["checkpoint_time"], big["restart_time"], big["mtbf"]
+    best_tau = faults.optimal_interval(d, m)
+    best = faults.expected_goodput(best_tau, d, r, m)
     got = faults.expected_goodput(tau, d, r, m)
     if got >= best - 0.005:
         return True, (f"{tau / 60:.1f} min gives {got:.1%} goodput, within half a point of the best "
-                      f"({best:.1%} at {faults.optimal_interval(d, m) / 60:.1f} min).")
-    side = "short (too much time saving)" if tau < faults.optimal_interval(d, m) else \
-        "long (too much work redone after each failure)"
-    hint = " Did you give minutes? The answer is in seconds." if 0.5 < tau * 60 / faults.optimal_interval(d, m) < 2 else ""
+                      f"({best:.1%} at {best_tau / 60:.1f} min).")
+    side = "short (too much time saving)" if tau < best_tau else "long (too much work redone after each failure)"
+    hint = " Did you give minutes? The answer is in seconds." if 0.5 < tau * 60 / best_tau < 2 else ""
     return False, f"{tau:.0f} s gives {got:.1%} goodput against {best:.1%} possible: too {side}.{hint}"
 
 
-# The 100,000-GPU scenario of the notebook: Llama 3's per-GPU MTBF, in-memory checkpoints, fast restarts.
-_BIG = {"n_devices": 100_000, "checkpoint_time": 10.0, "restart_time": 2 * u.MINUTE}
-_BIG["mtbf"] = float(faults.cluster_mtbf(faults.llama3_mtbf()[1], _BIG["n_devices"]))
+@functools.lru_cache(maxsize=None)
+def _big():
+    """The 100,000-GPU scenario of the notebook: Llama 3's per-GPU MTBF, in-memory checkpoints, fast
+    restarts (computed on first check, not at import)."""
+    big = {"n_devices": 100_000, "checkpoint_time": 10.0, "restart_time": 2 * u.MINUTE}
+    big["mtbf"] = float(faults.cluster_mtbf(faults.llama3_mtbf()[1], big["n_devices"]))
+    return big
+
 
 register(CustomExercise(
     "05.best_interval_sim",
     "Pick a checkpoint interval for 100,000 GPUs from a simulated sweep",
     grade_fn=_interval_grade,
-    example=float(faults.optimal_interval(_BIG["checkpoint_time"], _BIG["mtbf"])),
+    example=lambda: float(faults.optimal_interval(_big()["checkpoint_time"], _big()["mtbf"])),
     constant=6 * u.HOUR,
     hints=[
         "Sweep intervals with simulate_goodput (a handful from 1 to 30 minutes, in seconds) and pick the one "

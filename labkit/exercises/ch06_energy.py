@@ -42,7 +42,7 @@ GPT3 = dict(n_devices=10_000, days=14.8, avg_power_w=330.0, pue=1.10, grid_g_per
 
 
 def _gpt3_energy_j():
-    return float(en.training_energy(GPT3["n_devices"], GPT3["days"] * 24, GPT3["avg_power_w"], GPT3["pue"]))
+    return float(en.training_energy(GPT3["n_devices"], GPT3["days"] * u.DAY, GPT3["avg_power_w"], GPT3["pue"]))
 
 
 register(ValueExercise(
@@ -124,14 +124,14 @@ register(ValueExercise(
 # --------------------------------------------------------------------------------------- idle silicon
 
 
-def _jpf(utilization, idle_power, max_power, peak_flops):
-    return float(en.joules_per_flop(utilization, idle_power, max_power, peak_flops))
+def _jpf(utilization, idle_power_w, max_power_w, peak_flops_per_s):
+    return float(en.joules_per_flop(utilization, idle_power_w, max_power_w, peak_flops_per_s))
 
 
 def _jpf_cases(rng):
-    max_power = rng.uniform(250, 1000)
-    return {"utilization": rng.uniform(0.05, 1.0), "idle_power": max_power * rng.uniform(0.05, 0.6),
-            "max_power": max_power, "peak_flops": 10 ** rng.uniform(13.5, 15.5)}
+    max_power_w = rng.uniform(250, 1000)
+    return {"utilization": rng.uniform(0.05, 1.0), "idle_power_w": max_power_w * rng.uniform(0.05, 0.6),
+            "max_power_w": max_power_w, "peak_flops_per_s": 10 ** rng.uniform(13.5, 15.5)}
 
 
 register(FunctionExercise(
@@ -139,78 +139,88 @@ register(FunctionExercise(
     "Energy per useful FLOP of a device busy a fraction of the time",
     reference=_jpf,
     cases=_jpf_cases,
-    edge_cases=[{"utilization": 1.0, "idle_power": 100.0, "max_power": 700.0, "peak_flops": 989e12},
-                {"utilization": 0.4, "idle_power": 140.0, "max_power": 700.0, "peak_flops": 989e12},
-                {"utilization": 0.1, "idle_power": 0.0, "max_power": 400.0, "peak_flops": 312e12}],
+    edge_cases=[{"utilization": 1.0, "idle_power_w": 100.0, "max_power_w": 700.0, "peak_flops_per_s": 989e12},
+                {"utilization": 0.4, "idle_power_w": 140.0, "max_power_w": 700.0, "peak_flops_per_s": 989e12},
+                {"utilization": 0.1, "idle_power_w": 0.0, "max_power_w": 400.0, "peak_flops_per_s": 312e12}],
     rtol=1e-6,
     atol=0.0,
     unit="J/FLOP",
     hints=[
         "Power at utilization u is linear: idle + (max − idle) × u. Useful FLOP/s is u × peak.",
         "Energy per FLOP = power / FLOP rate (W ÷ FLOP/s = J/FLOP).",
-        "return (idle_power + (max_power - idle_power) * utilization) / (utilization * peak_flops)",
+        "return (idle_power_w + (max_power_w - idle_power_w) * utilization) / (utilization * peak_flops_per_s)",
     ],
     mistakes=[
-        Mistake("You used max_power / peak_flops: that is the figure at 100 % utilization. At utilization u "
-                "the device still draws idle power while it waits, and does only u × peak useful FLOP/s.",
-                fn=lambda utilization, idle_power, max_power, peak_flops: max_power / peak_flops),
+        Mistake("You used max_power_w / peak_flops_per_s: that is the figure at 100 % utilization. At "
+                "utilization u the device still draws idle power while it waits, and does only u × peak useful "
+                "FLOP/s.",
+                fn=lambda utilization, idle_power_w, max_power_w, peak_flops_per_s: max_power_w / peak_flops_per_s),
         Mistake("You divided by the peak FLOP rate, not the useful rate u × peak.",
-                fn=lambda utilization, idle_power, max_power, peak_flops:
-                (idle_power + (max_power - idle_power) * utilization) / peak_flops),
+                fn=lambda utilization, idle_power_w, max_power_w, peak_flops_per_s:
+                (idle_power_w + (max_power_w - idle_power_w) * utilization) / peak_flops_per_s),
         Mistake("Power at utilization u is idle + (max − idle) × u, not idle + max × u.",
-                fn=lambda utilization, idle_power, max_power, peak_flops:
-                (idle_power + max_power * utilization) / (utilization * peak_flops)),
+                fn=lambda utilization, idle_power_w, max_power_w, peak_flops_per_s:
+                (idle_power_w + max_power_w * utilization) / (utilization * peak_flops_per_s)),
         Mistake("You left out the idle power: a waiting GPU still draws it.",
-                fn=lambda utilization, idle_power, max_power, peak_flops: (max_power - idle_power) / peak_flops),
+                fn=lambda utilization, idle_power_w, max_power_w, peak_flops_per_s:
+                (max_power_w - idle_power_w) / peak_flops_per_s),
     ],
 ))
 
 # --------------------------------------------------------------------------------------- energy per token
 
 
-def _ept(batch, n_params, peak_flops, mem_bandwidth, power_w):
-    return float(en.inference_energy_per_token(batch, n_params, peak_flops, mem_bandwidth, power_w))
+def _ept(batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per_s, power_w):
+    return float(en.inference_energy_per_token(batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per_s,
+                                               power_w))
 
 
 register(FunctionExercise(
     "06.energy_per_token",
     "Energy per generated token of a decode step (BF16 weights, roofline)",
     reference=_ept,
-    cases=lambda rng: {"batch": int(round(2 ** rng.uniform(0, 11))), "n_params": 10 ** rng.uniform(9, 11),
-                       "peak_flops": 10 ** rng.uniform(14, 15.3), "mem_bandwidth": 10 ** rng.uniform(12, 12.9),
-                       "power_w": rng.uniform(300, 1000)},
-    edge_cases=[{"batch": 1, "n_params": 8e9, "peak_flops": 989e12, "mem_bandwidth": 3.35e12, "power_w": 700.0},
-                {"batch": 4096, "n_params": 8e9, "peak_flops": 989e12, "mem_bandwidth": 3.35e12, "power_w": 700.0},
-                {"batch": 64, "n_params": 70e9, "peak_flops": 312e12, "mem_bandwidth": 2.039e12, "power_w": 400.0}],
+    cases=lambda rng: {"batch_size": int(round(2 ** rng.uniform(0, 11))), "n_params": 10 ** rng.uniform(9, 11),
+                       "peak_flops_per_s": 10 ** rng.uniform(14, 15.3),
+                       "bandwidth_bytes_per_s": 10 ** rng.uniform(12, 12.9), "power_w": rng.uniform(300, 1000)},
+    edge_cases=[{"batch_size": 1, "n_params": 8e9, "peak_flops_per_s": 989e12, "bandwidth_bytes_per_s": 3.35e12,
+                 "power_w": 700.0},
+                {"batch_size": 4096, "n_params": 8e9, "peak_flops_per_s": 989e12, "bandwidth_bytes_per_s": 3.35e12,
+                 "power_w": 700.0},
+                {"batch_size": 64, "n_params": 70e9, "peak_flops_per_s": 312e12, "bandwidth_bytes_per_s": 2.039e12,
+                 "power_w": 400.0}],
     rtol=1e-6,
     unit="J",
     hints=[
         "One decode step makes one token per sequence in the batch. It takes the longer of: compute time "
-        "2 × n_params × batch / peak_flops, and memory time n_params × 2 bytes / mem_bandwidth.",
-        "Energy per step = power × step time; divide by the batch to get energy per token.",
-        "t = max(2*n_params*batch/peak_flops, 2*n_params/mem_bandwidth); return power_w * t / batch",
+        "2 × n_params × batch_size / peak_flops_per_s, and memory time n_params × 2 bytes / bandwidth_bytes_per_s.",
+        "Energy per step = power × step time; divide by the batch size to get energy per token.",
+        "t = max(2*n_params*batch_size/peak_flops_per_s, 2*n_params/bandwidth_bytes_per_s); "
+        "return power_w * t / batch_size",
     ],
     mistakes=[
-        Mistake("That is the energy of the whole step: divide by the batch — the step makes one token per sequence.",
-                fn=lambda batch, n_params, peak_flops, mem_bandwidth, power_w:
-                power_w * max(2 * n_params * batch / peak_flops, 2 * n_params / mem_bandwidth)),
+        Mistake("That is the energy of the whole step: divide by the batch size — the step makes one token per "
+                "sequence.",
+                fn=lambda batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per_s, power_w:
+                power_w * max(2 * n_params * batch_size / peak_flops_per_s, 2 * n_params / bandwidth_bytes_per_s)),
         Mistake("You used only the compute time. Small batches are memory-bound: reading the weights takes longer.",
-                fn=lambda batch, n_params, peak_flops, mem_bandwidth, power_w: power_w * 2 * n_params / peak_flops),
+                fn=lambda batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per_s, power_w:
+                power_w * 2 * n_params / peak_flops_per_s),
         Mistake("You used only the memory time. Large batches become compute-bound: take the max of the two.",
-                fn=lambda batch, n_params, peak_flops, mem_bandwidth, power_w:
-                power_w * 2 * n_params / mem_bandwidth / batch),
+                fn=lambda batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per_s, power_w:
+                power_w * 2 * n_params / bandwidth_bytes_per_s / batch_size),
         Mistake("Weights are 2 bytes each in BF16: memory traffic is n_params × 2 bytes.",
-                fn=lambda batch, n_params, peak_flops, mem_bandwidth, power_w:
-                power_w * max(2 * n_params * batch / peak_flops, n_params / mem_bandwidth) / batch),
+                fn=lambda batch_size, n_params, peak_flops_per_s, bandwidth_bytes_per_s, power_w:
+                power_w * max(2 * n_params * batch_size / peak_flops_per_s, n_params / bandwidth_bytes_per_s)
+                / batch_size),
     ],
 ))
 
 # --------------------------------------------------------------------------------------- power cap
-CAP = dict(max_power=700.0, static_power=210.0, compute_fraction=0.5)   # H100 TDP; stated static power
+CAP = dict(max_power_w=700.0, static_power_w=210.0, compute_fraction=0.5)   # H100 TDP; stated static power
 
 
 def _cap_energy(cap):
-    return float(en.power_cap_tradeoff(cap, CAP["max_power"], CAP["static_power"], CAP["compute_fraction"])[1])
+    return float(en.power_cap_tradeoff(cap, CAP["max_power_w"], CAP["static_power_w"], CAP["compute_fraction"])[1])
 
 
 def _grade_cap(answer):
@@ -220,14 +230,14 @@ def _grade_cap(answer):
         return False, f"Answer with a power cap in watts (a number); got {answer!r}."
     if not math.isfinite(cap):
         return False, "Answer with a finite number of watts."
-    if cap > CAP["max_power"] * 1.001:
+    if cap > CAP["max_power_w"] * 1.001:
         return False, f"{cap:g} W is above the 700 W TDP: a cap there does nothing. Look below 700 W."
-    if cap <= CAP["static_power"]:
-        return False, f"{cap:g} W is at or below the static power ({CAP['static_power']:g} W): the clock would stop."
+    if cap <= CAP["static_power_w"]:
+        return False, f"{cap:g} W is at or below the static power ({CAP['static_power_w']:g} W): the clock would stop."
     best = en.optimal_power_cap(**CAP)
     e_best, e_you = _cap_energy(best), _cap_energy(cap)
     if e_you <= e_best * 1.005:
-        t = en.power_cap_tradeoff(cap, CAP["max_power"], CAP["static_power"], CAP["compute_fraction"])[0]
+        t = en.power_cap_tradeoff(cap, CAP["max_power_w"], CAP["static_power_w"], CAP["compute_fraction"])[0]
         return True, (f"{cap:.0f} W uses {1 - e_you:.0%} less energy than no cap, for a {t - 1:.0%} longer run "
                       f"(the model's optimum is {best:.0f} W).")
     return False, (f"At {cap:.0f} W the run uses {e_you:.3f}× the uncapped energy; a better cap gets "
@@ -238,7 +248,7 @@ register(CustomExercise(
     "06.energy_cap",
     "The energy-optimal power cap for half-memory-bound work on a 700 W GPU",
     grade_fn=_grade_cap,
-    example=float(en.optimal_power_cap(**CAP)),
+    example=lambda: float(en.optimal_power_cap(**CAP)),
     constant=700.0,
     hints=[
         "Use labkit.energy.power_cap_tradeoff(caps, 700, 210, compute_fraction=0.5) on an array of caps "
@@ -284,7 +294,7 @@ register(CustomExercise(
     "06.greenest_start",
     "The start hour that minimizes a 3-hour job's emissions on California's April grid",
     grade_fn=_grade_start,
-    example=_best_start(),
+    example=_best_start,
     constant=19,
     hints=[
         "profile = labkit.energy.grid_intensity_profile(); then labkit.energy.job_carbon(start_s, 3 * 3600, 1e6, "

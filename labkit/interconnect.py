@@ -1,11 +1,11 @@
 """Chapter 03 — interconnects: the α-β model, collectives, a simpy ring and network topologies.
 
-SI units in and out: bytes, seconds, bytes per second. A link's ``bandwidth`` is its bandwidth in
-**one direction** (links are full duplex: a 450 GB/s NVLink 4 port moves 450 GB/s each way at once).
-``latency`` (α) is the fixed cost of one message or one algorithm step, in seconds.
+SI units in and out: bytes, seconds, bytes per second. A link's ``bandwidth_bytes_per_s`` is its
+bandwidth in **one direction** (links are full duplex: a 450 GB/s NVLink 4 port moves 450 GB/s each way
+at once). ``latency`` (α) is the fixed cost of one message or one algorithm step, in seconds.
 
-    transfer_time(nbytes, bandwidth, latency)           α + nbytes / β
-    ring_allreduce_time(nbytes, n, bandwidth, latency)  2(n−1)·α + 2(n−1)/n · nbytes / β
+    transfer_time(nbytes, bandwidth_bytes_per_s, latency)           α + nbytes / β
+    ring_allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency)  2(n−1)·α + 2(n−1)/n · nbytes / β
     allreduce_time(..., algorithm="ring"|"tree"|"recursive_doubling")
     allgather_time, reduce_scatter_time, alltoall_time
     algorithm_bandwidth, bus_bandwidth                  as nccl-tests define them
@@ -13,10 +13,12 @@ SI units in and out: bytes, seconds, bytes per second. A link's ``bandwidth`` is
     hierarchical_allreduce_time / simulate_hierarchical_allreduce
     fat_tree, rail_optimized, torus                     topologies: bisection, diameter, oversubscription
     data_parallel_step, scaling                         when does the gradient all-reduce hide behind compute?
+    dp_critical_tokens_per_gpu                          the same question as a ridge point (core.roofline)
 
 Sizes follow nccl-tests (doc/PERFORMANCE.md): ``nbytes`` is the size of the whole array being reduced
 (all-reduce), of the whole gathered output (all-gather), of the whole input (reduce-scatter), and of one
-rank's send buffer (all-to-all).
+rank's send buffer (all-to-all). ``n`` is the number of ranks taking part in one collective,
+``n_devices`` the number of GPUs in a job or network.
 """
 
 import math
@@ -25,8 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import units as u
-from .core.validate import choice, fraction, integer, nonnegative, positive
-from .core.explore import freeze_background
+from .core.plotting import new_axes, no_minor_ticks
+from .core.roofline import ridge_point
+from .core.validate import (axes, choice, counts, finite_result, flag, fraction, instance, integer, nonnegative,
+                            number, positive, scalar_or_array, sequence)
 
 ALGORITHMS = ("ring", "tree", "recursive_doubling")
 COLLECTIVES = ("allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "reduce")
@@ -36,11 +40,20 @@ COLLECTIVES = ("allreduce", "allgather", "reducescatter", "alltoall", "broadcast
 NCCL_STEP_LATENCY = {"nvlink": 0.6 * u.US, "pcie": 1.0 * u.US, "network": 2.7 * u.US}
 
 # The 8×H100 NVLink 4 figures NCCL's maintainer gives (nccl-tests issue #212, 2024): 450 GB/s line
-# rate per GPU per direction; ≈370 GB/s bus bandwidth with rings (protocol overhead ≈20 %);
-# ≈480 GB/s bus bandwidth with NVLink SHARP (NVLS), whose busbw no longer counts bytes on the wire.
+# rate per GPU per direction (the NVLink 4.0 row of datasets/interconnects.csv); ≈370 GB/s bus bandwidth
+# with rings (protocol overhead ≈20 %); ≈480 GB/s bus bandwidth with NVLink SHARP (NVLS), whose busbw no
+# longer counts bytes on the wire.
 H100_NVLINK_LINE_RATE = 450 * u.GB
 H100_RING_BUSBW_PUBLISHED = 370 * u.GB
 H100_NVLS_BUSBW_PUBLISHED = 480 * u.GB
+
+#: The most link transmissions one simulation may schedule (about ten seconds of SimPy on a laptop);
+#: use the analytic formulas beyond it.
+MAX_SIM_MESSAGES = 2_000_000
+#: The most gradient buckets data_parallel_step / plot_overlap handle (one bar each in plot_overlap).
+MAX_BUCKETS = 100_000
+#: The largest device count the topology builders accept (torus_dims factors it).
+MAX_DEVICES = 10**9
 
 _BUS_FACTORS = {
     "allreduce": lambda n: 2 * (n - 1) / n,
@@ -57,17 +70,7 @@ _BUS_FACTORS = {
 # ---------------------------------------------------------------------------------------------
 def _ranks(n, name="n"):
     """A number of ranks (≥ 1): an int, or an array of whole numbers returned as floats."""
-    if isinstance(n, (list, tuple, np.ndarray)) and np.ndim(n) > 0:
-        try:
-            arr = np.asarray(n, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a whole number of ranks or an array of them, got {n!r}") from None
-        if np.any(np.isnan(arr)) or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name} must hold whole numbers of ranks, got {n!r}")
-        if np.any(arr < 1):
-            raise ValueError(f"{name} must be at least 1 rank, got {n!r}")
-        return arr
-    return integer(name, n, minimum=1)
+    return counts(name, n, minimum=1)
 
 
 def _collective_name(collective):
@@ -81,65 +84,74 @@ def _log2_ceil(n):
     return np.ceil(np.log2(np.maximum(n, 1)))
 
 
-def _sized(nbytes, n, bandwidth, latency):
+def _sized(nbytes, n, bandwidth_bytes_per_s, latency):
     return (nonnegative("nbytes", nbytes, "bytes", array=True), _ranks(n),
-            positive("bandwidth", bandwidth, "bytes/s", array=True),
+            positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s", array=True),
             nonnegative("latency", latency, "s", array=True))
 
 
-def _out(x):
-    return float(x) if np.ndim(x) == 0 else x
+_COLLECTIVE_ARGS = "nbytes, n, bandwidth_bytes_per_s and latency"
+
+
+def _out(x, what="the result"):
+    """A finite result as a float (0-d) or an array."""
+    return scalar_or_array(finite_result(x, what))
 
 
 # ---------------------------------------------------------------------------------------------
 # The α-β model
 # ---------------------------------------------------------------------------------------------
-def transfer_time(nbytes, bandwidth, latency=0.0):
+def transfer_time(nbytes, bandwidth_bytes_per_s, latency=0.0):
     """Seconds to send ``nbytes`` over one link: α + nbytes/β (the α-β or Hockney model).
 
-    ``bandwidth`` in bytes/s (one direction; a 400 Gb/s port is ``400 * units.Gbps`` = 50e9 B/s),
+    ``bandwidth_bytes_per_s`` one direction (a 400 Gb/s port is ``400 * units.Gbps`` = 50e9 B/s),
     ``latency`` in seconds. Arrays broadcast. Assumes nothing else shares the link.
     """
     nbytes = nonnegative("nbytes", nbytes, "bytes", array=True)
-    bandwidth = positive("bandwidth", bandwidth, "bytes/s", array=True)
+    bandwidth = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s", array=True)
     latency = nonnegative("latency", latency, "s", array=True)
-    return _out(latency + nbytes / bandwidth)
+    with np.errstate(over="ignore"):
+        return _out(latency + nbytes / bandwidth, "the time (from nbytes, bandwidth_bytes_per_s and latency)")
 
 
-def effective_bandwidth(nbytes, bandwidth, latency=0.0):
+def effective_bandwidth(nbytes, bandwidth_bytes_per_s, latency=0.0):
     """Bytes per second a transfer of ``nbytes`` actually achieves: nbytes / (α + nbytes/β)."""
     nbytes = positive("nbytes", nbytes, "bytes", array=True)
-    return _out(nbytes / transfer_time(nbytes, bandwidth, latency))
+    with np.errstate(over="ignore", under="ignore"):
+        return _out(nbytes / transfer_time(nbytes, bandwidth_bytes_per_s, latency),
+                    "the bandwidth (from nbytes, bandwidth_bytes_per_s and latency)")
 
 
-def crossover_size(bandwidth, latency):
+def crossover_size(bandwidth_bytes_per_s, latency):
     """The message size (bytes) at which latency and bandwidth cost the same: α·β.
 
     Below it a transfer is latency-bound, above it bandwidth-bound; a message of this size reaches
     exactly half the link bandwidth (Hockney's n½).
     """
-    bandwidth = positive("bandwidth", bandwidth, "bytes/s", array=True)
+    bandwidth = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s", array=True)
     latency = nonnegative("latency", latency, "s", array=True)
-    return _out(latency * bandwidth)
+    with np.errstate(over="ignore"):
+        return _out(latency * bandwidth, "α·β (from bandwidth_bytes_per_s and latency)")
 
 
 # ---------------------------------------------------------------------------------------------
 # Collectives
 # ---------------------------------------------------------------------------------------------
-def ring_allreduce_time(nbytes, n, bandwidth, latency=0.0):
+def ring_allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0):
     """Seconds for a ring all-reduce of ``nbytes`` over ``n`` ranks.
 
     2(n−1)·α + 2(n−1)/n · nbytes/β: a reduce-scatter then an all-gather, each n−1 steps in which every
-    rank sends one n-th of the array to its neighbour. ``bandwidth`` is each rank's one-direction link
-    bandwidth (bytes/s), ``latency`` the cost of one step (s). Assumes every link is equally fast and
-    each step waits for the previous one (no pipelining across steps).
+    rank sends one n-th of the array to its neighbour. ``bandwidth_bytes_per_s`` is each rank's
+    one-direction link bandwidth, ``latency`` the cost of one step (s). Assumes every link is equally fast
+    and each step waits for the previous one (no pipelining across steps).
     """
-    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth_bytes_per_s, latency)
     steps = 2 * (n - 1)
-    return _out(steps * latency + steps / n * nbytes / bandwidth)
+    with np.errstate(over="ignore"):
+        return _out(steps * latency + steps / n * nbytes / bandwidth, f"the time (from {_COLLECTIVE_ARGS})")
 
 
-def allreduce_time(nbytes, n, bandwidth, latency=0.0, algorithm="ring"):
+def allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0, algorithm="ring"):
     """Seconds for an all-reduce of ``nbytes`` over ``n`` ranks with one of three algorithms.
 
     - ``"ring"``: 2(n−1)·α + 2(n−1)/n·nbytes/β — bandwidth-optimal, latency linear in n.
@@ -151,59 +163,69 @@ def allreduce_time(nbytes, n, bandwidth, latency=0.0, algorithm="ring"):
       For n not a power of two, two extra steps fold the surplus ranks in and out.
     """
     algorithm = choice("algorithm", algorithm, ALGORITHMS)
-    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth_bytes_per_s, latency)
     if algorithm == "ring":
         return ring_allreduce_time(nbytes, n, bandwidth, latency)
     many = np.asarray(n) > 1
-    if algorithm == "tree":
-        return _out(2 * _log2_ceil(n) * latency + np.where(many, 2 * nbytes / bandwidth, 0.0))
-    floor_log = np.floor(np.log2(n))
-    steps = np.where(np.exp2(floor_log) == n, floor_log, floor_log + 2)
-    return _out(steps * (latency + nbytes / bandwidth))
+    with np.errstate(over="ignore"):
+        if algorithm == "tree":
+            out = 2 * _log2_ceil(n) * latency + np.where(many, 2 * nbytes / bandwidth, 0.0)
+        else:
+            floor_log = np.floor(np.log2(n))
+            steps = np.where(np.exp2(floor_log) == n, floor_log, floor_log + 2)
+            out = steps * (latency + nbytes / bandwidth)
+    return _out(out, f"the time (from {_COLLECTIVE_ARGS})")
 
 
-def reduce_scatter_time(nbytes, n, bandwidth, latency=0.0):
+def reduce_scatter_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0):
     """Seconds for a ring reduce-scatter of an ``nbytes`` array: (n−1)·α + (n−1)/n·nbytes/β.
 
     Each rank ends with the reduced n-th of the array. ``nbytes`` is the whole input array.
     """
-    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
-    return _out((n - 1) * latency + (n - 1) / n * nbytes / bandwidth)
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth_bytes_per_s, latency)
+    with np.errstate(over="ignore"):
+        return _out((n - 1) * latency + (n - 1) / n * nbytes / bandwidth, f"the time (from {_COLLECTIVE_ARGS})")
 
 
-def allgather_time(nbytes, n, bandwidth, latency=0.0):
+def allgather_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0):
     """Seconds for a ring all-gather whose gathered output is ``nbytes``: (n−1)·α + (n−1)/n·nbytes/β."""
-    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
-    return _out((n - 1) * latency + (n - 1) / n * nbytes / bandwidth)
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth_bytes_per_s, latency)
+    with np.errstate(over="ignore"):
+        return _out((n - 1) * latency + (n - 1) / n * nbytes / bandwidth, f"the time (from {_COLLECTIVE_ARGS})")
 
 
-def alltoall_time(nbytes, n, bandwidth, latency=0.0):
+def alltoall_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0):
     """Seconds for an all-to-all where each rank sends an ``nbytes`` buffer split n ways.
 
     Pairwise exchange through a switch with full bisection bandwidth: n−1 rounds, each sending
     nbytes/n — (n−1)·α + (n−1)/n·nbytes/β. On an oversubscribed or torus network it is slower.
     """
-    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
-    return _out((n - 1) * latency + (n - 1) / n * nbytes / bandwidth)
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth_bytes_per_s, latency)
+    with np.errstate(over="ignore"):
+        return _out((n - 1) * latency + (n - 1) / n * nbytes / bandwidth, f"the time (from {_COLLECTIVE_ARGS})")
 
 
-def collective_time(collective, nbytes, n, bandwidth, latency=0.0, algorithm="ring"):
+def collective_time(collective, nbytes, n, bandwidth_bytes_per_s, latency=0.0, algorithm="ring"):
     """Dispatch by name: ``collective_time("allgather", 1e9, 8, 450e9)``."""
     name = _collective_name(collective)
+    algorithm = choice("algorithm", algorithm, ALGORITHMS)
     if name == "allreduce":
-        return allreduce_time(nbytes, n, bandwidth, latency, algorithm)
+        return allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency, algorithm)
     if name in ("broadcast", "reduce"):  # pipelined ring: the root's link is the bottleneck
-        nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth, latency)
-        return _out((n - 1) * latency + np.where(np.asarray(n) > 1, nbytes / bandwidth, 0.0))
+        nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth_bytes_per_s, latency)
+        with np.errstate(over="ignore"):
+            return _out((n - 1) * latency + np.where(np.asarray(n) > 1, nbytes / bandwidth, 0.0),
+                        f"the time (from {_COLLECTIVE_ARGS})")
     return {"allgather": allgather_time, "reducescatter": reduce_scatter_time,
-            "alltoall": alltoall_time}[name](nbytes, n, bandwidth, latency)
+            "alltoall": alltoall_time}[name](nbytes, n, bandwidth_bytes_per_s, latency)
 
 
 def algorithm_bandwidth(nbytes, time):
-    """nccl-tests' ``algbw``: nbytes / time, in bytes/s."""
+    """nccl-tests' ``algbw``: nbytes / time (s), in bytes/s."""
     nbytes = nonnegative("nbytes", nbytes, "bytes", array=True)
     time = positive("time", time, "s", array=True)
-    return _out(nbytes / time)
+    with np.errstate(over="ignore"):
+        return _out(nbytes / time, "algbw (from nbytes and time)")
 
 
 def bus_bandwidth_factor(n, collective="allreduce"):
@@ -221,48 +243,62 @@ def bus_bandwidth(nbytes, time, n, collective="allreduce"):
     Bus bandwidth is what each rank's link carried, so it can be compared with the link's line rate
     whatever the number of ranks: a perfect ring all-reduce on β-links reports busbw = β.
     """
-    return _out(algorithm_bandwidth(nbytes, time) * bus_bandwidth_factor(n, collective))
+    factor = bus_bandwidth_factor(n, collective)
+    return _out(algorithm_bandwidth(nbytes, time) * factor)
 
 
-def link_efficiency(busbw, line_rate):
-    """The fraction of a link's line rate a collective achieved: busbw / line rate."""
+def link_efficiency(busbw, line_rate_bytes_per_s):
+    """The fraction of a link's line rate a collective achieved: busbw / line rate (both bytes/s).
+
+    Above 1 only when busbw no longer counts bytes on the wire (in-network reduction, NVLS).
+    """
     busbw = positive("busbw", busbw, "bytes/s", array=True)
-    line_rate = positive("line_rate", line_rate, "bytes/s", array=True)
-    return _out(busbw / line_rate)
+    line_rate = positive("line_rate_bytes_per_s", line_rate_bytes_per_s, "bytes/s", array=True)
+    with np.errstate(over="ignore"):
+        return _out(busbw / line_rate, "the efficiency (from busbw and line_rate_bytes_per_s)")
 
 
 # ---------------------------------------------------------------------------------------------
 # Hierarchical all-reduce (NVLink inside a node, a network across nodes)
 # ---------------------------------------------------------------------------------------------
-def hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth, inter_bandwidth,
-                                  intra_latency=0.0, inter_latency=0.0):
+_HIERARCHICAL_ARGS = ("nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s, "
+                      "intra_latency and inter_latency")
+
+
+def hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                  inter_bandwidth_bytes_per_s, intra_latency=0.0, inter_latency=0.0):
     """The three phase times (s) of a hierarchical all-reduce: (reduce-scatter, all-reduce, all-gather).
 
-    1. reduce-scatter inside each node over ``gpus_per_node`` GPUs (ring on ``intra_bandwidth``);
+    1. reduce-scatter inside each node over ``gpus_per_node`` GPUs (ring on ``intra_bandwidth_bytes_per_s``);
     2. all-reduce of each GPU's 1/g shard across ``nodes`` nodes — g rings in parallel, one per NIC
-       ("rail"), each on ``inter_bandwidth``;
+       ("rail"), each on ``inter_bandwidth_bytes_per_s``;
     3. all-gather inside each node.
     Bandwidths are per GPU, one direction. Assumes the phases do not overlap.
     """
     nbytes = nonnegative("nbytes", nbytes, "bytes", array=True)
     g = _ranks(gpus_per_node, "gpus_per_node")
     m = _ranks(nodes, "nodes")
-    b_in = positive("intra_bandwidth", intra_bandwidth, "bytes/s", array=True)
-    b_out = positive("inter_bandwidth", inter_bandwidth, "bytes/s", array=True)
+    b_in = positive("intra_bandwidth_bytes_per_s", intra_bandwidth_bytes_per_s, "bytes/s", array=True)
+    b_out = positive("inter_bandwidth_bytes_per_s", inter_bandwidth_bytes_per_s, "bytes/s", array=True)
     a_in = nonnegative("intra_latency", intra_latency, "s", array=True)
     a_out = nonnegative("inter_latency", inter_latency, "s", array=True)
-    rs = reduce_scatter_time(nbytes, g, b_in, a_in)
-    ar = ring_allreduce_time(nbytes / g, m, b_out, a_out)
-    ag = allgather_time(nbytes, g, b_in, a_in)
+    try:
+        rs = reduce_scatter_time(nbytes, g, b_in, a_in)
+        ar = ring_allreduce_time(nbytes / g, m, b_out, a_out)
+        ag = allgather_time(nbytes, g, b_in, a_in)
+    except ValueError:
+        raise ValueError(f"the all-reduce time is not finite for these inputs ({_HIERARCHICAL_ARGS}): "
+                         "use values within the course's range") from None
     return rs, ar, ag
 
 
-def hierarchical_allreduce_time(nbytes, gpus_per_node, nodes, intra_bandwidth, inter_bandwidth,
-                                intra_latency=0.0, inter_latency=0.0):
+def hierarchical_allreduce_time(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                inter_bandwidth_bytes_per_s, intra_latency=0.0, inter_latency=0.0):
     """Seconds for a hierarchical all-reduce (sum of the three phases of hierarchical_allreduce_phases)."""
-    rs, ar, ag = hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth,
-                                               inter_bandwidth, intra_latency, inter_latency)
-    return _out(rs + ar + ag)
+    rs, ar, ag = hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                               inter_bandwidth_bytes_per_s, intra_latency, inter_latency)
+    with np.errstate(over="ignore"):
+        return _out(np.add(np.add(rs, ar), ag), f"the time (from {_HIERARCHICAL_ARGS})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,7 +317,7 @@ class RingSimResult:
     nbytes: float
     chunks: int
     latency: float
-    link_bandwidths: np.ndarray
+    link_bandwidths_bytes_per_s: np.ndarray
     busy_start: np.ndarray
     busy_end: np.ndarray
     step: np.ndarray
@@ -293,15 +329,19 @@ class RingSimResult:
 
     @property
     def algbw(self):
+        """nbytes / time (bytes/s); infinite for a run that took no time (one rank)."""
         return self.nbytes / self.time if self.time > 0 else math.inf
 
     @property
     def busbw(self):
+        """nccl-tests' bus bandwidth of the run (bytes/s); 0 for one rank (nothing crosses a link)."""
+        if self.n == 1:
+            return 0.0
         return bus_bandwidth(self.nbytes, self.time, self.n) if self.time > 0 else math.inf
 
     @property
     def slowest_link(self):
-        return int(np.argmin(self.link_bandwidths))
+        return int(np.argmin(self.link_bandwidths_bytes_per_s))
 
     def __repr__(self):
         return (f"<RingSimResult n={self.n} {u.fmt_bytes(self.nbytes)}: {u.fmt_seconds(self.time)} "
@@ -379,54 +419,71 @@ def _simulate_rings(link_bw, steps, segment_bytes, chunks, latency, jitter, rng)
     return start, end, total, events, wall
 
 
-def simulate_ring_allreduce(nbytes, n, bandwidth, latency=0.0, *, chunks=1, link_bandwidths=None,
-                            jitter=0.0, seed=0):
+def _sim_size(messages, names):
+    if messages > MAX_SIM_MESSAGES:
+        raise ValueError(f"{names} ask for {messages:,} link transmissions; a simulation is limited to "
+                         f"{MAX_SIM_MESSAGES:,} (use the analytic *_time functions for larger runs)")
+
+
+def _jitter(jitter):
+    return number("jitter", jitter, "fraction (mean extra time per transmission)", minimum=0.0, maximum=10.0)
+
+
+def simulate_ring_allreduce(nbytes, n, bandwidth_bytes_per_s, latency=0.0, *, chunks=1,
+                            link_bandwidths_bytes_per_s=None, jitter=0.0, seed=0):
     """Simulate a ring all-reduce link by link in simpy; returns a :class:`RingSimResult`.
 
-    ``n`` ranks in a ring; link i carries rank i → rank i+1 at ``link_bandwidths[i]`` bytes/s
-    (default: all ``bandwidth``). The array is cut into n segments; each of the 2(n−1) steps sends one
-    segment per link, split into ``chunks`` pipelined pieces. A rank forwards a chunk only after it
-    received that chunk in the previous step; a link sends one chunk at a time; each chunk arrives
+    ``n`` ranks in a ring; link i carries rank i → rank i+1 at ``link_bandwidths_bytes_per_s[i]``
+    (default: all ``bandwidth_bytes_per_s``). The array is cut into n segments; each of the 2(n−1) steps
+    sends one segment per link, split into ``chunks`` pipelined pieces. A rank forwards a chunk only after
+    it received that chunk in the previous step; a link sends one chunk at a time; each chunk arrives
     ``latency`` s after it leaves the link. ``jitter`` > 0 slows each transmission by a random factor
     1 + jitter·Exp(1) (seeded by ``seed``) — stragglers.
 
     With uniform links and chunks=1 this reproduces ring_allreduce_time exactly; with more chunks,
     pipelining hides part of the per-step latency. With one slow link the whole ring runs at that
     link's speed. Assumes full-duplex links and free computation (the reduction itself costs nothing).
+    At most :data:`MAX_SIM_MESSAGES` transmissions (n · 2(n−1) · chunks).
     """
     nbytes = nonnegative("nbytes", nbytes, "bytes")
     n = integer("n", n, minimum=1)
-    bandwidth = positive("bandwidth", bandwidth, "bytes/s")
+    bandwidth = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s")
     latency = nonnegative("latency", latency, "s")
     chunks = integer("chunks", chunks, minimum=1, maximum=1024)
-    jitter = nonnegative("jitter", jitter, "fraction")
+    jitter = _jitter(jitter)
     seed = integer("seed", seed, minimum=0)
-    if link_bandwidths is None:
+    _sim_size(n * 2 * (n - 1) * chunks, "n and chunks")
+    if link_bandwidths_bytes_per_s is None:
         bws = np.full(n, bandwidth)
     else:
-        bws = np.asarray(positive("link_bandwidths", link_bandwidths, "bytes/s", array=True), dtype=float)
+        bws = np.asarray(positive("link_bandwidths_bytes_per_s", link_bandwidths_bytes_per_s, "bytes/s",
+                                  array=True), dtype=float)
         if bws.ndim == 0:
             bws = np.full(n, float(bws))
         if bws.shape != (n,):
-            raise ValueError(f"link_bandwidths must have one entry per link (n = {n}), got shape {bws.shape}")
+            raise ValueError(f"link_bandwidths_bytes_per_s must have one entry per link (n = {n}), "
+                             f"got shape {bws.shape}")
+    analytic = ring_allreduce_time(nbytes, n, float(bws.min()), latency)
     steps = 2 * (n - 1)
     rng = np.random.default_rng(seed)
-    start, end, total, events, wall = _simulate_rings(bws[None, :], steps, nbytes / n, chunks, latency,
-                                                      jitter, rng)
+    with np.errstate(over="ignore"):
+        start, end, total, events, wall = _simulate_rings(bws[None, :], steps, nbytes / n, chunks, latency,
+                                                          jitter, rng)
+    finite_result(total, "the simulated time (from nbytes, latency, link bandwidths and jitter)")
     busy = (end[0] - start[0]).sum(axis=1)
-    analytic = ring_allreduce_time(nbytes, n, float(bws.min()), latency)
     return RingSimResult(
-        time=total, n=n, nbytes=nbytes, chunks=chunks, latency=latency, link_bandwidths=bws,
+        time=total, n=n, nbytes=nbytes, chunks=chunks, latency=latency, link_bandwidths_bytes_per_s=bws,
         busy_start=start[0], busy_end=end[0], step=np.repeat(np.arange(steps), chunks),
         chunk=np.tile(np.arange(chunks), steps),
-        utilization=busy / total if total > 0 else np.zeros(n), analytic_time=analytic,
+        utilization=np.minimum(busy / total, 1.0) if total > 0 else np.zeros(n), analytic_time=analytic,
         n_events=events, wall_seconds=wall)
 
 
-def slow_link_bandwidths(n, bandwidth, slow_factor=0.25, slow_link=0):
-    """Per-link bandwidths of an n-link ring where link ``slow_link`` runs at ``slow_factor`` × bandwidth."""
-    n = integer("n", n, minimum=1)
-    bandwidth = positive("bandwidth", bandwidth, "bytes/s")
+def slow_link_bandwidths(n, bandwidth_bytes_per_s, slow_factor=0.25, slow_link=0):
+    """Per-link bandwidths (bytes/s) of an n-link ring where link ``slow_link`` runs at ``slow_factor`` × the
+    others' ``bandwidth_bytes_per_s``."""
+    n = integer("n", n, minimum=1, maximum=1_000_000)
+    bandwidth = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s")
     slow_factor = fraction("slow_factor", slow_factor, allow_zero=False)
     slow_link = integer("slow_link", slow_link, minimum=0, maximum=n - 1)
     bws = np.full(n, bandwidth)
@@ -451,11 +508,14 @@ class HierarchicalSimResult:
     @property
     def busbw(self):
         n = self.gpus_per_node * self.nodes
+        if n == 1:
+            return 0.0
         return bus_bandwidth(self.nbytes, self.time, n) if self.time > 0 else math.inf
 
 
-def simulate_hierarchical_allreduce(nbytes, gpus_per_node, nodes, intra_bandwidth, inter_bandwidth,
-                                    intra_latency=0.0, inter_latency=0.0, *, chunks=1, jitter=0.0, seed=0):
+def simulate_hierarchical_allreduce(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                    inter_bandwidth_bytes_per_s, intra_latency=0.0, inter_latency=0.0, *,
+                                    chunks=1, jitter=0.0, seed=0):
     """Simulate the three phases of hierarchical_allreduce_time in simpy, every ring link by link.
 
     Phase 1: ``nodes`` rings of ``gpus_per_node`` GPUs reduce-scatter over NVLink; phase 2:
@@ -466,13 +526,15 @@ def simulate_hierarchical_allreduce(nbytes, gpus_per_node, nodes, intra_bandwidt
     nbytes = nonnegative("nbytes", nbytes, "bytes")
     g = integer("gpus_per_node", gpus_per_node, minimum=1)
     m = integer("nodes", nodes, minimum=1)
-    b_in = positive("intra_bandwidth", intra_bandwidth, "bytes/s")
-    b_out = positive("inter_bandwidth", inter_bandwidth, "bytes/s")
+    b_in = positive("intra_bandwidth_bytes_per_s", intra_bandwidth_bytes_per_s, "bytes/s")
+    b_out = positive("inter_bandwidth_bytes_per_s", inter_bandwidth_bytes_per_s, "bytes/s")
     a_in = nonnegative("intra_latency", intra_latency, "s")
     a_out = nonnegative("inter_latency", inter_latency, "s")
     chunks = integer("chunks", chunks, minimum=1, maximum=1024)
-    jitter = nonnegative("jitter", jitter, "fraction")
+    jitter = _jitter(jitter)
     rng = np.random.default_rng(integer("seed", seed, minimum=0))
+    _sim_size(m * g * (2 * (g - 1) + 2 * (m - 1)) * chunks, "gpus_per_node, nodes and chunks")
+    analytic = np.array([float(x) for x in hierarchical_allreduce_phases(nbytes, g, m, b_in, b_out, a_in, a_out)])
     plan = [(np.full((m, g), b_in), g - 1, nbytes / g, a_in),            # reduce-scatter
             (np.full((g, m), b_out), 2 * (m - 1), nbytes / g / m, a_out),  # all-reduce of each shard
             (np.full((m, g), b_in), g - 1, nbytes / g, a_in)]             # all-gather
@@ -481,12 +543,13 @@ def simulate_hierarchical_allreduce(nbytes, gpus_per_node, nodes, intra_bandwidt
         if steps == 0:
             times.append(0.0)
             continue
-        _, _, t, e, w = _simulate_rings(bws, steps, segment, chunks, lat, jitter, rng)
+        with np.errstate(over="ignore"):
+            _, _, t, e, w = _simulate_rings(bws, steps, segment, chunks, lat, jitter, rng)
         times.append(t)
         events += e
         wall += w
-    analytic = np.array([float(x) for x in hierarchical_allreduce_phases(nbytes, g, m, b_in, b_out, a_in, a_out)])
-    return HierarchicalSimResult(time=float(sum(times)), phase_times=np.array(times),
+    total = finite_result(float(sum(times)), f"the simulated time (from {_HIERARCHICAL_ARGS} and jitter)")
+    return HierarchicalSimResult(time=total, phase_times=np.array(times),
                                  analytic_phase_times=analytic, analytic_time=float(analytic.sum()),
                                  gpus_per_node=g, nodes=m, nbytes=nbytes, n_events=events, wall_seconds=wall)
 
@@ -498,13 +561,13 @@ def simulate_hierarchical_allreduce(nbytes, gpus_per_node, nodes, intra_bandwidt
 class Topology:
     """A network at a glance. Bandwidths in bytes/s, one direction.
 
-    ``bisection_bandwidth``: what crosses the worst cut into two equal halves, one direction.
+    ``bisection_bandwidth``: what crosses the worst cut into two equal halves, one direction (bytes/s).
     ``diameter``: the most links a message crosses between two GPUs (GPU–switch links included).
     ``oversubscription``: endpoints' injection bandwidth on one side / bisection bandwidth (1 = full).
     """
     name: str
-    n_gpus: int
-    link_bandwidth: float
+    n_devices: int
+    link_bandwidth_bytes_per_s: float
     bisection_bandwidth: float
     diameter: int
     oversubscription: float
@@ -517,7 +580,7 @@ class Topology:
     @property
     def bisection_per_gpu(self):
         """Bisection bandwidth per GPU of one half (2·bisection/n): what each can send across at once."""
-        return 2 * self.bisection_bandwidth / self.n_gpus if self.n_gpus > 1 else math.inf
+        return 2 * self.bisection_bandwidth / self.n_devices if self.n_devices > 1 else math.inf
 
     @property
     def full_bisection(self):
@@ -525,27 +588,28 @@ class Topology:
 
     def __repr__(self):
         sw = ", ".join(f"{v} {k}" for k, v in self.switches.items())
-        return (f"<Topology {self.name}: {self.n_gpus:,} GPUs, bisection {u.fmt_bandwidth(self.bisection_bandwidth)} "
+        return (f"<Topology {self.name}: {self.n_devices:,} GPUs, "
+                f"bisection {u.fmt_bandwidth(self.bisection_bandwidth)} "
                 f"({u.fmt_bandwidth(self.bisection_per_gpu)} per GPU), diameter {self.diameter}, "
                 f"oversubscription {self.oversubscription:.3g}:1{', ' + sw if sw else ''}>")
 
 
-def _clos_above_leaves(n_gpus, leaves, down, up, radix, link_bandwidth):
+def _clos_above_leaves(n_devices, leaves, down, up, radix):
     """Spine (2 tiers) or aggregation + core (3 tiers) switches above ``leaves`` leaf switches."""
     if leaves <= radix:
         spines = math.ceil(leaves * up / radix)
         links_up = leaves * up
-        cut = min(n_gpus // 2, links_up / 2)
+        cut = min(n_devices // 2, links_up / 2)
         return 2, {"spine": spines}, links_up, cut, 4
     leaves_per_pod = radix // 2
     pods = math.ceil(leaves / leaves_per_pod)
     if pods > radix:
-        raise ValueError(f"{n_gpus:,} GPUs need more than three tiers of radix-{radix} switches; "
+        raise ValueError(f"n_devices = {n_devices:,} GPUs need more than three tiers of radix-{radix} switches; "
                          f"use a larger switch_radix")
     aggs = pods * up
     cores = math.ceil(aggs * (radix // 2) / radix)
     links_up = leaves * up + aggs * (radix // 2)
-    cut = min(n_gpus // 2, leaves * up / 2, aggs * (radix // 2) / 2)
+    cut = min(n_devices // 2, leaves * up / 2, aggs * (radix // 2) / 2)
     return 3, {"aggregation": aggs, "core": cores}, links_up, cut, 6
 
 
@@ -555,30 +619,41 @@ def _leaf_ports(radix, oversubscription):
     return down, radix - down
 
 
-def fat_tree(n_gpus, switch_radix=64, link_bandwidth=50 * u.GB, oversubscription=1.0):
+def _oversubscription(value, radix):
+    """Down:up port ratio of a leaf: from 1:(k−1) to (k−1):1 for radix-k switches."""
+    return number("oversubscription", value, "ratio", minimum=1 / (radix - 1), maximum=radix - 1)
+
+
+def _bisection(cut, b):
+    with np.errstate(over="ignore"):
+        return finite_result(cut * b, "the bisection bandwidth (from n_devices and link_bandwidth_bytes_per_s)")
+
+
+def fat_tree(n_devices, switch_radix=64, link_bandwidth_bytes_per_s=50 * u.GB, oversubscription=1.0):
     """A folded-Clos ("fat-tree") network of radix-``switch_radix`` switches, one port per GPU.
 
     Leaves split their ports into down (GPUs) and up (spines) in the ratio ``oversubscription``:1
     (1 = full bisection bandwidth). Two tiers serve up to k·down GPUs (k²/2 at full bisection), three
-    tiers up to k³/4. ``link_bandwidth`` is each cable's one-direction bandwidth (NDR 400 Gb/s = 50 GB/s).
+    tiers up to k³/4. ``link_bandwidth_bytes_per_s`` is each cable's one-direction bandwidth (NDR
+    400 Gb/s = 50 GB/s).
     """
-    n = integer("n_gpus", n_gpus, minimum=2)
-    k = integer("switch_radix", switch_radix, minimum=4)
-    b = positive("link_bandwidth", link_bandwidth, "bytes/s")
-    r = positive("oversubscription", oversubscription, "ratio")
+    n = integer("n_devices", n_devices, minimum=2, maximum=MAX_DEVICES)
+    k = integer("switch_radix", switch_radix, minimum=4, maximum=4096)
+    b = positive("link_bandwidth_bytes_per_s", link_bandwidth_bytes_per_s, "bytes/s")
+    r = _oversubscription(oversubscription, k)
     name = "fat-tree" if r == 1 else f"fat-tree {r:g}:1 oversubscribed"
     if n <= k:
-        return Topology(name, n, b, (n // 2) * b, 2, 1.0, 1, n, 1, {"leaf": 1},
+        return Topology(name, n, b, _bisection(n // 2, b), 2, 1.0, 1, n, 1, {"leaf": 1},
                         "one switch: every GPU one hop from every other")
     down, up = _leaf_ports(k, r)
     leaves = math.ceil(n / down)
-    tiers, upper, links_up, cut, diameter = _clos_above_leaves(n, leaves, down, up, k, b)
+    tiers, upper, links_up, cut, diameter = _clos_above_leaves(n, leaves, down, up, k)
     switches = {"leaf": leaves, **upper}
-    return Topology(name, n, b, cut * b, diameter, (n // 2) / cut, sum(switches.values()),
+    return Topology(name, n, b, _bisection(cut, b), diameter, (n // 2) / cut, sum(switches.values()),
                     n + links_up, tiers, switches, f"{down} GPU ports and {up} uplinks per leaf")
 
 
-def rail_optimized(n_gpus, gpus_per_node=8, switch_radix=64, link_bandwidth=50 * u.GB,
+def rail_optimized(n_devices, gpus_per_node=8, switch_radix=64, link_bandwidth_bytes_per_s=50 * u.GB,
                    oversubscription=1.0, nvswitches_per_node=4):
     """A rail-optimized fat tree (NVIDIA DGX SuperPOD style): NIC i of every node goes to rail-i leaves.
 
@@ -586,35 +661,33 @@ def rail_optimized(n_gpus, gpus_per_node=8, switch_radix=64, link_bandwidth=50 *
     any two nodes in the unit is one switch apart; other traffic hops through NVLink or the spines.
     Switch counts include the NVSwitches inside nodes. Same bisection rules as fat_tree.
     """
-    n = integer("n_gpus", n_gpus, minimum=2)
-    g = integer("gpus_per_node", gpus_per_node, minimum=1)
-    k = integer("switch_radix", switch_radix, minimum=4)
-    b = positive("link_bandwidth", link_bandwidth, "bytes/s")
-    r = positive("oversubscription", oversubscription, "ratio")
-    nvs = integer("nvswitches_per_node", nvswitches_per_node, minimum=0)
+    n = integer("n_devices", n_devices, minimum=2, maximum=MAX_DEVICES)
+    g = integer("gpus_per_node", gpus_per_node, minimum=1, maximum=1024)
+    k = integer("switch_radix", switch_radix, minimum=4, maximum=4096)
+    b = positive("link_bandwidth_bytes_per_s", link_bandwidth_bytes_per_s, "bytes/s")
+    r = _oversubscription(oversubscription, k)
+    nvs = integer("nvswitches_per_node", nvswitches_per_node, minimum=0, maximum=1024)
     nodes = math.ceil(n / g)
     down, up = _leaf_ports(k, r)
     units = math.ceil(nodes / down)
     leaves = units * g
-    tiers, upper, links_up, cut, diameter = _clos_above_leaves(n, leaves, down, up, k, b)
+    tiers, upper, links_up, cut, diameter = _clos_above_leaves(n, leaves, down, up, k)
     switches = {"leaf": leaves, **upper, "nvswitch": nodes * nvs}
     network = {k_: v for k_, v in switches.items() if k_ != "nvswitch"}
-    return Topology("rail-optimized", n, b, cut * b, diameter, (n // 2) / cut, sum(switches.values()),
+    return Topology("rail-optimized", n, b, _bisection(cut, b), diameter, (n // 2) / cut, sum(switches.values()),
                     n + links_up, tiers, switches,
                     f"{units} scalable units of {min(down, nodes)} nodes; same-rail GPUs of a unit are one "
                     f"switch apart; {sum(network.values())} network switches")
 
 
-def torus_dims(n_gpus, ndims=3):
-    """Near-equal dimensions (largest first) whose product is ``n_gpus`` — e.g. 1024 → (16, 8, 8)."""
-    n = integer("n_gpus", n_gpus, minimum=1)
+def torus_dims(n_devices, ndims=3):
+    """Near-equal dimensions (largest first) whose product is ``n_devices`` — e.g. 1024 → (16, 8, 8)."""
+    n = integer("n_devices", n_devices, minimum=1, maximum=MAX_DEVICES)
     ndims = integer("ndims", ndims, minimum=1, maximum=6)
     dims = [1] * ndims
-    remaining = n
     for p in _prime_factors(n)[::-1]:
         dims.sort()
         dims[0] *= p
-        remaining //= p
     return tuple(sorted(dims, reverse=True))
 
 
@@ -630,39 +703,45 @@ def _prime_factors(n):
     return out
 
 
-def torus(dims, link_bandwidth=50 * u.GB):
+def torus(dims, link_bandwidth_bytes_per_s=50 * u.GB):
     """A k-ary torus with wrap-around links (a direct network: no switches, as in TPU pods).
 
     ``dims`` like (8, 8, 16); each GPU links to 2 neighbours per dimension (1 when the dimension is 2).
     Diameter Σ⌊dᵢ/2⌋; bisection = the links cut across the largest dimension (two cuts, thanks to the
     wrap-around) × link bandwidth (Dally & Towles 2004, ch. 3).
     """
-    if isinstance(dims, (int, np.integer)):
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, (bool, np.bool_)):
         dims = (dims,)
     if not isinstance(dims, (tuple, list)) or not dims:
         raise TypeError(f"dims must be a tuple of dimension sizes such as (8, 8, 16), got {dims!r}")
-    dims = tuple(integer(f"dims[{i}]", d, minimum=1) for i, d in enumerate(dims))
-    b = positive("link_bandwidth", link_bandwidth, "bytes/s")
-    n = int(np.prod(dims))
+    if len(dims) > 6:
+        raise ValueError(f"dims must have at most 6 dimensions, got {len(dims)}")
+    dims = tuple(integer(f"dims[{i}]", d, minimum=1, maximum=MAX_DEVICES) for i, d in enumerate(dims))
+    b = positive("link_bandwidth_bytes_per_s", link_bandwidth_bytes_per_s, "bytes/s")
+    n = math.prod(dims)
     if n < 2:
-        raise ValueError("a torus needs at least 2 GPUs")
+        raise ValueError(f"a torus needs at least 2 GPUs; dims = {dims} has {n}")
+    if n > MAX_DEVICES:
+        raise ValueError(f"dims = {dims} make {n:,} GPUs; at most {MAX_DEVICES:,}")
     big = max(dims)
     cut_links = (n // big) * (2 if big > 2 else 1)
     neighbours = sum(2 if d > 2 else (1 if d == 2 else 0) for d in dims)
-    injection = neighbours * b
-    bisection = cut_links * b
+    with np.errstate(over="ignore"):
+        injection = finite_result(neighbours * b, "the injection bandwidth (from link_bandwidth_bytes_per_s)")
+    bisection = _bisection(cut_links, b)
     links = n * neighbours // 2
     return Topology("torus " + "×".join(map(str, dims)), n, b, bisection, sum(d // 2 for d in dims),
-                    (n / 2) * injection / bisection, 0, links, 0, {},
+                    (n / 2) * neighbours / cut_links, 0, links, 0, {},
                     f"each GPU has {neighbours} links ({u.fmt_bandwidth(injection)} in all)")
 
 
-def compare_topologies(n_gpus, link_bandwidth=50 * u.GB, switch_radix=64, gpus_per_node=8):
-    """Fat tree, rail-optimized fat tree, 2:1 oversubscribed fat tree and 3-D torus for ``n_gpus`` GPUs."""
-    return [fat_tree(n_gpus, switch_radix, link_bandwidth),
-            rail_optimized(n_gpus, gpus_per_node, switch_radix, link_bandwidth),
-            fat_tree(n_gpus, switch_radix, link_bandwidth, oversubscription=2.0),
-            torus(torus_dims(n_gpus, 3), link_bandwidth)]
+def compare_topologies(n_devices, link_bandwidth_bytes_per_s=50 * u.GB, switch_radix=64, gpus_per_node=8):
+    """Fat tree, rail-optimized fat tree, 2:1 oversubscribed fat tree and 3-D torus for ``n_devices`` GPUs."""
+    n = integer("n_devices", n_devices, minimum=2, maximum=MAX_DEVICES)
+    return [fat_tree(n, switch_radix, link_bandwidth_bytes_per_s),
+            rail_optimized(n, gpus_per_node, switch_radix, link_bandwidth_bytes_per_s),
+            fat_tree(n, switch_radix, link_bandwidth_bytes_per_s, oversubscription=2.0),
+            torus(torus_dims(n, 3), link_bandwidth_bytes_per_s)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -680,49 +759,65 @@ class StepResult:
     bucket_time: object
 
 
-def data_parallel_step(n_gpus, grad_bytes, compute_time, bandwidth, latency=0.0, *, bucket_bytes=25 * u.MB,
-                       backward_fraction=2 / 3, overlap=True, algorithm="ring"):
+_STEP_ARGS = "n_devices, grad_bytes, compute_time, bandwidth_bytes_per_s and latency"
+
+
+def data_parallel_step(n_devices, grad_bytes, compute_time, bandwidth_bytes_per_s, latency=0.0, *,
+                       bucket_bytes=25 * u.MB, backward_fraction=2 / 3, overlap=True, algorithm="ring"):
     """Step time of data-parallel training whose gradient all-reduce overlaps the backward pass.
 
     Gradients (``grad_bytes`` in all) become ready uniformly during the backward pass (the last
-    ``backward_fraction`` of ``compute_time``) and are all-reduced in equal buckets of about
-    ``bucket_bytes`` (PyTorch DDP's default is 25 MB), one after another on the network. Bucket j is
-    ready at T_fwd + (j+1)·T_bwd/B; its all-reduce takes t_b = allreduce_time(bucket, n, …). Then
+    ``backward_fraction`` of ``compute_time``) and are all-reduced over the ``n_devices`` GPUs in equal
+    buckets of about ``bucket_bytes`` (PyTorch DDP's default is 25 MB), one after another on the network
+    (``bandwidth_bytes_per_s`` per GPU, one direction). Bucket j is ready at T_fwd + (j+1)·T_bwd/B; its
+    all-reduce takes t_b = allreduce_time(bucket, n, …). Then
 
         step = max(T_compute + t_b,  T_fwd + T_bwd/B + B·t_b)
 
     (the last bucket's reduction after backward, or the network busy from the first bucket on).
     Without overlap: T_compute + B·t_b. Efficiency = T_compute / step. Optimizer time is ignored.
-    Arrays broadcast over n_gpus, compute_time, bandwidth.
+    Arrays broadcast over n_devices, compute_time, bandwidth_bytes_per_s. At most :data:`MAX_BUCKETS`.
     """
-    n = _ranks(n_gpus, "n_gpus")
+    n = _ranks(n_devices, "n_devices")
     grad_bytes = positive("grad_bytes", grad_bytes, "bytes")
     compute = positive("compute_time", compute_time, "s", array=True)
-    bandwidth = positive("bandwidth", bandwidth, "bytes/s", array=True)
+    bandwidth = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s", array=True)
     latency = nonnegative("latency", latency, "s", array=True)
     bucket_bytes = positive("bucket_bytes", bucket_bytes, "bytes")
     backward_fraction = fraction("backward_fraction", backward_fraction, allow_zero=False)
+    overlap = flag("overlap", overlap)
     algorithm = choice("algorithm", algorithm, ALGORITHMS)
-    n_buckets = max(1, math.ceil(grad_bytes / bucket_bytes - 1e-9))
-    t_b = allreduce_time(grad_bytes / n_buckets, n, bandwidth, latency, algorithm)
+    ratio = grad_bytes / bucket_bytes
+    if not ratio <= MAX_BUCKETS:
+        raise ValueError(f"grad_bytes / bucket_bytes = {ratio:.3g} buckets; at most {MAX_BUCKETS:,} "
+                         "(use larger buckets)")
+    n_buckets = max(1, math.ceil(ratio - 1e-9))
+    try:
+        t_b = allreduce_time(grad_bytes / n_buckets, n, bandwidth, latency, algorithm)
+    except ValueError:
+        raise ValueError(f"the bucket all-reduce time is not finite for these inputs ({_STEP_ARGS})") from None
     backward = backward_fraction * compute
     forward = compute - backward
-    if overlap:
-        step = np.maximum(compute + t_b, forward + backward / n_buckets + n_buckets * t_b)
-    else:
-        step = compute + n_buckets * t_b
-    step = np.where(np.asarray(n) > 1, step, compute)
-    comm = n_buckets * np.asarray(t_b)
+    with np.errstate(over="ignore"):
+        if overlap:
+            step = np.maximum(compute + t_b, forward + backward / n_buckets + n_buckets * np.asarray(t_b))
+        else:
+            step = compute + n_buckets * np.asarray(t_b)
+        step = np.where(np.asarray(n) > 1, step, compute)
+        comm = n_buckets * np.asarray(t_b)
+    what = f"the step time (from {_STEP_ARGS})"
+    finite_result(step, what)
+    finite_result(comm, what)
     return StepResult(step_time=_out(step), compute_time=_out(compute), comm_time=_out(comm),
-                      exposed_comm=_out(step - compute), efficiency=_out(compute / step),
+                      exposed_comm=_out(step - compute), efficiency=_out(np.minimum(compute / step, 1.0)),
                       n_buckets=n_buckets, bucket_time=_out(t_b))
 
 
 @dataclass
 class ScalingResult:
-    """Weak or strong scaling of data parallelism over ``n_gpus`` (arrays, s)."""
+    """Weak or strong scaling of data parallelism over ``n_devices`` GPU counts (arrays, s)."""
     mode: str
-    n_gpus: np.ndarray
+    n_devices: np.ndarray
     step_time: np.ndarray
     compute_time: np.ndarray
     exposed_comm: np.ndarray
@@ -730,9 +825,9 @@ class ScalingResult:
     speedup: np.ndarray
 
 
-def scaling(n_gpus, grad_bytes, compute_time, bandwidth, latency=0.0, *, mode="weak", bucket_bytes=25 * u.MB,
-            backward_fraction=2 / 3, overlap=True, algorithm="ring"):
-    """Data-parallel scaling over a list of GPU counts.
+def scaling(n_devices, grad_bytes, compute_time, bandwidth_bytes_per_s, latency=0.0, *, mode="weak",
+            bucket_bytes=25 * u.MB, backward_fraction=2 / 3, overlap=True, algorithm="ring"):
+    """Data-parallel scaling over a list of GPU counts ``n_devices``.
 
     ``mode="weak"``: each GPU keeps its batch, so ``compute_time`` (one step on one GPU) stays;
     speedup = n × compute / step. ``mode="strong"``: the global batch is fixed, so compute per GPU is
@@ -740,29 +835,33 @@ def scaling(n_gpus, grad_bytes, compute_time, bandwidth, latency=0.0, *, mode="w
     Efficiency = speedup / n.
     """
     mode = choice("mode", mode, ("weak", "strong"))
-    n = np.atleast_1d(_ranks(np.atleast_1d(n_gpus), "n_gpus")).astype(float)
+    n = np.atleast_1d(_ranks(n_devices, "n_devices")).astype(float)
     compute_time = positive("compute_time", compute_time, "s")
     per_gpu = np.full(n.shape, compute_time) if mode == "weak" else compute_time / n
-    r = data_parallel_step(n, grad_bytes, per_gpu, bandwidth, latency, bucket_bytes=bucket_bytes,
+    r = data_parallel_step(n, grad_bytes, per_gpu, bandwidth_bytes_per_s, latency, bucket_bytes=bucket_bytes,
                            backward_fraction=backward_fraction, overlap=overlap, algorithm=algorithm)
-    step = np.asarray(r.step_time, dtype=float)
-    speedup = n * per_gpu / step if mode == "weak" else compute_time / step
-    return ScalingResult(mode, n, step, per_gpu, np.asarray(r.exposed_comm, dtype=float), speedup / n, speedup)
+    step = np.atleast_1d(np.asarray(r.step_time, dtype=float))
+    speedup = n * (per_gpu / step) if mode == "weak" else compute_time / step
+    return ScalingResult(mode, n, step, per_gpu, np.atleast_1d(np.asarray(r.exposed_comm, dtype=float)),
+                         speedup / n, speedup)
 
 
-def dp_critical_tokens_per_gpu(peak_flops, bandwidth, grad_bytes_per_param=2, n_gpus=None):
+def dp_critical_tokens_per_gpu(peak_flops_per_s, bandwidth_bytes_per_s, grad_bytes_per_param=2, n_devices=None):
     """Tokens per GPU per step above which the gradient all-reduce can hide behind the backward pass.
 
     Backward ≈ 4·P·T FLOP per GPU (twice the forward 2·P·T); a ring all-reduce of the gradients moves
     2(n−1)/n · P · grad_bytes_per_param bytes per link. Equal when T = (n−1)/n · grad_bytes_per_param ·
-    peak_flops / (2 · bandwidth) — with bf16 gradients (2 bytes) and large n, T ≈ peak_flops / bandwidth
-    ("How to Scale Your Model", GPU chapter: 990e12 / 400e9 ≈ 2,475 tokens on H100 across nodes).
+    peak_flops_per_s / (2 · bandwidth_bytes_per_s): the network's ridge point (core.roofline.ridge_point:
+    FLOP per byte of gradient traffic) scaled by the gradient's bytes. With bf16 gradients (2 bytes) and
+    large n, T ≈ peak / bandwidth ("How to Scale Your Model", GPU chapter: 990e12 / 400e9 ≈ 2,475 tokens
+    on H100 across nodes). ``n_devices`` None means n → ∞.
     """
-    peak_flops = positive("peak_flops", peak_flops, "FLOP/s", array=True)
-    bandwidth = positive("bandwidth", bandwidth, "bytes/s", array=True)
+    ridge = ridge_point(peak_flops_per_s, bandwidth_bytes_per_s)
     g = positive("grad_bytes_per_param", grad_bytes_per_param, "bytes")
-    factor = 1.0 if n_gpus is None else (lambda n: (n - 1) / n)(_ranks(n_gpus, "n_gpus"))
-    return _out(factor * g * peak_flops / (2 * bandwidth))
+    factor = 1.0 if n_devices is None else (lambda n: (n - 1) / n)(_ranks(n_devices, "n_devices"))
+    with np.errstate(over="ignore"):
+        return _out(factor * g * ridge / 2, "the critical batch (from peak_flops_per_s, bandwidth_bytes_per_s "
+                                           "and grad_bytes_per_param)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -777,31 +876,22 @@ def load_interconnects():
 # ---------------------------------------------------------------------------------------------
 # Plots (pyplot imported lazily; each returns the Figure)
 # ---------------------------------------------------------------------------------------------
-def _axes(ax, figsize=(7.5, 4.2), margins=None):
-    """A fresh pyplot figure with fixed margins (cheaper than tight_layout), or the given axes."""
-    if ax is not None:
-        return ax.figure, ax
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=figsize)
-    fig.subplots_adjust(**{"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.9, **(margins or {})})
-    return fig, ax
-
-
-def _major_ticks_only(*axes):
-    """Drop minor ticks: on log axes they cost most of a redraw and carry little information."""
-    from matplotlib.ticker import NullLocator
-    for ax in axes:
-        ax.xaxis.set_minor_locator(NullLocator())
-        ax.yaxis.set_minor_locator(NullLocator())
-
-
 _KIND_COLOURS = {"cache": "C4", "hbm": "C3", "nvlink": "C2", "pcie": "C1", "infiniband": "C0", "ethernet": "C7"}
 
 
 def plot_bandwidth_hierarchy(table=None, ax=None):
-    """One log-scale chart: bandwidth per direction by year, from on-chip cache to the data-center network."""
+    """One log-scale chart: bandwidth per direction by year, from on-chip cache to the data-center network.
+
+    ``table``: a Table with the columns of datasets/interconnects.csv (default: that file).
+    """
+    from .data import Table
+    if table is not None:
+        instance("table", table, Table, "a labkit.data.Table like load_interconnects() returns, or None")
+        missing = {"kind", "year", "name", "bandwidth_bytes_per_s"} - set(table.columns)
+        if missing:
+            raise ValueError(f"table lacks the column(s) {', '.join(sorted(missing))} of datasets/interconnects.csv")
     t = load_interconnects() if table is None else table
-    fig, ax = _axes(ax, (8, 4.6))
+    fig, ax = new_axes(ax, (8, 4.6), margins={})
     for kind, colour in _KIND_COLOURS.items():
         rows = t.where(kind=kind).sort("year")
         if len(rows) == 0:
@@ -816,66 +906,84 @@ def plot_bandwidth_hierarchy(table=None, ax=None):
     ax.set_xlim(right=float(np.nanmax(t["year"])) + 3)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8, ncol=3, loc="upper left")
-    _major_ticks_only(ax)
+    no_minor_ticks(ax)
     return fig
 
 
-def plot_alpha_beta(bandwidth, latency, ax=None):
+def plot_alpha_beta(bandwidth_bytes_per_s, latency, ax=None):
     """Effective bandwidth vs message size for one link, with the α·β crossover marked."""
-    fig, ax = _axes(ax)
+    bandwidth = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s")
+    latency = nonnegative("latency", latency, "s")
+    x = crossover_size(bandwidth, latency)
+    fig, ax = new_axes(ax, margins={})
     sizes = np.logspace(1, 11, 200)
     ax.loglog(sizes, effective_bandwidth(sizes, bandwidth, latency), label="effective bandwidth")
     ax.axhline(bandwidth, color="grey", ls=":", label=f"link bandwidth {u.fmt_bandwidth(bandwidth)}")
-    x = crossover_size(bandwidth, latency)
     if x > 0:
         ax.axvline(x, color="C3", ls="--", label=f"α·β = {u.fmt_bytes(x)}: half the bandwidth")
     ax.set(xlabel="message size (bytes)", ylabel="achieved bytes/s",
            title=f"α-β model: α = {u.fmt_seconds(latency)}, β = {u.fmt_bandwidth(bandwidth)}")
     ax.legend(fontsize=8)
-    _major_ticks_only(ax)
+    no_minor_ticks(ax)
     return fig
 
 
-def plot_allreduce_algorithms(n, bandwidth, latency, ax=None, sizes=None):
-    """All-reduce time vs message size for ring, tree and recursive doubling on n ranks."""
-    fig, ax = _axes(ax)
-    sizes = np.logspace(2, 10, 120) if sizes is None else np.asarray(sizes, dtype=float)
-    for i, alg in enumerate(ALGORITHMS):
-        ax.loglog(sizes, allreduce_time(sizes, n, bandwidth, latency, alg), color=f"C{i}", label=alg)
+def plot_allreduce_algorithms(n, bandwidth_bytes_per_s, latency, ax=None, sizes=None):
+    """All-reduce time vs message size (``sizes``, bytes) for ring, tree and recursive doubling on n ranks."""
+    n = integer("n", n, minimum=1)
+    bandwidth = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s")
+    latency = nonnegative("latency", latency, "s")
+    sizes = np.logspace(2, 10, 120) if sizes is None else \
+        np.atleast_1d(positive("sizes", sizes, "bytes", array=True, maximum=1e18))
+    if sizes.size > 100_000:
+        raise ValueError(f"sizes must hold at most 100,000 message sizes, got {sizes.size:,}")
+    times = [allreduce_time(sizes, n, bandwidth, latency, alg) for alg in ALGORITHMS]
+    fig, ax = new_axes(ax, margins={})
+    for i, (alg, t) in enumerate(zip(ALGORITHMS, times)):
+        ax.loglog(sizes, t, color=f"C{i}", label=alg)
     ax.set(xlabel="message size (bytes)", ylabel="all-reduce time (s)",
            title=f"All-reduce on {n:,} ranks, α = {u.fmt_seconds(latency)}, β = {u.fmt_bandwidth(bandwidth)}")
     ax.legend(fontsize=8)
     ax.grid(True, which="major", alpha=0.3)
-    _major_ticks_only(ax)
+    no_minor_ticks(ax)
     return fig
 
 
 def plot_ring_timeline(result, ax=None, max_links=16):
-    """A Gantt chart of a RingSimResult: one row per link, one bar per message, coloured by step."""
+    """A Gantt chart of a RingSimResult: one row per link (the first ``max_links``), one bar per message,
+    coloured by step."""
     import matplotlib.pyplot as plt
+    instance("result", result, RingSimResult, "a RingSimResult from simulate_ring_allreduce")
+    max_links = integer("max_links", max_links, minimum=1, maximum=256)
     rows = min(result.n, max_links)
-    fig, ax = _axes(ax, (8, 0.35 * rows + 1.6), {"bottom": 0.75 / (0.35 * rows + 1.6), "top": 1 - 0.45 / (0.35 * rows + 1.6),
-                                                 "left": 0.08})
+    height = 0.35 * rows + 1.6
+    fig, ax = new_axes(ax, (8, height), {"bottom": 0.75 / height, "top": 1 - 0.45 / height, "left": 0.08})
     steps = max(1, int(result.step.max()) + 1) if result.step.size else 1
     cmap = plt.get_cmap("viridis")
-    for i in range(min(result.n, max_links)):
+    colours = [cmap(s / max(1, steps - 1)) for s in result.step]
+    bws = result.link_bandwidths_bytes_per_s
+    for i in range(rows):
         starts, ends = result.busy_start[i], result.busy_end[i]
-        colours = [cmap(s / max(1, steps - 1)) for s in result.step]
         ax.broken_barh(list(zip(starts, ends - starts)), (i - 0.4, 0.8), facecolors=colours, edgecolor="white",
                        linewidth=0.3)
-        if i == result.slowest_link and result.link_bandwidths.min() < result.link_bandwidths.max():
+        if i == result.slowest_link and bws.min() < bws.max():
             ax.text(result.time, i, " slow link", va="center", fontsize=8, color="C3")
-    ax.set(xlabel="time (s)", ylabel="link (rank i → i+1)", ylim=(min(result.n, max_links) - 0.5, -0.5),
+    ax.set(xlabel="time (s)", ylabel="link (rank i → i+1)", ylim=(rows - 0.5, -0.5),
            title=f"Ring all-reduce, {result.n} ranks, {result.chunks} chunk(s)/step: "
                  f"{u.fmt_seconds(result.time)} (colour = step, 2(n−1) = {steps} steps)")
-    ax.set_xlim(0, result.time * 1.12)
+    if result.time > 0:
+        ax.set_xlim(0, result.time * 1.12)
     return fig
 
 
 def plot_topologies(topologies, ax=None):
     """Bisection bandwidth per GPU and diameter of several Topology objects, side by side."""
-    import matplotlib.pyplot as plt
+    topologies = sequence("topologies", topologies, maximum=100)
+    for i, t in enumerate(topologies):
+        instance(f"topologies[{i}]", t, Topology, "a Topology (from fat_tree, rail_optimized or torus)")
+    axes("ax", ax)
     if ax is None:
+        import matplotlib.pyplot as plt
         fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
         fig.subplots_adjust(left=0.2, right=0.85, bottom=0.15, top=0.9, wspace=0.1)
     else:
@@ -885,7 +993,7 @@ def plot_topologies(topologies, ax=None):
     ax.barh(y, [t.bisection_per_gpu / u.GB for t in topologies], color="C0")
     ax.set_yticks(y, names)
     ax.invert_yaxis()
-    ax.set(xlabel="bisection bandwidth per GPU (GB/s)", title=f"{topologies[0].n_gpus:,} GPUs")
+    ax.set(xlabel="bisection bandwidth per GPU (GB/s)", title=f"{topologies[0].n_devices:,} GPUs")
     ax2.barh(y, [t.diameter for t in topologies], color="C1")
     ax2.set_yticks(y, [f"{t.n_switches:,} switches" for t in topologies])
     ax2.invert_yaxis()
@@ -894,12 +1002,18 @@ def plot_topologies(topologies, ax=None):
     return fig
 
 
-def plot_overlap(n_gpus, grad_bytes, compute_time, bandwidth, latency=0.0, *, bucket_bytes=25 * u.MB,
-                 backward_fraction=2 / 3, ax=None):
+def plot_overlap(n_devices, grad_bytes, compute_time, bandwidth_bytes_per_s, latency=0.0, *,
+                 bucket_bytes=25 * u.MB, backward_fraction=2 / 3, ax=None):
     """The timeline of one data-parallel step: forward, backward, and the bucket all-reduces after it."""
-    r = data_parallel_step(n_gpus, grad_bytes, compute_time, bandwidth, latency, bucket_bytes=bucket_bytes,
-                           backward_fraction=backward_fraction)
-    fig, ax = _axes(ax, (8, 2.6), {"left": 0.14, "bottom": 0.2, "top": 0.86})
+    n_devices = integer("n_devices", n_devices, minimum=1)
+    compute_time = positive("compute_time", compute_time, "s")
+    bandwidth_bytes_per_s = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s")
+    latency = nonnegative("latency", latency, "s")
+    axes("ax", ax)
+    r = data_parallel_step(n_devices, grad_bytes, compute_time, bandwidth_bytes_per_s, latency,
+                           bucket_bytes=bucket_bytes, backward_fraction=backward_fraction)
+    backward_fraction = float(backward_fraction)
+    fig, ax = new_axes(ax, (8, 2.6), {"left": 0.14, "bottom": 0.2, "top": 0.86})
     fwd = compute_time * (1 - backward_fraction)
     ax.broken_barh([(0, fwd)], (1.6, 0.8), facecolors="C0")
     ax.broken_barh([(fwd, compute_time - fwd)], (1.6, 0.8), facecolors="C1")
@@ -912,23 +1026,29 @@ def plot_overlap(n_gpus, grad_bytes, compute_time, bandwidth, latency=0.0, *, bu
         begin = max(ready[j], done)
         done = begin + t_b
         bars.append((begin, t_b))
-    ax.broken_barh(bars, (0.6, 0.8), facecolors="C2", edgecolor="white", linewidth=0.3)
+    if n_devices > 1:
+        ax.broken_barh(bars, (0.6, 0.8), facecolors="C2", edgecolor="white", linewidth=0.3)
     ax.axvline(float(r.step_time), color="C3", ls="--")
     ax.set_yticks([1, 2], ["all-reduce\n(buckets)", "compute"])
-    ax.set(xlabel="time (s)", title=f"{int(n_gpus):,} GPUs, {B} buckets: step {u.fmt_seconds(float(r.step_time))}, "
+    ax.set(xlabel="time (s)", title=f"{n_devices:,} GPUs, {B} buckets: step {u.fmt_seconds(float(r.step_time))}, "
                                     f"efficiency {float(r.efficiency):.0%}")
     return fig
 
 
 def plot_scaling(results, ax=None):
-    """Scaling efficiency vs GPU count for one or more ScalingResult objects."""
-    fig, ax = _axes(ax)
-    for r in results if isinstance(results, (list, tuple)) else [results]:
-        ax.semilogx(r.n_gpus, r.efficiency, "o-", ms=3, label=f"{r.mode} scaling")
+    """Scaling efficiency vs GPU count for one ScalingResult or a list of them."""
+    results = list(results) if isinstance(results, (list, tuple)) else [results]
+    sequence("results", results, maximum=100)
+    for i, r in enumerate(results):
+        instance(f"results[{i}]" if len(results) > 1 else "results", r, ScalingResult,
+                 "a ScalingResult from scaling(), or a list of them")
+    fig, ax = new_axes(ax, margins={})
+    for r in results:
+        ax.semilogx(r.n_devices, r.efficiency, "o-", ms=3, label=f"{r.mode} scaling")
     ax.axhline(0.9, color="grey", ls=":", lw=1)
     ax.set(xlabel="GPUs", ylabel="scaling efficiency", ylim=(0, 1.05), title="Data parallelism: weak vs strong scaling")
     ax.legend(fontsize=8)
-    _major_ticks_only(ax)
+    no_minor_ticks(ax)
     return fig
 
 
@@ -936,83 +1056,86 @@ def plot_scaling(results, ax=None):
 # Explorer
 # ---------------------------------------------------------------------------------------------
 _EXPLORER_SIZES = np.logspace(3, 10, 50)  # bytes: the message-size axis of the explorer
+# Slider ranges (SI): message 1 kB–10 GB, 2–1,024 ranks, links 1 GB/s–1 TB/s, α 0.1–100 µs.
+_EXPLORER_RANGES = {"nbytes": (1e3, 1e10), "n": (2, 1024), "bandwidth_bytes_per_s": (1e9, 1e12),
+                    "latency": (1e-7, 1e-4)}
 # s: covers every slider setting, from ≈0.1 µs (1 kB, 2 ranks, α = 0.1 µs) to ≈110 s (recursive doubling of
 # 10 GB on 1,023 ranks over 1 GB/s links)
 _EXPLORER_TIME_LIMITS = (1e-7, 1e3)
 
 
-def _collective_curves(ranks, bandwidth, latency):
+def _collective_curves(n, bandwidth_bytes_per_s, latency):
     """All-reduce time (s) and busbw/line rate over the explorer's message sizes, per algorithm."""
-    times = [allreduce_time(_EXPLORER_SIZES, ranks, bandwidth, latency, alg) for alg in ALGORITHMS]
-    return times, [bus_bandwidth(_EXPLORER_SIZES, t, ranks) / bandwidth for t in times]
+    times = [allreduce_time(_EXPLORER_SIZES, n, bandwidth_bytes_per_s, latency, alg) for alg in ALGORITHMS]
+    return times, [bus_bandwidth(_EXPLORER_SIZES, t, n) / bandwidth_bytes_per_s for t in times]
 
 
-def _build_collective_figure(fig):
+def _build_collective(fig):
     """The explorer's two panels with fixed limits and ticks; returns the artists an update moves."""
-    from matplotlib.ticker import FixedLocator, NullFormatter
     ax1, ax2 = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.09, right=0.98, bottom=0.16, top=0.9, wspace=0.28)
-    parts = {"time": [], "busbw": []}
+    h = {"time": [], "busbw": []}
+    flat = np.ones_like(_EXPLORER_SIZES)
     for i, alg in enumerate(ALGORITHMS):
-        parts["time"].append(ax1.plot(_EXPLORER_SIZES, _EXPLORER_SIZES, color=f"C{i}", label=alg)[0])
-        parts["busbw"].append(ax2.plot(_EXPLORER_SIZES, _EXPLORER_SIZES, color=f"C{i}")[0])
-    parts["time_dot"] = ax1.plot([1e6], [1e-3], "o", color="C3", clip_on=False)[0]
-    parts["busbw_dot"] = ax2.plot([1e6], [0.5], "o", color="C3", clip_on=False)[0]
+        h["time"].append(ax1.plot(_EXPLORER_SIZES, flat, color=f"C{i}", label=alg)[0])
+        h["busbw"].append(ax2.plot(_EXPLORER_SIZES, flat, color=f"C{i}")[0])
+    h["time_dot"] = ax1.plot([1e6], [1e-3], "o", color="C3", clip_on=False)[0]
+    h["busbw_dot"] = ax2.plot([1e6], [0.5], "o", color="C3", clip_on=False)[0]
     ax2.axhline(1.0, color="grey", ls=":", lw=1)
     ax1.set(xscale="log", yscale="log", xlim=(1e3, 1e10), ylim=_EXPLORER_TIME_LIMITS,
             xlabel="message", ylabel="all-reduce time", title="time")
     ax2.set(xscale="log", xlim=(1e3, 1e10), ylim=(0, 1.1), xlabel="message", ylabel="busbw ÷ link line rate")
     ax1.set_yticks([1e-6, 1e-3, 1.0, 1e3], ["1 µs", "1 ms", "1 s", "1000 s"])
-    ax1.yaxis.set_minor_locator(FixedLocator(np.logspace(-7, 3, 11)))  # unlabelled decades
-    ax1.yaxis.set_minor_formatter(NullFormatter())
     ax2.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "25 %", "50 %", "75 %", "100 %"])
     for ax in (ax1, ax2):
         ax.set_xticks([1e3, 1e6, 1e9], ["1 kB", "1 MB", "1 GB"])
-        ax.xaxis.set_minor_locator(FixedLocator(np.logspace(3, 10, 8)))
-        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(True, which="major", alpha=0.3)
     ax1.legend(fontsize=7, loc="upper left")
-    parts["title"] = ax2.set_title("", y=1.0)  # a fixed position: no title layout on each update
-    freeze_background(fig, [*parts["time"], *parts["busbw"], parts["time_dot"], parts["busbw_dot"], parts["title"]])
-    return parts
+    h["title"] = ax2.set_title(" ", y=1.0)  # a fixed position: no title layout on each update
+    return h
 
 
-def draw_collective(fig, message_bytes, ranks, link_gb_per_s, latency_us, algorithm):
-    """Draw function for the chapter's explorer: time and busbw vs message size; returns a readout.
+def _update_collective(h, nbytes, n, bandwidth_bytes_per_s, latency, algorithm):
+    """Move the 50-point analytic curves, the two dots and the title; return the readout.
 
-    Retained mode for a ≤ 100 ms slider move: the panels are built once with fixed limits that cover
-    every slider setting; each update only moves 50-point analytic curves, two dots and a title.
     busbw is shown as a fraction of the link's line rate so its axis never rescales.
     """
-    bw, lat = link_gb_per_s * u.GB, latency_us * u.US
-    parts = getattr(fig, "_labkit", None) if fig.axes else None
-    if parts is None:
-        parts = fig._labkit = _build_collective_figure(fig)
-    times, busbws = _collective_curves(ranks, bw, lat)
-    for alg, t_line, b_line, t, b in zip(ALGORITHMS, parts["time"], parts["busbw"], times, busbws):
+    bw = bandwidth_bytes_per_s
+    times, busbws = _collective_curves(n, bw, latency)
+    for alg, t_line, b_line, t, b in zip(ALGORITHMS, h["time"], h["busbw"], times, busbws):
         width, alpha = (2.2, 1.0) if alg == algorithm else (1.0, 0.45)
         t_line.set_ydata(t)
         b_line.set_ydata(b)
         for line in (t_line, b_line):
             line.set_linewidth(width)
             line.set_alpha(alpha)
-    t_here = allreduce_time(message_bytes, ranks, bw, lat, algorithm)
-    busbw = bus_bandwidth(message_bytes, t_here, ranks)
-    parts["time_dot"].set_data([message_bytes], [t_here])
-    parts["busbw_dot"].set_data([message_bytes], [busbw / bw])
-    parts["title"].set_text(f"bus bandwidth (line rate {u.fmt_bandwidth(bw)} dotted)")
-    return (f"{algorithm} all-reduce of {u.fmt_bytes(message_bytes)} on {ranks:,} ranks: {u.fmt_seconds(t_here)}; "
-            f"algbw {u.fmt_bandwidth(message_bytes / t_here)}, busbw {u.fmt_bandwidth(busbw)} "
+    t_here = allreduce_time(nbytes, n, bw, latency, algorithm)
+    busbw = bus_bandwidth(nbytes, t_here, n)
+    h["time_dot"].set_data([nbytes], [t_here])
+    h["busbw_dot"].set_data([nbytes], [busbw / bw])
+    h["title"].set_text(f"bus bandwidth (line rate {u.fmt_bandwidth(bw)} dotted)")
+    return (f"{algorithm} all-reduce of {u.fmt_bytes(nbytes)} on {n:,} ranks: {u.fmt_seconds(t_here)}; "
+            f"algbw {u.fmt_bandwidth(nbytes / t_here)}, busbw {u.fmt_bandwidth(busbw)} "
             f"({busbw / bw:.0%} of the {u.fmt_bandwidth(bw)} link)")
 
 
-def collective_explorer(message_bytes=64 * u.MB, ranks=64, link_gb_per_s=50.0, latency_us=5.0, algorithm="ring"):
-    """Sliders: message size, ranks, link bandwidth and latency, algorithm → time and busbw."""
+def collective_explorer(nbytes=64 * u.MB, n=64, bandwidth_bytes_per_s=50 * u.GB, latency=5 * u.US,
+                        algorithm="ring"):
+    """Sliders: message size ``nbytes``, ranks ``n``, link bandwidth (bytes/s, one way), latency α (s) and
+    the algorithm → all-reduce time and busbw. Arguments are the sliders' starting values."""
     from .core.explore import dropdown, explorer, int_slider, slider
-    return explorer(draw_collective, title="All-reduce: time and bus bandwidth", retained=True,
+    (lo_b, hi_b), (lo_n, hi_n), (lo_w, hi_w), (lo_a, hi_a) = _EXPLORER_RANGES.values()
+    nbytes = number("nbytes", nbytes, "bytes", minimum=lo_b, maximum=hi_b)
+    n = integer("n", n, minimum=lo_n, maximum=hi_n)
+    bandwidth_bytes_per_s = number("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s", minimum=lo_w,
+                                   maximum=hi_w)
+    latency = number("latency", latency, "s", minimum=lo_a, maximum=hi_a)
+    algorithm = choice("algorithm", algorithm, ALGORITHMS)
+    return explorer(_build_collective, _update_collective, title="All-reduce: time and bus bandwidth",
                     figsize=(8.5, 3.8),
-                    message_bytes=slider(message_bytes, 1e3, 1e10, None, "message (bytes)", log=True),
-                    ranks=int_slider(ranks, 2, 1024, 1, "ranks"),
-                    link_gb_per_s=slider(link_gb_per_s, 1.0, 1000.0, None, "link GB/s (one way)", log=True),
-                    latency_us=slider(latency_us, 0.1, 100.0, None, "latency α (µs)", log=True),
+                    nbytes=slider(nbytes, lo_b, hi_b, None, "message (bytes)", log=True),
+                    n=int_slider(n, lo_n, hi_n, 1, "ranks n"),
+                    bandwidth_bytes_per_s=slider(bandwidth_bytes_per_s, lo_w, hi_w, None,
+                                                 "link bytes/s (one way)", log=True),
+                    latency=slider(latency, lo_a, hi_a, None, "latency α (s)", log=True),
                     algorithm=dropdown(algorithm, list(ALGORITHMS), "algorithm"))

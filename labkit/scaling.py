@@ -23,7 +23,7 @@ from .core.plotting import log_axis, new_axes, plain_log_labels
 # Re-exported: chapter 02 teaches the time of a training run and the utilization a finished run implies.
 from .core.roofline import training_time, utilization_from_run  # noqa: F401
 from .core.trend import fit_trend
-from .core.validate import (choice, counts, finite_result, instance, integer, nonnegative, number, positive,
+from .core.validate import (choice, counts, finite_result, flag, instance, integer, nonnegative, number, positive,
                             scalar_or_array, sequence)
 
 # ---------------------------------------------------------------------------------------------
@@ -59,19 +59,6 @@ LLAMA3_70B_PLAN_DEVICES, LLAMA3_70B_PLAN_MAX_TP = 64, 8
 DEFAULT_DEVICE = "H100"
 
 
-def _option(name, value, options):
-    """One of a few options (strings, or None where listed): core ``choice`` after refusing arrays and other
-    unhashable values, whose comparison with a string is ambiguous."""
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{name} must be one of {', '.join(repr(o) for o in options)}, got {type(value).__name__}")
-    return choice(name, value, options)
-
-
-def _flag(name, value):
-    """A True/False option (0, 1, None and strings are refused: they are usually a mistaken argument)."""
-    return bool(instance(name, value, (bool, np.bool_), "True or False"))
-
-
 # ---------------------------------------------------------------------------------------------
 # Counting parameters and FLOPs
 # ---------------------------------------------------------------------------------------------
@@ -100,10 +87,10 @@ def transformer_params(n_layers, d_model, vocab_size, d_ff=None, n_heads=None, n
         raise ValueError(f"d_model ({d}) must be divisible by n_heads ({heads})")
     if heads % kv_heads:
         raise ValueError(f"n_heads ({heads}) must be a multiple of n_kv_heads ({kv_heads})")
-    gated_ffn, tied_embeddings = _flag("gated_ffn", gated_ffn), _flag("tied_embeddings", tied_embeddings)
-    biases = _flag("biases", biases)
+    gated_ffn, tied_embeddings = flag("gated_ffn", gated_ffn), flag("tied_embeddings", tied_embeddings)
+    biases = flag("biases", biases)
     n_positions = integer("n_positions", n_positions, minimum=0)
-    _option("norm", norm, NORMS)
+    choice("norm", norm, NORMS)
     kv_dim = d * kv_heads // heads
     attention = 2 * d * d + 2 * d * kv_dim + (2 * d + 2 * kv_dim if biases else 0)
     n_in = 2 if gated_ffn else 1                        # up (and gate) projections
@@ -124,7 +111,7 @@ def training_flops(n_params, n_tokens, n_layers=None, d_model=None, seq_len=None
     """
     n = positive("n_params", n_params, "parameters", array=True)
     tokens = nonnegative("n_tokens", n_tokens, "tokens", array=True)
-    passes = 4 if _flag("full_recompute", full_recompute) else 3
+    passes = 4 if flag("full_recompute", full_recompute) else 3
     with np.errstate(over="ignore", invalid="ignore"):
         per_token = 2 * n + _attention_per_token(n_layers, d_model, seq_len)
         out = per_token * tokens * passes
@@ -193,8 +180,8 @@ def memory_breakdown(n_params, zero_stage=0, data_parallel=1, tensor_parallel=1,
     dp = integer("data_parallel", data_parallel, minimum=1)
     t = integer("tensor_parallel", tensor_parallel, minimum=1)
     model_split = t * integer("pipeline_parallel", pipeline_parallel, minimum=1)
-    _option("recompute", recompute, RECOMPUTE)
-    sequence_parallel = _flag("sequence_parallel", sequence_parallel)
+    choice("recompute", recompute, RECOMPUTE)
+    sequence_parallel = flag("sequence_parallel", sequence_parallel)
     per_replica = n / model_split
     with np.errstate(over="ignore"):
         w = nonnegative("weight_bytes", weight_bytes, "bytes per parameter") * per_replica
@@ -249,8 +236,8 @@ def activation_memory_per_layer(seq_len, micro_batch_size, d_model, n_heads, ten
     h = integer("d_model", d_model, minimum=1)
     a = integer("n_heads", n_heads, minimum=1)
     t = integer("tensor_parallel", tensor_parallel, minimum=1)
-    _option("recompute", recompute, RECOMPUTE)
-    sequence_parallel = _flag("sequence_parallel", sequence_parallel)
+    choice("recompute", recompute, RECOMPUTE)
+    sequence_parallel = flag("sequence_parallel", sequence_parallel)
     with np.errstate(over="ignore", invalid="ignore"):
         sbh = s * b * h
         if recompute == "full":
@@ -565,8 +552,8 @@ def plan_parallelism(n_params, n_layers, d_model, n_heads, seq_len, global_batch
     p = integer("pipeline_parallel", pipeline_parallel, minimum=1)
     dp = integer("data_parallel", data_parallel, minimum=1)
     zero_stage = integer("zero_stage", zero_stage, minimum=0, maximum=3)
-    _option("recompute", recompute, RECOMPUTE)
-    sequence_parallel = _flag("sequence_parallel", sequence_parallel)
+    choice("recompute", recompute, RECOMPUTE)
+    sequence_parallel = flag("sequence_parallel", sequence_parallel)
     memory_bytes = (datasheet(DEFAULT_DEVICE).memory_bytes if memory_bytes is None
                     else positive("memory_bytes", memory_bytes, "bytes"))
     if n_layers % p:
@@ -933,7 +920,7 @@ def training_run_explorer(n_params=70e9, n_tokens=1.4e12, gpu="H100 SXM", n_devi
     n_params = number("n_params", n_params, "parameters", minimum=_N_PARAMS_RANGE[0], maximum=_N_PARAMS_RANGE[1])
     n_tokens = number("n_tokens", n_tokens, "tokens", minimum=_N_TOKENS_RANGE[0], maximum=_N_TOKENS_RANGE[1])
     gpus = list(training_gpus())
-    _option("gpu", gpu, gpus)
+    choice("gpu", gpu, gpus)
     n_devices = number("n_devices", n_devices, "devices", minimum=_N_DEVICES_RANGE[0], maximum=_N_DEVICES_RANGE[1])
     mfu = number("mfu", mfu, "fraction", minimum=_MFU_RANGE[0], maximum=_MFU_RANGE[1])
     zero_stage = integer("zero_stage", zero_stage, minimum=0, maximum=3)

@@ -11,6 +11,20 @@ from labkit import interconnect as ic
 from labkit import units as u
 from labkit.data import load
 
+# Examples for tests/test_fuzz.py: parameters of labkit.interconnect that the vocabulary does not cover.
+FUZZ_EXAMPLES = {
+    "collective": "allgather",
+    "time": 0.01,
+    "busbw": 370e9,
+    "gpus_per_node": 8,
+    "nodes": 4,
+    "grad_bytes": 2.6e9,
+    "dims": (8, 8, 8),
+    "result": lambda: ic.simulate_ring_allreduce(1e8, 8, 50e9, 1e-6, chunks=2),
+    "topologies": lambda: ic.compare_topologies(256),
+    "results": lambda: [ic.scaling([1, 8, 64], 2e9, 0.5, 50e9, mode=m) for m in ("weak", "strong")],
+}
+
 
 # --- the α-β model ---------------------------------------------------------------------------
 def test_transfer_time_is_latency_plus_size_over_bandwidth():
@@ -30,24 +44,31 @@ def test_crossover_size_reaches_half_the_bandwidth():
 
 @pytest.mark.parametrize("call, match", [
     (lambda: ic.transfer_time(-1, 1e9), "nbytes"),
-    (lambda: ic.transfer_time(1, 0), "bandwidth"),
-    (lambda: ic.transfer_time(1, -5e9), "bandwidth"),
+    (lambda: ic.transfer_time(1, 0), "bandwidth_bytes_per_s"),
+    (lambda: ic.transfer_time(1, -5e9), "bandwidth_bytes_per_s"),
     (lambda: ic.transfer_time(float("nan"), 1e9), "NaN"),
     (lambda: ic.transfer_time(1, 1e9, -1e-6), "latency"),
     (lambda: ic.ring_allreduce_time(1e9, 0, 1e9), "at least 1"),
-    (lambda: ic.ring_allreduce_time(1e9, [4, 0], 1e9), "at least 1"),
+    (lambda: ic.ring_allreduce_time(1e9, [4, 0], 1e9), "whole numbers from 1"),
+    (lambda: ic.ring_allreduce_time(1e9, 8, 1e9, 1e308), "latency"),  # overflow: refused, not inf
     (lambda: ic.ring_allreduce_time(1e9, [4, 2.5], 1e9), "whole"),
     (lambda: ic.allreduce_time(1e9, 8, 1e9, algorithm="butterfly"), "algorithm"),
     (lambda: ic.bus_bandwidth(1e9, 1.0, 8, "allsum"), "collective"),
     (lambda: ic.bus_bandwidth(1e9, 0.0, 8), "time"),
     (lambda: ic.simulate_ring_allreduce(1e9, 0, 1e9), "at least 1"),
     (lambda: ic.simulate_ring_allreduce(1e9, 4, 1e9, chunks=0), "chunks"),
-    (lambda: ic.simulate_ring_allreduce(1e9, 4, 1e9, link_bandwidths=[1e9, 1e9]), "one entry per link"),
-    (lambda: ic.simulate_ring_allreduce(1e9, 4, 1e9, link_bandwidths=[1e9, 0, 1e9, 1e9]), "link_bandwidths"),
+    (lambda: ic.simulate_ring_allreduce(1e9, 4, 1e9, link_bandwidths_bytes_per_s=[1e9, 1e9]), "one entry per link"),
+    (lambda: ic.simulate_ring_allreduce(1e9, 4, 1e9, link_bandwidths_bytes_per_s=[1e9, 0, 1e9, 1e9]),
+     "link_bandwidths_bytes_per_s"),
+    (lambda: ic.simulate_ring_allreduce(1e9, 2000, 1e9), "n and chunks"),  # bounded: no hour-long simulation
+    (lambda: ic.simulate_ring_allreduce(1e9, 8, 1e9, jitter=-0.1), "jitter"),
     (lambda: ic.simulate_ring_allreduce(-1, 4, 1e9), "nbytes"),
     (lambda: ic.slow_link_bandwidths(8, 1e9, 1.5), "fraction"),
     (lambda: ic.fat_tree(1, 64), "at least 2"),
     (lambda: ic.fat_tree(1_000_000, 16), "three tiers"),
+    (lambda: ic.fat_tree(1024, 64, oversubscription=1e308), "oversubscription"),
+    (lambda: ic.torus_dims(10**12), "n_devices"),  # bounded: trial division stays fast
+    (lambda: ic.data_parallel_step(8, 1e308, 0.1, 1e10), "grad_bytes"),  # bounded bucket count
     (lambda: ic.data_parallel_step(8, 1e9, 0.1, 1e10, backward_fraction=0), "backward_fraction"),
     (lambda: ic.scaling([1, 2], 1e9, 0.1, 1e10, mode="diagonal"), "mode"),
 ])
@@ -62,6 +83,9 @@ def test_bad_input_gets_a_clear_value_error(call, match):
     lambda: ic.ring_allreduce_time(1e9, True, 1e9),
     lambda: ic.torus("8x8"),
     lambda: ic.bus_bandwidth(1e9, 1.0, 8, collective=3),
+    lambda: ic.data_parallel_step(8, 1e9, 0.1, 1e10, overlap="yes"),
+    lambda: ic.plot_ring_timeline("not a result"),
+    lambda: ic.plot_alpha_beta(50e9, 5e-6, ax="axes"),
 ])
 def test_wrong_types_get_a_clear_type_error(call):
     with pytest.raises(TypeError):
@@ -173,6 +197,7 @@ def test_simulated_ring_matches_the_formula(n):
     for latency in (0.0, 5e-6):
         r = ic.simulate_ring_allreduce(256e6, n, 50e9, latency)
         assert r.time == pytest.approx(ic.ring_allreduce_time(256e6, n, 50e9, latency), rel=0.02)
+        assert np.all((r.utilization > 0) & (r.utilization <= 1))
         assert r.time == pytest.approx(r.analytic_time, rel=1e-9)
         assert r.busy_start.shape == r.busy_end.shape == (n, 2 * (n - 1))
         assert np.all(r.busy_end >= r.busy_start)
@@ -199,7 +224,7 @@ def test_pipelining_hides_latency_for_small_messages():
 
 def test_one_slow_link_slows_the_whole_ring():
     bws = ic.slow_link_bandwidths(16, 50e9, 0.25, slow_link=5)
-    r = ic.simulate_ring_allreduce(1e9, 16, 50e9, link_bandwidths=bws)
+    r = ic.simulate_ring_allreduce(1e9, 16, 50e9, link_bandwidths_bytes_per_s=bws)
     # the whole ring runs at the slowest link: formula with β = min(links), within 2 %
     assert r.time == pytest.approx(ic.ring_allreduce_time(1e9, 16, 12.5e9), rel=0.02)
     assert r.slowest_link == 5
@@ -212,7 +237,7 @@ def test_one_slow_link_slows_the_whole_ring():
 
 def test_simulation_edge_cases():
     r = ic.simulate_ring_allreduce(1e9, 1, 50e9, 5e-6)
-    assert r.time == 0.0 and r.n_events == 0
+    assert r.time == 0.0 and r.n_events == 0 and r.busbw == 0.0
     r = ic.simulate_ring_allreduce(0, 4, 50e9, 1e-6)
     assert r.time == pytest.approx(6e-6)
     assert "RingSimResult" in repr(ic.simulate_ring_allreduce(1e6, 4, 1e10))
@@ -226,31 +251,17 @@ def test_jitter_is_seeded_and_only_slows_down():
     assert a.time > ic.ring_allreduce_time(1e8, 8, 50e9)
 
 
-def test_n64_simulates_within_a_second_at_a_fair_event_rate():
-    import simpy
-
-    def bare_rate(n_events=60_000, procs=64):
-        env = simpy.Environment()
-
-        def p(env):
-            for _ in range(n_events // procs):
-                yield env.timeout(1.0)
-        for _ in range(procs):
-            env.process(p(env))
-        t0 = time.perf_counter()
-        env.run()
-        return n_events / (time.perf_counter() - t0)
-
-    runs = []  # best of two runs, and of three bare runs: the machine is shared, so single timings are noisy
-    for _ in range(2):
-        t0 = time.perf_counter()
-        r = ic.simulate_ring_allreduce(1e9, 64, 50e9, 5e-6, chunks=2)
-        runs.append((time.perf_counter() - t0, r))
-    elapsed, r = min(runs, key=lambda run: run[0])
-    assert elapsed <= 1.0, elapsed
-    ratio = (r.n_events / r.wall_seconds) / max(bare_rate() for _ in range(3))
-    print(f"\nn=64, chunks=2: {elapsed * 1000:.0f} ms, {r.n_events:,} events, {ratio:.0%} of bare SimPy's rate")
-    assert ratio >= 0.3  # budget is 50 %; looser here because the test machine is shared
+def test_n64_with_pipelined_chunks_counts_its_events():
+    # the benchmark's case (benchmarks/notebooks.py measures its event rate; timing is not tested here):
+    # 64 ranks, 2 chunks per step. Every link sends 2·(2·63) messages; with uniform links the run stays
+    # within 2 % of the formula and never above it, and the event count is what the model schedules.
+    r = ic.simulate_ring_allreduce(1e9, 64, 50e9, 5e-6, chunks=2)
+    assert r.busy_start.shape == (64, 2 * 2 * 63)
+    formula = ic.ring_allreduce_time(1e9, 64, 50e9, 5e-6)
+    assert r.time == pytest.approx(formula, rel=0.02) and r.time <= formula * (1 + 1e-9)
+    messages = 64 * 2 * 2 * 63
+    assert messages + 64 < r.n_events < 3 * messages  # transmissions, arrivals, starts, a few wake-ups
+    assert r.wall_seconds > 0
 
 
 def test_hierarchical_allreduce_simulated_and_analytic():
@@ -272,7 +283,7 @@ def test_superpod_reference_design_is_reproduced():
     # NVIDIA DGX H100 SuperPOD reference architecture as summarised in "How to Scale Your Model"
     # (GPU chapter): 1,024 GPUs = 128 nodes, 32 leaf + 16 spine 64-port NDR switches + 512 NVSwitches
     # (560 switches), full bisection: 400 GB/s per node = 50 GB/s per GPU. Exact.
-    t = ic.rail_optimized(1024, gpus_per_node=8, switch_radix=64, link_bandwidth=50e9)
+    t = ic.rail_optimized(1024, gpus_per_node=8, switch_radix=64, link_bandwidth_bytes_per_s=50e9)
     assert t.switches == {"leaf": 32, "spine": 16, "nvswitch": 512}
     assert t.n_switches == 560
     assert t.full_bisection
@@ -294,7 +305,7 @@ def test_fat_tree_capacity_and_oversubscription():
     assert over.bisection_per_gpu == pytest.approx(ft.bisection_per_gpu / 2, rel=0.05)
     # one NVSwitch-like crossbar of 8 H100s: "How to Scale Your Model" gives 3.6 TB/s counting both
     # directions, i.e. 1.8 TB/s one way. Exact.
-    node = ic.fat_tree(8, 64, link_bandwidth=450e9)
+    node = ic.fat_tree(8, 64, link_bandwidth_bytes_per_s=450e9)
     assert node.bisection_bandwidth == pytest.approx(1.8e12) and node.diameter == 2
 
 
@@ -311,7 +322,7 @@ def test_torus_matches_dally_and_towles():
 
 def test_compare_topologies_at_equal_gpu_count():
     tops = ic.compare_topologies(1024)
-    assert [t.n_gpus for t in tops] == [1024] * 4
+    assert [t.n_devices for t in tops] == [1024] * 4
     per_gpu = [t.bisection_per_gpu for t in tops]
     assert per_gpu[0] == per_gpu[1] > per_gpu[2] > per_gpu[3]
     assert tops[3].diameter > tops[0].diameter
@@ -379,75 +390,152 @@ def test_interconnects_dataset():
     assert np.allclose(pcie[1:] / pcie[:-1], 2, rtol=0.05)  # every PCIe generation doubles (±5 %)
 
 
-def test_plots_return_figures():
+@pytest.fixture
+def close_figures():
     import matplotlib
     import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
     matplotlib.rcParams["figure.max_open_warning"] = 0
-    figs = [ic.plot_bandwidth_hierarchy(), ic.plot_alpha_beta(50e9, 5e-6), ic.plot_allreduce_algorithms(64, 50e9, 5e-6),
-            ic.plot_ring_timeline(ic.simulate_ring_allreduce(1e8, 8, 50e9, 1e-6, chunks=2,
-                                                             link_bandwidths=ic.slow_link_bandwidths(8, 50e9))),
-            ic.plot_topologies(ic.compare_topologies(256)),
-            ic.plot_overlap(64, 2e9, 0.3, 50e9, 5e-6, bucket_bytes=100e6),
-            ic.plot_scaling([ic.scaling([1, 8, 64], 2e9, 0.5, 50e9, mode=m) for m in ("weak", "strong")])]
-    assert all(isinstance(f, Figure) for f in figs)
+    yield
     plt.close("all")
+
+
+def test_plot_bandwidth_hierarchy_draws_each_kind(close_figures):
+    fig = ic.plot_bandwidth_hierarchy()
+    ax = fig.axes[0]
+    kinds = {line.get_label(): line for line in ax.get_lines()}
+    assert set(kinds) == set(ic._KIND_COLOURS) & set(load("interconnects")["kind"])
+    assert ic.H100_NVLINK_LINE_RATE in kinds["nvlink"].get_ydata()
+    assert ax.get_yscale() == "log" and not ax.yaxis.get_minor_locator()()  # major ticks only
+
+
+def test_plot_alpha_beta_draws_the_model_and_its_crossover(close_figures):
+    ax = ic.plot_alpha_beta(50e9, 5e-6).axes[0]
+    curve, ceiling, crossover = ax.get_lines()
+    assert np.allclose(curve.get_ydata(), ic.effective_bandwidth(curve.get_xdata(), 50e9, 5e-6))
+    assert ceiling.get_ydata()[0] == 50e9
+    assert crossover.get_xdata()[0] == pytest.approx(250e3)
+
+
+def test_plot_allreduce_algorithms_draws_the_three_formulas(close_figures):
+    ax = ic.plot_allreduce_algorithms(64, 50e9, 5e-6).axes[0]
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == list(ic.ALGORITHMS)
+    for alg, line in zip(ic.ALGORITHMS, lines):
+        assert np.allclose(line.get_ydata(), ic.allreduce_time(line.get_xdata(), 64, 50e9, 5e-6, alg))
+
+
+def test_plot_ring_timeline_draws_one_row_per_link(close_figures):
+    r = ic.simulate_ring_allreduce(1e8, 8, 50e9, 1e-6, chunks=2,
+                                   link_bandwidths_bytes_per_s=ic.slow_link_bandwidths(8, 50e9))
+    ax = ic.plot_ring_timeline(r).axes[0]
+    rows = ax.collections
+    assert len(rows) == 8 and all(len(c.get_paths()) == 2 * 2 * 7 for c in rows)  # a bar per message
+    assert [t.get_text().strip() for t in ax.texts] == ["slow link"]
+    assert len(ic.plot_ring_timeline(r, max_links=3).axes[0].collections) == 3
+
+
+def test_plot_topologies_draws_bisection_and_diameter(close_figures):
+    tops = ic.compare_topologies(256)
+    left, right = ic.plot_topologies(tops).axes
+    assert [p.get_width() for p in left.patches] == pytest.approx([t.bisection_per_gpu / u.GB for t in tops])
+    assert [p.get_width() for p in right.patches] == [t.diameter for t in tops]
+    assert "256 GPUs" in left.get_title()
+
+
+def test_plot_overlap_draws_one_bar_per_bucket(close_figures):
+    r = ic.data_parallel_step(64, 2e9, 0.3, 50e9, 5e-6, bucket_bytes=100e6)
+    ax = ic.plot_overlap(64, 2e9, 0.3, 50e9, 5e-6, bucket_bytes=100e6).axes[0]
+    forward, backward, buckets = ax.collections
+    assert len(buckets.get_paths()) == r.n_buckets == 20
+    assert ax.get_lines()[0].get_xdata()[0] == pytest.approx(r.step_time)
+
+
+def test_plot_scaling_draws_each_efficiency_curve(close_figures):
+    runs = [ic.scaling([1, 8, 64], 2e9, 0.5, 50e9, mode=m) for m in ("weak", "strong")]
+    lines = ic.plot_scaling(runs).axes[0].get_lines()
+    for r, line in zip(runs, lines):
+        assert line.get_label() == f"{r.mode} scaling"
+        assert np.allclose(line.get_xdata(), [1, 8, 64]) and np.allclose(line.get_ydata(), r.efficiency)
 
 
 def test_explorer_redraws_quickly():
     ex = ic.collective_explorer()
     assert "busbw" in ex.readout and "80%" in ex.readout  # 64 MB, 64 ranks, 50 GB/s, 5 µs: busbw 40 GB/s
-    times = [ex.update(ranks=r, algorithm=a) for r, a in ((8, "ring"), (512, "tree"), (1024, "recursive_doubling"))]
+    times = [ex.update(n=r, algorithm=a) for r, a in ((8, "ring"), (512, "tree"), (1024, "recursive_doubling"))]
     print(f"\nexplorer updates: {[round(t * 1000) for t in times]} ms")
-    assert min(times) < 1.0  # budget 100 ms (≈25 ms CPU measured); loose here (the test machine is shared)
+    assert min(times) < 1.0  # budget 100 ms (≈10 ms measured): 100× margin for a shared machine
     assert "recursive_doubling" in ex.readout
 
 
 def test_explorer_updates_move_the_curves_in_place():
     ex = ic.collective_explorer()
-    axes, parts = list(ex.figure.axes), ex.figure._labkit
-    ex.update(message_bytes=1e9, ranks=512, link_gb_per_s=400.0, latency_us=1.0, algorithm="tree")
-    assert ex.figure.axes == axes  # retained: no axes rebuilt
-    for alg, line in zip(ic.ALGORITHMS, parts["time"]):
+    axes, h = list(ex.figure.axes), ex.handles
+    ex.update(nbytes=1e9, n=512, bandwidth_bytes_per_s=400e9, latency=1e-6, algorithm="tree")
+    assert ex.figure.axes == axes and ex.handles is h  # built once: no axes rebuilt
+    for alg, line in zip(ic.ALGORITHMS, h["time"]):
         assert np.allclose(line.get_ydata(), ic.allreduce_time(line.get_xdata(), 512, 400e9, 1e-6, alg))
         assert line.get_linewidth() == (2.2 if alg == "tree" else 1.0)
     t = ic.allreduce_time(1e9, 512, 400e9, 1e-6, "tree")
-    assert parts["busbw_dot"].get_ydata()[0] == pytest.approx(ic.bus_bandwidth(1e9, t, 512) / 400e9)
-    assert "400 GB/s" in parts["title"].get_text()
+    assert h["busbw_dot"].get_ydata()[0] == pytest.approx(ic.bus_bandwidth(1e9, t, 512) / 400e9)
+    assert "400 GB/s" in h["title"].get_text()
+    assert [ax.get_xlim() for ax in ex.figure.axes] == [(1e3, 1e10)] * 2  # fixed limits
 
 
 def test_explorer_time_axis_covers_every_slider_setting():
     lo, hi = ic._EXPLORER_TIME_LIMITS  # fixed limits: the curves must never leave them
+    (s_lo, s_hi), (n_lo, n_hi), (b_lo, b_hi), (a_lo, a_hi) = ic._EXPLORER_RANGES.values()
+    assert (s_lo, s_hi) == (ic._EXPLORER_SIZES[0], ic._EXPLORER_SIZES[-1])
     for alg in ic.ALGORITHMS:
-        for n in (2, 3, 1023, 1024):
-            fastest = ic.allreduce_time(1e3, n, 1000e9, 0.1e-6, alg)
-            slowest = ic.allreduce_time(1e10, n, 1e9, 100e-6, alg)
+        for n in (n_lo, n_lo + 1, n_hi - 1, n_hi):
+            fastest = ic.allreduce_time(s_lo, n, b_hi, a_lo, alg)
+            slowest = ic.allreduce_time(s_hi, n, b_lo, a_hi, alg)
             assert lo <= fastest and slowest <= hi, (alg, n)
 
 
-def test_explorer_frame_matches_a_full_redraw(monkeypatch):
-    """The frozen background (axes, ticks, legend painted once) must give the picture a full draw gives."""
+def test_explorer_frame_matches_a_full_redraw():
+    """The explorer's blitted frame (axes, ticks, legend painted once and pasted) must give the picture a
+    plain full draw of the same build + update gives."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    values = dict(message_bytes=3e8, ranks=1000, link_gb_per_s=400.0, latency_us=0.5, algorithm="tree")
+
+    from labkit.core.plotting import lean_figure
+    values = dict(nbytes=3e8, n=1000, bandwidth_bytes_per_s=400e9, latency=0.5e-6, algorithm="tree")
     ex = ic.collective_explorer()
     ex.update(**values)
     fast = np.asarray(ex.figure.canvas.buffer_rgba())[..., :3].astype(int)
-    monkeypatch.setattr(ic, "freeze_background", lambda fig, moving: None)
     fig = Figure(figsize=ex.figure.get_size_inches(), dpi=ex.figure.dpi)
     FigureCanvasAgg(fig)
-    ic.draw_collective(fig, **values)
+    readout = ic._update_collective(ic._build_collective(fig), **values)
+    lean_figure(fig)  # what the explorer does after building
     fig.canvas.draw()
     full = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    assert readout == ex.readout
     differ = np.abs(fast - full).max(axis=-1) > 30
     assert differ.mean() < 0.002  # only where curves cross the dotted line and the spines (drawing order)
 
 
-def test_draw_collective_without_a_raster_canvas_keeps_the_full_figure():
-    from matplotlib.figure import Figure
-    fig = Figure()  # a canvas that cannot be read back: nothing is frozen
-    assert "busbw" in ic.draw_collective(fig, 1e6, 8, 50.0, 5.0, "ring")
-    assert not fig.images and all(ax.xaxis.get_visible() for ax in fig.axes)
+@pytest.mark.parametrize("kwargs, name", [
+    ({"nbytes": 1e12}, "nbytes"), ({"n": 1}, "n"), ({"bandwidth_bytes_per_s": 50.0}, "bandwidth_bytes_per_s"),
+    ({"latency": 5.0}, "latency"), ({"algorithm": "butterfly"}, "algorithm"), ({"n": True}, "n"),
+])
+def test_explorer_refuses_starting_values_off_its_sliders(kwargs, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        ic.collective_explorer(**kwargs)
+
+
+def test_importing_the_exercises_runs_no_simulation():
+    # expected answers that need a simulation or a sweep are functions, computed on first check
+    import subprocess
+    import sys
+    code = ("import sys, labkit.exercises.ch03_interconnects as m; "
+            "print('simpy' in sys.modules, callable(m.ic.simulate_ring_allreduce))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
+    from labkit.exercises import get
+    assert get("03.slow_link_slowdown").expected == pytest.approx(ic.simulate_ring_allreduce(
+        256 * u.MB, 16, 50e9, 2.7e-6, link_bandwidths_bytes_per_s=ic.slow_link_bandwidths(16, 50e9, 0.25, 5)).time
+        / ic.simulate_ring_allreduce(256 * u.MB, 16, 50e9, 2.7e-6).time)
+    assert get("03.max_gpus_weak_scaling").example == 256  # 93 % at 256 GPUs, 62 % at 512
 
 
 def test_chapter_has_enough_cheap_exercises():

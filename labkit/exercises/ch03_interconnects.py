@@ -1,5 +1,8 @@
 """Chapter 03 — interconnects: α-β transfers, collectives, NCCL's bus bandwidth, a simulated ring,
-topologies and data-parallel scaling. References call labkit.interconnect (no formula is duplicated)."""
+topologies and data-parallel scaling. References call labkit.interconnect (no formula is duplicated).
+
+Importing this module computes nothing expensive: answers that need a simulation or a sweep are given
+as functions (``expected=lambda: ...``, ``example=lambda: ...``), computed on first check and kept."""
 
 import numpy as np
 
@@ -148,8 +151,9 @@ register(ValueExercise(
 
 
 # --- 03.fastest_small_allreduce / 03.fastest_large_allreduce ---------------------------------
-def _fastest(nbytes, n=1024, bandwidth=50 * u.GB, latency=5 * u.US):
-    times = {a: ic.allreduce_time(nbytes, n, bandwidth, latency, a) for a in ic.ALGORITHMS}
+def _fastest(nbytes, n=1024, bandwidth_bytes_per_s=50 * u.GB, latency=5 * u.US):
+    """The fastest all-reduce algorithm (analytic, three formula evaluations: cheap at import)."""
+    times = {a: ic.allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency, a) for a in ic.ALGORITHMS}
     return min(times, key=times.get)
 
 
@@ -192,16 +196,17 @@ register(ChoiceExercise(
 
 
 # --- 03.slow_link_slowdown -------------------------------------------------------------------
-SLOW_LINK_SETUP = dict(nbytes=256 * u.MB, n=16, bandwidth=50 * u.GB, latency=2.7 * u.US,
+SLOW_LINK_SETUP = dict(nbytes=256 * u.MB, n=16, bandwidth_bytes_per_s=50 * u.GB, latency=2.7 * u.US,
                        slow_factor=0.25, slow_link=5)
 
 
 def slow_link_slowdown(setup=SLOW_LINK_SETUP):
     """Simulated time with one slow link divided by the time with uniform links."""
     s = dict(setup)
-    base = ic.simulate_ring_allreduce(s["nbytes"], s["n"], s["bandwidth"], s["latency"])
-    bws = ic.slow_link_bandwidths(s["n"], s["bandwidth"], s["slow_factor"], s["slow_link"])
-    slow = ic.simulate_ring_allreduce(s["nbytes"], s["n"], s["bandwidth"], s["latency"], link_bandwidths=bws)
+    base = ic.simulate_ring_allreduce(s["nbytes"], s["n"], s["bandwidth_bytes_per_s"], s["latency"])
+    bws = ic.slow_link_bandwidths(s["n"], s["bandwidth_bytes_per_s"], s["slow_factor"], s["slow_link"])
+    slow = ic.simulate_ring_allreduce(s["nbytes"], s["n"], s["bandwidth_bytes_per_s"], s["latency"],
+                                      link_bandwidths_bytes_per_s=bws)
     return slow.time / base.time
 
 
@@ -211,14 +216,14 @@ register(ValueExercise(
     expected=slow_link_slowdown,
     rtol=0.02,
     hints=[
-        "Run ic.simulate_ring_allreduce twice — once with uniform links, once with link_bandwidths from "
+        "Run ic.simulate_ring_allreduce twice — once with uniform links, once with link_bandwidths_bytes_per_s from "
         "ic.slow_link_bandwidths(16, 50e9, 0.25, 5) — and divide the two .time values.",
         "Every byte passes every link on a ring, and each rank waits for its upstream neighbour: the ring "
         "moves at the pace of its slowest link.",
     ],
     mistakes=[
         Mistake("Upside down: the slow ring takes longer, so slow time / uniform time is above 1.",
-                value=1 / slow_link_slowdown(), rtol=0.02),
+                value=lambda: 1 / slow_link_slowdown(), rtol=0.02),
         Mistake("That is what averaging the link bandwidths predicts (15 links at 50 GB/s, one at 12.5). A ring "
                 "is a pipeline: it runs at its slowest link, not at the average.",
                 value=16 / (15 + 0.25), rtol=0.02),
@@ -249,15 +254,15 @@ register(ValueExercise(
 
 
 # --- 03.max_gpus_weak_scaling ----------------------------------------------------------------
-WEAK_SCALING_SETUP = dict(grad_bytes=2 * 1.3e9, compute_time=0.5, bandwidth=50 * u.GB, latency=5 * u.US,
+WEAK_SCALING_SETUP = dict(grad_bytes=2 * 1.3e9, compute_time=0.5, bandwidth_bytes_per_s=50 * u.GB, latency=5 * u.US,
                           bucket_bytes=25 * u.MB, algorithm="ring")
 _POWERS = 2 ** np.arange(0, 17)
 
 
-def weak_scaling_efficiency(n_gpus, setup=WEAK_SCALING_SETUP):
-    """Efficiency of the chapter's weak-scaling setup at ``n_gpus`` GPUs (labkit's model)."""
+def weak_scaling_efficiency(n_devices, setup=WEAK_SCALING_SETUP):
+    """Efficiency of the chapter's weak-scaling setup at ``n_devices`` GPUs (labkit's model)."""
     s = dict(setup)
-    return float(ic.scaling([n_gpus], s["grad_bytes"], s["compute_time"], s["bandwidth"], s["latency"],
+    return float(ic.scaling([n_devices], s["grad_bytes"], s["compute_time"], s["bandwidth_bytes_per_s"], s["latency"],
                             mode="weak", bucket_bytes=s["bucket_bytes"], algorithm=s["algorithm"]).efficiency[0])
 
 
@@ -287,7 +292,7 @@ register(CustomExercise(
     "03.max_gpus_weak_scaling",
     "Largest power-of-two GPU count that keeps ≥ 90 % weak-scaling efficiency",
     grade_fn=_grade_max_gpus,
-    example=_largest_power_of_two_at(0.9),
+    example=lambda: _largest_power_of_two_at(0.9),
     constant=1,
     hints=[
         "Call ic.scaling(n_list, 2.6e9, 0.5, 50e9, 5e-6, mode='weak') for n_list = 1, 2, 4, … and look at "

@@ -72,7 +72,7 @@ SIMULATIONS = {
     "labkit.utilization.simulate_serving":
         lambda m: ((20.0,), {"n_requests": 10_000, "seed": 0}),
     "labkit.utilization.simulate_scheduler":
-        lambda m: ((m.make_job_trace(3000, n_gpus=64, seed=0), 64), {"policy": "backfill"}),
+        lambda m: ((m.make_job_trace(3000, n_devices=64, seed=0), 64), {"policy": "backfill"}),
     "labkit.utilization.simulate_stragglers":
         lambda m: ((64, 1.0, 0.1), {"n_steps": 200, "seed": 0}),
     "labkit.faults.simulate_training":
@@ -268,8 +268,9 @@ def simulation_rates():
         except Exception as exc:
             rows.append((module_name, None, None, None, f"import failed: {type(exc).__name__}: {exc}"))
             continue
-        names = sorted(n for n, f in vars(module).items()
-                       if n.startswith("simulate_") and inspect.isfunction(f) and f.__module__ == module_name)
+        names = sorted(n for n, f in vars(module).items()      # a package's submodules count too
+                       if n.startswith("simulate_") and inspect.isfunction(f)
+                       and (f.__module__ == module_name or f.__module__.startswith(module_name + ".")))
         for name in names:
             full = f"{module_name}.{name}"
             if full not in SIMULATIONS:

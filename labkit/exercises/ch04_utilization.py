@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from .. import utilization as ut
+from ..core.devices import datasheet
 from ._core import ChoiceExercise, CustomExercise, FunctionExercise, Mistake, ValueExercise, register
 
 # ---------------------------------------------------------------------------------------------
@@ -21,7 +22,7 @@ def _mfu_case(rng):
     fpt = 6 * 10 ** rng.uniform(9, 12)
     target = rng.uniform(0.05, 0.65)
     return {"tokens_per_second": target * n * peak / fpt, "flops_per_token": fpt, "n_devices": n,
-            "peak_flops_per_device": peak}
+            "peak_flops_per_s": peak}
 
 
 register(FunctionExercise(
@@ -30,13 +31,13 @@ register(FunctionExercise(
     reference=ut.mfu,
     cases=_mfu_case,
     edge_cases=[{"tokens_per_second": 238.3e3, "flops_per_token": 6 * 540.35e9, "n_devices": 6144,
-                 "peak_flops_per_device": 275e12},
-                {"tokens_per_second": 0.0, "flops_per_token": 6e9, "n_devices": 8, "peak_flops_per_device": 989e12}],
+                 "peak_flops_per_s": 275e12},
+                {"tokens_per_second": 0.0, "flops_per_token": 6e9, "n_devices": 8, "peak_flops_per_s": 989e12}],
     rtol=1e-6,
     hints=[
         "MFU = FLOP/s the model needs at this throughput ÷ FLOP/s the hardware could do at peak.",
-        "Numerator: tokens_per_second × flops_per_token. Denominator: n_devices × peak_flops_per_device.",
-        "return tokens_per_second * flops_per_token / (n_devices * peak_flops_per_device)",
+        "Numerator: tokens_per_second × flops_per_token. Denominator: n_devices × peak_flops_per_s.",
+        "return tokens_per_second * flops_per_token / (n_devices * peak_flops_per_s)",
     ],
     mistakes=[
         Mistake("You divided by one device's peak only: the whole job's throughput runs on all "
@@ -59,7 +60,7 @@ PALM_PUBLISHED_MFU = 0.462      # with attention FLOPs; 0.457 without (Table 3, 
 
 def _palm_mfu():
     return float(ut.mfu(PALM_TOKENS_PER_S, ut.model_flops_per_token(PALM_PARAMS), PALM_CHIPS,
-                        ut.TPU_V4_PEAK_FLOPS))
+                        datasheet("TPU v4").peak_flops_per_s))
 
 
 register(ValueExercise(
@@ -92,7 +93,8 @@ MEGATRON_TFLOPS_PER_GPU = 163e12     # Narayanan et al. 2021, Table 1 (counts re
 
 def _megatron_mfu():
     tokens_per_s_per_gpu = MEGATRON_TFLOPS_PER_GPU / (8 * MEGATRON_PARAMS)   # 8 FLOP per parameter per token
-    return float(ut.mfu(tokens_per_s_per_gpu, ut.model_flops_per_token(MEGATRON_PARAMS), 1, ut.A100_PEAK_FLOPS))
+    return float(ut.mfu(tokens_per_s_per_gpu, ut.model_flops_per_token(MEGATRON_PARAMS), 1,
+                        datasheet("A100").peak_flops_per_s))
 
 
 register(ValueExercise(
@@ -160,23 +162,11 @@ def _grade_loader_pool(answer):
                   f"the steady-loader formula says {steady} — the difference is what jitter costs).")
 
 
-class _LoaderPoolExercise(CustomExercise):
-    """Its passing example comes from the model itself, computed on first use (import stays fast)."""
-
-    @property
-    def example(self):
-        return loader_pool_minimum()
-
-    @example.setter
-    def example(self, value):
-        pass
-
-
-register(_LoaderPoolExercise(
+register(CustomExercise(
     "04.loader_pool",
     "Size the loader pool to keep the GPU at least 95 % busy",
     grade_fn=_grade_loader_pool,
-    example=None,
+    example=lambda: loader_pool_minimum(),      # from the model itself, computed on first use
     constant=1,
     hints=[
         "Start from the steady-loader twin: utilization ≈ n · step_time / load_time, so n ≥ 0.95 × 0.35 / 0.05.",
@@ -237,14 +227,14 @@ register(ValueExercise(
     hints=[
         "One decode step reads every BF16 weight once (2 bytes per parameter) and does 2 FLOPs per parameter "
         "for each of the 32 sequences: 32 FLOP per byte.",
-        "It is memory-bound, so utilization = intensity / critical intensity = 32 / (989e12 / 3.35e12).",
+        "It is memory-bound, so utilization = intensity / ridge point = 32 / (989e12 / 3.35e12).",
     ],
     mistakes=[
         Mistake("You counted one byte per parameter: BF16 weights take 2 bytes, so the intensity is "
                 "b FLOP/byte, not 2·b.", factor=2),
         Mistake("A multiply-add is 2 FLOPs: each parameter does 2 FLOPs per sequence.", factor=0.5),
         Mistake("That is a percentage: answer with a fraction (0.11, not 11).", factor=100),
-        Mistake("That is a batch of one (1 / critical intensity): the batch has 32 sequences, and each "
+        Mistake("That is a batch of one (1 / ridge point): the batch has 32 sequences, and each "
                 "weight read serves all of them.", factor=1 / 32),
     ],
 ))

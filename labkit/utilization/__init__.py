@@ -1,0 +1,45 @@
+"""Chapter 04 — utilization: why a cluster sits at 40 %, and what wins some of it back.
+
+Five models, one module each, each with an analytic twin its simulation is tested against:
+
+- :mod:`.mfu` — MFU and HFU from throughput, as papers report them (PaLM, Appendix B);
+- :mod:`.pipeline` — loader workers feeding a GPU (simpy); twin min(1, n · step / load);
+- :mod:`.stragglers` — a synchronous step waits for the slowest worker; twin: expected order statistics;
+- :mod:`.serving` — the decode roofline, queueing formulas, a batching decode server (simpy);
+- :mod:`.scheduler` — FIFO vs EASY backfilling on a job trace (simpy); twin: M/M/c (Erlang C).
+
+SI units everywhere (s, bytes, FLOP, FLOP/s, requests/s); utilizations are fractions (0.4 = 40 %).
+Every simpy result has ``.timeline``, a :class:`labkit.core.timeline.Timeline` of the GPU's busy and
+idle intervals (chapter 06 prices it in joules), and ``n_events``. simpy and pyplot are imported
+inside the functions that need them, so importing this package stays fast.
+"""
+
+from ..core.roofline import decode_step_time, ridge_point
+from .mfu import hfu, load_published_mfu, mfu, model_flops_per_token, plot_published_mfu
+from .pipeline import (InputPipelineResult, input_pipeline_utilization, loaders_needed, plot_gpu_timeline,
+                       plot_loader_sweep, simulate_input_pipeline)
+from .scheduler import JobTrace, SchedulerResult, make_job_trace, plot_scheduler, simulate_scheduler
+from .serving import (ServingResult, decode_utilization, md1_wait, mg1_wait, mm1_wait, mmc_wait,
+                      plot_decode_roofline, plot_serving_snapshot, plot_serving_tradeoff, serving_explorer,
+                      serving_sweep, simulate_serving)
+from .stragglers import (StragglerResult, expected_step_time, plot_straggler_scaling, simulate_stragglers,
+                         straggler_efficiency)
+
+__all__ = [
+    # core ideas this chapter teaches (re-exported, not copied)
+    "ridge_point", "decode_step_time",
+    # mfu
+    "model_flops_per_token", "mfu", "hfu", "load_published_mfu", "plot_published_mfu",
+    # pipeline
+    "input_pipeline_utilization", "loaders_needed", "simulate_input_pipeline", "InputPipelineResult",
+    "plot_gpu_timeline", "plot_loader_sweep",
+    # stragglers
+    "expected_step_time", "straggler_efficiency", "simulate_stragglers", "StragglerResult",
+    "plot_straggler_scaling",
+    # serving
+    "decode_utilization", "plot_decode_roofline", "mm1_wait", "md1_wait", "mg1_wait", "mmc_wait",
+    "simulate_serving", "ServingResult", "serving_sweep", "plot_serving_tradeoff", "plot_serving_snapshot",
+    "serving_explorer",
+    # scheduler
+    "make_job_trace", "JobTrace", "simulate_scheduler", "SchedulerResult", "plot_scheduler",
+]

@@ -28,7 +28,7 @@ from .core.published import published_run  # noqa: F401  (re-exported: GPT-3 and
 from .core.roofline import decode_step_time
 from .core.timeline import Timeline
 from .core.validate import (MAX_COUNT, choice, finite_result, fraction, instance, integer, nonnegative, number,
-                            positive, scalar_or_array, sequence, text)
+                            positive, records, scalar_or_array, sequence, text)
 
 STATIC_POWER_FRACTION = 0.3
 """Assumption, not a datasheet figure: a GPU's static (clock-independent) power as a fraction of its
@@ -595,15 +595,8 @@ def plot_training_energy(ax=None):
     return fig
 
 
-def _marks(marks):
-    out = []
-    for k, mark in enumerate(sequence("marks", marks, minimum=0, maximum=20)):
-        if not isinstance(mark, (tuple, list)) or len(mark) != 3:
-            raise TypeError(f"marks must hold (label, utilization, joules per FLOP) triples; marks[{k}] is {mark!r}")
-        label, util, jpf = mark
-        out.append((text(f"marks[{k}] label", label), fraction(f"marks[{k}] utilization", util),
-                    positive(f"marks[{k}] joules per FLOP", jpf, "J/FLOP")))
-    return out
+_MARK_FIELDS = [("label", text), ("utilization", fraction),
+                ("joules per FLOP", lambda n, v: positive(n, v, "J/FLOP"))]
 
 
 def plot_joules_per_flop(peak_flops_per_s, max_power_w, idle_fractions=(0.1, 0.3, 0.5), pue=1.0, ax=None, marks=()):
@@ -616,7 +609,7 @@ def plot_joules_per_flop(peak_flops_per_s, max_power_w, idle_fractions=(0.1, 0.3
     if idle_fractions.ndim != 1 or idle_fractions.size > 10:
         raise ValueError("idle_fractions must be a list of at most 10 fractions of max_power_w")
     pue = _pue(pue)
-    marks = _marks(marks)
+    marks = records("marks", marks, _MARK_FIELDS, maximum=20)
     fig, ax = new_axes(ax, _FIGSIZE)
     util = np.linspace(0.05, 1.0, 96)
     for f in idle_fractions:

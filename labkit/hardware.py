@@ -25,7 +25,7 @@ from .core.published import published_run  # noqa: F401  (GPT-3's 3.14e23 FLOP, 
 from .core.plotting import log_axis, new_axes, no_minor_ticks
 from .core.roofline import bound, ridge_point, roofline, roofline_time, training_time  # noqa: F401
 from .core.trend import doubling_time, fit_trend  # noqa: F401
-from .core.validate import (choice, finite_result, instance, integer, nonnegative, number, positive,
+from .core.validate import (choice, finite_result, instance, integer, nonnegative, number, positive, records,
                             scalar_or_array, sequence, text)
 
 
@@ -318,25 +318,9 @@ def plot_ridge_history(ax=None, table=None):
     return fig
 
 
-def _rooflines(machines):
-    out = []
-    for i, item in enumerate(sequence("machines", machines, minimum=0, maximum=50)):
-        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 3:
-            raise TypeError(f"machines[{i}] must be (label, peak_flops_per_s, bandwidth_bytes_per_s), got {item!r}")
-        out.append((text(f"machines[{i}] label", item[0]),
-                    positive(f"machines[{i}] peak_flops_per_s", item[1], "FLOP/s"),
-                    positive(f"machines[{i}] bandwidth_bytes_per_s", item[2], "bytes/s")))
-    return out
-
-
-def _operations(operations):
-    out = []
-    for i, item in enumerate(sequence("operations", operations, minimum=0, maximum=50)):
-        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
-            raise TypeError(f"operations[{i}] must be (label, intensity in FLOP/byte), got {item!r}")
-        out.append((text(f"operations[{i}] label", item[0]),
-                    positive(f"operations[{i}] intensity", item[1], "FLOP/byte")))
-    return out
+_ROOFLINE_FIELDS = [("label", text), ("peak_flops_per_s", lambda n, v: positive(n, v, "FLOP/s")),
+                   ("bandwidth_bytes_per_s", lambda n, v: positive(n, v, "bytes/s"))]
+_OPERATION_FIELDS = [("label", text), ("intensity", lambda n, v: positive(n, v, "FLOP/byte"))]
 
 
 def plot_roofline(ax=None, machines=(), operations=(), intensity_range=(1e-2, 1e4)):
@@ -344,7 +328,8 @@ def plot_roofline(ax=None, machines=(), operations=(), intensity_range=(1e-2, 1e
     with ``operations`` [(label, intensity FLOP/byte), ...] placed on each roof, over ``intensity_range``
     (FLOP/byte, low and high)."""
     fig, ax = new_axes(ax, figsize=(8, 4.8))
-    machines, operations = _rooflines(machines), _operations(operations)
+    machines = records("machines", machines, _ROOFLINE_FIELDS)
+    operations = records("operations", operations, _OPERATION_FIELDS)
     span = sequence("intensity_range", intensity_range, minimum=2, maximum=2)
     lo, hi = (positive("intensity_range", v, "FLOP/byte") for v in span)
     if not lo < hi:

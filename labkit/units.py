@@ -10,7 +10,6 @@ A GiB is about 7.4 % larger than a GB; a byte is 8 bits (network links are quote
 """
 
 import math
-import numbers  # noqa: F401
 
 from .core.validate import finite_result, flag, integer, number, positive
 

@@ -1,8 +1,6 @@
 """labkit.scaling: unit tests, validation against published figures (source, figure, tolerance in each
 comment), bad input, the models dataset, the plots' contents and the chapter explorer."""
 
-import math
-
 import numpy as np
 import pytest
 

@@ -5,7 +5,6 @@ import importlib
 import inspect
 import json
 import re
-from pathlib import Path
 
 import pytest
 from test_fuzz import MODULES, ROOT, _module_functions

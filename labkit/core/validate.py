@@ -185,6 +185,19 @@ def sequence(name, value, minimum=1, maximum=100_000):
     return items
 
 
+def records(name, value, fields, maximum=50):
+    """A list of tuples, each checked field by field: ``fields`` is ``[(field name, check), ...]`` where
+    ``check(label, value)`` is one of this module's checks (``text``, or ``lambda n, v: positive(n, v, "W")``).
+    ``records("machines", [("A100", 312e12, 2.039e12)], [("label", text), ...])`` -> a list of tuples."""
+    out = []
+    shape = ", ".join(f for f, _ in fields)
+    for i, item in enumerate(sequence(name, value, minimum=0, maximum=maximum)):
+        if isinstance(item, (str, bytes, dict)) or not hasattr(item, "__len__") or len(item) != len(fields):
+            raise TypeError(f"{name}[{i}] must be ({shape}), got {_short(item)}")
+        out.append(tuple(check(f"{name}[{i}] {field}", v) for (field, check), v in zip(fields, item)))
+    return out
+
+
 def axes(name, ax):
     """``ax`` must be a matplotlib Axes to draw into, or None for a new figure."""
     if ax is None:

@@ -146,11 +146,54 @@ def _call(fn, kwargs):
         signal.signal(signal.SIGALRM, old)
 
 
+def _outcome(fn, kwargs):
+    """("returned", result) | ("raised", exception) | ("hung", text): one call, figures closed after."""
+    import matplotlib.pyplot as plt
+    try:
+        return "returned", _call(fn, kwargs)
+    except _Timeout:
+        return "hung", f"took over {TIME_LIMIT_S} s"
+    except Exception as e:  # noqa: BLE001
+        return "raised", e
+    finally:
+        plt.close("all")
+
+
+def _allowed(bad, default, example):
+    """Bad values that are good for this parameter: None where None is the default, True for a flag,
+    a string for a string option, an array for an array parameter."""
+    if bad is None and (default is None or example is None):
+        return True
+    if bad is True and isinstance(default if default is not inspect.Parameter.empty else example, (bool, np.bool_)):
+        return True
+    if isinstance(bad, str) and isinstance(example, str):
+        return True
+    return isinstance(bad, np.ndarray) and isinstance(example, (list, tuple, np.ndarray))
+
+
+def _judge(name, bad, kind, out):
+    """What is wrong with this outcome of calling with ``name=bad`` (None when it is fine)."""
+    if kind == "hung":
+        return f"hung ({out})"
+    if kind == "raised":
+        if not isinstance(out, (ValueError, TypeError)):
+            return f"{type(out).__name__}: {str(out)[:120]}"
+        if name not in str(out) and not re.search(r"\b" + re.escape(name) + r"\b", repr(out.args)):
+            return f"{type(out).__name__} does not name the argument: {str(out)[:120]}"
+        return None
+    if bad is None or isinstance(bad, str) or type(bad) is object or bad is True or \
+            (isinstance(bad, float) and math.isnan(bad)):
+        return f"accepted and returned {type(out).__name__}"
+    found = _bad_results(out)
+    if "nan" in found or ("inf" in found and not (isinstance(bad, float) and math.isinf(bad))):
+        return f"returned {'/'.join(sorted(found))}"
+    return None
+
+
 def fuzz_module(modname):
     """Every problem found in this module's public functions, as lines of text."""
     import matplotlib
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     vocab = vocabulary()
     local = _examples(MODULES[modname])
@@ -178,66 +221,25 @@ def fuzz_module(modname):
             problems.append(f"{qual}: no example for {', '.join(missing)} (add it to FUZZ_EXAMPLES in "
                             f"tests/{MODULES[modname]}.py, or to the vocabulary)")
             continue
-        try:
-            calls += 1
-            out = _call(fn, base)
-            if _bad_results(out):
-                problems.append(f"{qual}: the base call {base} returned {_bad_results(out)}")
-        except _Timeout:
-            problems.append(f"{qual}: the base call {base} took over {TIME_LIMIT_S} s")
+        calls += 1
+        kind, out = _outcome(fn, base)
+        if kind != "returned" or _bad_results(out):
+            problems.append(f"{qual}: the base call {base} " + (f"returned {_bad_results(out)}" if kind == "returned"
+                                                                  else out))
             continue
-        except Exception as e:  # noqa: BLE001
-            problems.append(f"{qual}: the base call {base} raised {type(e).__name__}: {e}")
-            continue
-        finally:
-            plt.close("all")
-        try:
-            calls += 1
-            _call(fn, {**base, "zz_not_a_parameter": 1})
-            problems.append(f"{qual}: accepted an unknown keyword")
-        except TypeError:
-            pass
-        except BaseException as e:  # noqa: BLE001
-            problems.append(f"{qual}: an unknown keyword raised {type(e).__name__}")
+        calls += 1
+        kind, out = _outcome(fn, {**base, "zz_not_a_parameter": 1})
+        if kind == "returned" or (kind == "raised" and not isinstance(out, TypeError)):
+            problems.append(f"{qual}: an unknown keyword was {'accepted' if kind == 'returned' else out}")
         for p in params:
-            default = p.default
-            example = base.get(p.name, default)
+            example = base.get(p.name, p.default)
             for bad in BAD:
-                if bad is None and (default is None or example is None):
+                if _allowed(bad, p.default, example):
                     continue
-                if bad is True and isinstance(default if default is not inspect.Parameter.empty else example,
-                                              (bool, np.bool_)):
-                    continue
-                if isinstance(bad, str) and isinstance(example, str):
-                    continue
-                if isinstance(bad, (list, np.ndarray)) and isinstance(example, (list, tuple, np.ndarray)) \
-                        and not isinstance(bad, list):
-                    continue
-                args = {**base, p.name: bad}
                 calls += 1
-                what = f"{qual}({p.name}={bad!r:.20})"
-                try:
-                    out = _call(fn, args)
-                except _Timeout:
-                    problems.append(f"{what}: hung (over {TIME_LIMIT_S} s)")
-                    continue
-                except (ValueError, TypeError) as e:
-                    if p.name not in str(e) and not re.search(r"\b" + re.escape(p.name) + r"\b", repr(e.args)):
-                        problems.append(f"{what}: {type(e).__name__} does not name the argument: {str(e)[:120]}")
-                    continue
-                except Exception as e:  # noqa: BLE001
-                    problems.append(f"{what}: {type(e).__name__}: {str(e)[:120]}")
-                    continue
-                finally:
-                    plt.close("all")
-                must_raise = (bad is None or isinstance(bad, str) or type(bad) is object or bad is True
-                              or (isinstance(bad, float) and math.isnan(bad)))
-                if must_raise:
-                    problems.append(f"{what}: accepted and returned {type(out).__name__}")
-                    continue
-                found = _bad_results(out)
-                if "nan" in found or ("inf" in found and not (isinstance(bad, float) and math.isinf(bad))):
-                    problems.append(f"{what}: returned {'/'.join(sorted(found))}")
+                problem = _judge(p.name, bad, *_outcome(fn, {**base, p.name: bad}))
+                if problem:
+                    problems.append(f"{qual}({p.name}={bad!r:.20}): {problem}")
     return problems, calls
 
 

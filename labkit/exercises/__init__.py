@@ -4,9 +4,11 @@ Each chapter's exercises live in ``labkit/exercises/chNN_<name>.py`` and are reg
 use, so checks work wherever labkit is installed (Colab, Binder) with no tests folder.
 """
 
-from ._core import (FAILED, NOT_ATTEMPTED, PASSED, CheckResult, ChoiceExercise, CustomExercise,
-                    Exercise, FunctionExercise, Mistake, Progress, ValueExercise, check, get, hint,
-                    ids, progress, register, reset)
+from ._base import FAILED, NOT_ATTEMPTED, PASSED
+from ._core import (CheckResult, ChoiceExercise, CustomExercise, Exercise, FunctionExercise, ValueExercise, check,
+                    get, hint, ids, register)
+from ._diagnose import Mistake
+from ._progress import Progress, progress, reset
 
 __all__ = ["check", "hint", "progress", "ids", "get", "register", "reset", "CheckResult", "Progress",
            "Exercise", "ValueExercise", "FunctionExercise", "ChoiceExercise", "CustomExercise",

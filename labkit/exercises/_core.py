@@ -7,24 +7,23 @@ their exercises in ``labkit/exercises/chNN_*.py`` modules, which are found and i
 raises, loops or returns NaN), it returns a :class:`CheckResult` and shows ✅ or ❌ with a message.
 """
 
+
 import html
 import importlib
-import math
-import numbers
 import pkgutil
-import signal
-import threading
 import time
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
+from . import _progress
+from ._base import (FAILED, NOT_ATTEMPTED, PASSED, Answer, _as_array, _close, _describe, _fmt, _fmt_case,
+                    _fmt_value, _plain, _resolved, _scalar)
+from ._diagnose import Mistake, diagnose_exponent, diagnose_ratio  # noqa: F401  (Mistake: the chapters' API)
+from ._guard import _call, _NotAttempted, _Timeout, _with_time_limit
 
 _REGISTRY = {}        # id -> Exercise
-_STATUS = {}          # id -> last status in this kernel
-_HINTS_SHOWN = {}     # id -> number of hints shown so far
 _LOADED = False
 
 
@@ -69,119 +68,29 @@ class CheckResult:
         _show(self)
 
 
-class Answer(Exception):
-    """Raised inside grading to stop with a verdict."""
-
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-# ---------------------------------------------------------------------------------------------
-# Mistakes and diagnosis
-# ---------------------------------------------------------------------------------------------
-@dataclass
-class Mistake:
-    """A common mistake and what to say about it.
-
-    Give exactly one of:
-      factor: the wrong answer is the right one times this factor (2, 8, 1/1000, -1, ...);
-      fn:     a wrong formula with the reference's signature (function exercises);
-      value:  a specific wrong value (value exercises), or a function computing it on first use.
-    """
-    message: str
-    factor: float = None
-    fn: object = None
-    value: float = None
-    rtol: float = 0.02
-
-    @property
-    def wrong_value(self):
-        """The specific wrong value; given as a function, computed on first use and kept."""
-        return _resolved(self, "value")
-
-    def matches(self, got, expected, args=None):
-        try:
-            if self.fn is not None:
-                if args is None:
-                    return False
-                wrong = _as_array(self.fn(*args))
-                return wrong is not None and _close(got, wrong, self.rtol)
-            if self.value is not None:
-                return _close(got, _as_array(self.wrong_value), self.rtol)
-            if self.factor is not None:
-                return _close(got, expected * self.factor, self.rtol) and not _close(got, expected, self.rtol)
-        except Exception:
-            return False
-        return False
-
-
-# Generic diagnoses, tried after an exercise's own mistakes. (factor, message)
-GENERIC_FACTORS = [
-    (-1, "The sign is wrong."),
-    (2, "Off by a factor of 2 (too large): did you count something twice — both directions, or forward and backward?"),
-    (0.5, "Off by a factor of 2 (too small): is a factor of 2 missing — forward and backward, multiply and add, both directions?"),
-    (8, "Off by a factor of 8 (too large): bits versus bytes? A byte is 8 bits."),
-    (1 / 8, "Off by a factor of 8 (too small): bits versus bytes? A byte is 8 bits."),
-    (2**30 / 1e9, "Off by 7.4 %: GB (10⁹ bytes) versus GiB (2³⁰ bytes)?"),
-    (1e9 / 2**30, "Off by 7.4 %: GiB (2³⁰ bytes) versus GB (10⁹ bytes)?"),
-    (1.024, "Off by 2.4 %: KB (1000) versus KiB (1024)?"),
-    (1 / 1.024, "Off by 2.4 %: KiB (1024) versus KB (1000)?"),
-]
-
-
-def _power_of_ten(ratio):
-    if not np.isfinite(ratio) or ratio <= 0:
-        return None
-    k = math.log10(ratio)
-    if abs(k - round(k)) < 0.01 and round(k) != 0:
-        return int(round(k))
-    return None
-
-
-def diagnose_ratio(ratio):
-    """A generic diagnosis of ``answer / expected``; None when nothing common fits."""
-    for factor, message in GENERIC_FACTORS:
-        if np.isfinite(ratio) and abs(ratio / factor - 1) < 0.01:
-            return message
-    k = _power_of_ten(ratio)
-    if k is not None:
-        direction = "large" if k > 0 else "small"
-        return (f"Off by a factor of 10^{k} (too {direction}): check your units and prefixes "
-                f"(kilo 10³, mega 10⁶, giga 10⁹, tera 10¹²; milliseconds vs seconds).")
-    if np.isfinite(ratio) and ratio < 0:
-        return "The sign is wrong, and the size is off too."
-    return None
-
-
-def diagnose_exponent(got, expected):
-    """Wrong exponent: got ≈ expected**p for some simple p (square, root, inverse)."""
-    with np.errstate(all="ignore"):
-        if np.all(expected > 0) and np.all(got > 0) and np.all(np.abs(np.log(expected)) > 1e-3):
-            p = np.log(got) / np.log(expected)
-            if np.all(np.isfinite(p)) and np.ptp(p) < 0.01:
-                p0 = float(np.mean(p))
-                for q, name in ((-1, "the inverse"), (2, "the square"), (0.5, "the square root"),
-                                (3, "the cube"), (1 / 3, "the cube root")):
-                    if abs(p0 - q) < 0.01:
-                        return f"Wrong exponent: your answer looks like {name} of the right one."
-    return None
-
-
 # ---------------------------------------------------------------------------------------------
 # Exercises
 # ---------------------------------------------------------------------------------------------
 class Exercise:
-    """Base class. Subclasses implement ``grade(answer) -> (status, message)``."""
+    """Base class. Subclasses implement ``grade(answer) -> (status, message)``.
+
+    ``teaches``: the dotted names of the labkit functions the learner is asked to write
+    (``("labkit.hardware.matmul_flops",)``): an answer that calls them is not the learner's own work.
+    ``quantity``: the kind of quantity the answer is (``"bytes"``, ``"time"``, ``"rate"`` …), so that a
+    diagnosis only names the unit slips that quantity can have.
+    """
     kind = "base"
 
-    def __init__(self, id, title, hints, mistakes=(), chapter=None):
+    def __init__(self, id, title, hints, mistakes=(), chapter=None, teaches=(), quantity=None):
         if not isinstance(id, str) or "." not in id:
             raise ValueError(f"exercise id must look like 'NN.name', got {id!r}")
         if len(hints) < 2:
             raise ValueError(f"exercise {id} needs at least two hints")
+        if isinstance(teaches, str) or not all(isinstance(t, str) and t.startswith("labkit.") for t in teaches):
+            raise ValueError(f"exercise {id}: teaches must be a tuple of dotted names such as 'labkit.units.fmt_bytes'")
         self.id, self.title, self.hints, self.mistakes = id, title, list(hints), list(mistakes)
         self.chapter = chapter or id.split(".")[0]
+        self.teaches, self.quantity = tuple(teaches), quantity
 
     def grade(self, answer):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -344,16 +253,6 @@ class CustomExercise(Exercise):
         return (PASSED if ok else FAILED), message
 
 
-def _resolved(exercise, attribute):
-    """An exercise's expected answer: a value, or a zero-argument function computed once, on first use
-    (the one way to defer an expensive expected answer, so that importing a chapter stays fast)."""
-    value = getattr(exercise, attribute)
-    if callable(value):
-        value = value()
-        setattr(exercise, attribute, value)
-    return value
-
-
 # ---------------------------------------------------------------------------------------------
 # Registry
 # ---------------------------------------------------------------------------------------------
@@ -448,7 +347,7 @@ def check(exercise_id, answer=Ellipsis, show=True):
     except Exception as e:  # a bug in a reference must not crash the notebook either
         status, message = FAILED, f"Checking failed unexpectedly ({type(e).__name__}: {e})."
     result = CheckResult(exercise.id, status, message.strip())
-    _STATUS[exercise.id] = status
+    _progress.record(exercise.id, status)
     return _shown(result) if show else result
 
 
@@ -459,205 +358,12 @@ def hint(exercise_id):
     except KeyError as e:
         _print(e.args[0])
         return None
-    n = min(_HINTS_SHOWN.get(exercise.id, 0), len(exercise.hints) - 1)
-    _HINTS_SHOWN[exercise.id] = n + 1
+    n = min(_progress._HINTS_SHOWN.get(exercise.id, 0), len(exercise.hints) - 1)
+    _progress._HINTS_SHOWN[exercise.id] = n + 1
     last = " (that is the last hint)" if n == len(exercise.hints) - 1 else ""
     text = f"💡 Hint {n + 1} of {len(exercise.hints)} for {exercise.id}{last}: {exercise.hints[n]}"
     _print(text)
     return None
-
-
-@dataclass
-class Progress:
-    """Per-chapter status of every exercise in this kernel: ``{chapter: {id: status}}``."""
-    chapters: dict
-
-    def counts(self, chapter=None):
-        statuses = [s for ch, d in self.chapters.items() if chapter is None or ch == _chapter_key(chapter)
-                    for s in d.values()]
-        return {k: statuses.count(k) for k in (PASSED, FAILED, NOT_ATTEMPTED)}
-
-    def __str__(self):
-        lines = []
-        for ch, items in self.chapters.items():
-            c = {k: list(items.values()).count(k) for k in (PASSED, FAILED, NOT_ATTEMPTED)}
-            lines.append(f"Chapter {ch}: {c[PASSED]}/{len(items)} passed")
-            for i, s in items.items():
-                lines.append(f"  {_SYMBOL[s]} {i:<32} {_REGISTRY[i].title}")
-        return "\n".join(lines)
-
-    def _repr_html_(self):
-        rows = []
-        for ch, items in self.chapters.items():
-            done = list(items.values()).count(PASSED)
-            rows.append(f'<tr><th colspan="3" style="text-align:left">Chapter {ch} — {done}/{len(items)} passed</th></tr>')
-            for i, s in items.items():
-                rows.append(f"<tr><td>{_SYMBOL[s]}</td><td><code>{html.escape(i)}</code></td>"
-                            f"<td style='text-align:left'>{html.escape(_REGISTRY[i].title)}</td></tr>")
-        return '<table class="labkit-progress">' + "".join(rows) + "</table>"
-
-    def __repr__(self):
-        return str(self)
-
-
-_SYMBOL = {PASSED: "✅", FAILED: "❌", NOT_ATTEMPTED: "⬜"}
-
-
-def progress(chapter=None):
-    """Which exercises passed, failed or were not attempted in this kernel, per chapter."""
-    key = _chapter_key(chapter)
-    chapters = {}
-    for i in ids():
-        ex = _REGISTRY[i]
-        if key is None or ex.chapter == key:
-            chapters.setdefault(ex.chapter, {})[i] = _STATUS.get(i, NOT_ATTEMPTED)
-    return Progress(chapters)
-
-
-def reset():
-    """Forget all check results and hints shown in this kernel."""
-    _STATUS.clear()
-    _HINTS_SHOWN.clear()
-
-
-# ---------------------------------------------------------------------------------------------
-# Running the learner's code safely
-# ---------------------------------------------------------------------------------------------
-class _Timeout(Exception):
-    pass
-
-
-class _NotAttempted(Exception):
-    pass
-
-
-def _call(fn, args, timeout):
-    """Call fn(*args) with a time limit; learner's errors become verdicts, never exceptions."""
-    try:
-        return _with_time_limit(fn, args, timeout)
-    except NotImplementedError:
-        raise _NotAttempted() from None
-    except _Timeout:
-        raise _Timeout(f"Your function ran longer than {timeout:g} s on one input "
-                       f"({_fmt_args(args)}): an endless loop, or a loop over something huge?") from None
-    except RecursionError:
-        raise Answer(FAILED, "Your function recursed too deeply (RecursionError).") from None
-    except Exception as e:
-        raise Answer(FAILED, f"Your function raised {type(e).__name__}: {e} — on input {_fmt_args(args)}.") from None
-    except BaseException as e:  # KeyboardInterrupt, SystemExit
-        raise Answer(FAILED, f"Your function was interrupted ({type(e).__name__}).") from None
-
-
-def _with_time_limit(fn, args, timeout):
-    use_alarm = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if use_alarm:
-        def on_alarm(signum, frame):
-            raise _Timeout()
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
-        try:
-            return fn(*args)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-    box = {}
-
-    def target():
-        try:
-            box["value"] = fn(*args)
-        except BaseException as e:  # re-raised in the caller's thread
-            box["error"] = e
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise _Timeout()
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
-
-
-# ---------------------------------------------------------------------------------------------
-# Small helpers
-# ---------------------------------------------------------------------------------------------
-def _plain(case):
-    """numpy scalars -> Python numbers, so learners' code sees ordinary floats and ints."""
-    out = {}
-    for k, v in case.items():
-        if isinstance(v, np.generic):
-            v = v.item()
-        out[k] = v
-    return out
-
-
-def _as_array(value):
-    """A numeric answer as a float array, or None when it is not numeric."""
-    if isinstance(value, (str, bytes)) or value is None:
-        return None
-    if isinstance(value, bool):
-        return None
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    return arr
-
-
-def _scalar(answer, what):
-    if isinstance(answer, bool) or not isinstance(answer, (numbers.Real, np.generic, np.ndarray)):
-        raise Answer(FAILED, f"{what} should be a number; got {_describe(answer)}.")
-    arr = np.asarray(answer, dtype=float)
-    if arr.size != 1:
-        raise Answer(FAILED, f"{what} should be one number; got {arr.size} values.")
-    value = float(arr.reshape(-1)[0])
-    if not math.isfinite(value):
-        raise Answer(FAILED, f"{what} is {value}: a division by zero somewhere?")
-    return value
-
-
-def _close(got, expected, rtol, atol=0.0):
-    if got is None or expected is None:
-        return False
-    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
-    if got.shape != expected.shape:
-        if got.size != expected.size:
-            return False
-        got, expected = got.reshape(-1), expected.reshape(-1)
-    with np.errstate(all="ignore"):
-        return bool(np.all(np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)))
-
-
-def _describe(value):
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}" if not callable(value) else f"the function {getattr(value, '__name__', text)}"
-
-
-def _fmt(x, unit=""):
-    return f"{x:.4g}{(' ' + unit) if unit else ''}"
-
-
-def _fmt_value(arr, unit=""):
-    arr = np.asarray(arr, dtype=float)
-    if arr.size == 1:
-        return _fmt(float(arr.reshape(-1)[0]), unit)
-    return "[" + ", ".join(f"{v:.4g}" for v in arr.reshape(-1)[:6]) + (", ...]" if arr.size > 6 else "]")
-
-
-def _fmt_case(case):
-    return ", ".join(f"{k}={_fmt_arg(v)}" for k, v in case.items())
-
-
-def _fmt_args(args):
-    return ", ".join(_fmt_arg(v) for v in args)
-
-
-def _fmt_arg(v):
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    text = repr(v)
-    return text if len(text) < 40 else text[:37] + "..."
 
 
 def _ipython():

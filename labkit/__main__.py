@@ -8,7 +8,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m labkit", description="AI Infrastructure Lab tools")
     sub = parser.add_subparsers(dest="command", required=True)
     rel = sub.add_parser("release", help="write notebooks/ (student copies) from solutions/")
-    rel.add_argument("--check", action="store_true", help="only report; exit 1 when notebooks/ is out of date")
+    rel.add_argument("--check", action="store_true", help="only report; exit 1 when notebooks/ is out of date "
+                                                           "(2 when solutions/ cannot be released)")
     rel.add_argument("--sync-setup", action="store_true",
                      help="rewrite the setup cell of each solutions/ notebook from labkit.REPO_URL first")
     sub.add_parser("doctor", help="check Python, packages and whether widgets will render")
@@ -27,7 +28,11 @@ def main(argv=None):
     elif release.setup_mismatches():
         print("note: these sources' setup cell differs from labkit.REPO_URL's; "
               "run with --sync-setup to rewrite them:", *release.setup_mismatches(), sep="\n  ")
-    todo = release.release(check_only=args.check)
+    try:
+        todo = release.release(check_only=args.check)
+    except release.ReleaseError as e:  # bad markers or a broken source: say where, no traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 1 if (args.check and todo) else 0
 
 

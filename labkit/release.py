@@ -9,10 +9,17 @@ student copy a region inside a function becomes ``# YOUR CODE HERE`` + ``raise N
 (check() reports that as "not attempted"); a top-level region becomes ``name = ...  # YOUR CODE HERE``
 for each name it assigns, so the rest of the notebook still runs. Markdown answers become
 "YOUR ANSWER HERE". Outputs and execution counts are cleared. Running it twice changes nothing.
+
+Every solution notebook is read and checked before anything is written: a file that is not valid
+JSON, a BEGIN inside another region, a BEGIN without its END, a stray END, or a line that looks like a
+marker but is not exactly one (its region would not be hidden) raises ``ReleaseError`` naming the
+file, the cell index (counting from 0, as in the notebook's list of cells) and the line in that cell;
+then nothing in notebooks/ changes. Each file is written whole (a temporary file, then a rename).
 """
 
 import ast
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -65,25 +72,54 @@ def setup_source():
 
 
 # ---------------------------------------------------------------------------------------------
-def strip_code(source):
+class ReleaseError(ValueError):
+    """Solutions that cannot be released safely; the message names each file, cell and line."""
+
+
+_LOOKALIKE = re.compile(r"\b(BEGIN|END)[ \t]+SOLUTION\b", re.I)
+
+
+def _regions(source, where=""):
+    """The solution regions of one cell's source, as (begin, end) line indices of their markers.
+
+    Raises ReleaseError naming ``where`` and the 1-based line for a nested BEGIN, a BEGIN without
+    END, a stray END, or a line that looks like a marker but is not exactly one.
+    """
+    def fail(n, what):
+        raise ReleaseError(f"{where + ', ' if where else ''}line {n + 1}: {what}")
+
+    regions, start = [], None
+    for n, line in enumerate(source.split("\n")):
+        marker = line.strip()
+        if marker == BEGIN:
+            if start is not None:
+                fail(n, f"BEGIN SOLUTION inside another solution region (that one begins on line {start + 1})")
+            start = n
+        elif marker == END:
+            if start is None:
+                fail(n, "END SOLUTION without BEGIN SOLUTION")
+            regions.append((start, n))
+            start = None
+        elif _LOOKALIKE.search(line):
+            fail(n, f"{marker!r} looks like a solution marker but is not exactly '{BEGIN}' or '{END}' "
+                    "(its region would not be hidden)")
+    if start is not None:
+        fail(start, "BEGIN SOLUTION without END SOLUTION")
+    return regions
+
+
+def strip_code(source, where=""):
     """Replace each solution region of a code cell's source with a placeholder."""
     lines = source.split("\n")
     out, i = [], 0
-    while i < len(lines):
-        line = lines[i]
-        if line.strip() == BEGIN:
-            indent = line[: len(line) - len(line.lstrip())]
-            j = i + 1
-            while j < len(lines) and lines[j].strip() != END:
-                j += 1
-            if j == len(lines):
-                raise ValueError(f"a '{BEGIN}' has no matching '{END}':\n{source}")
-            region = "\n".join(l[len(indent):] if l.startswith(indent) else l for l in lines[i + 1:j])
-            out.extend(indent + l for l in _placeholder(region, top_level=(indent == "")))
-            i = j + 1
-        else:
-            out.append(line)
-            i += 1
+    for b, e in _regions(source, where):
+        out.extend(lines[i:b])
+        line = lines[b]
+        indent = line[: len(line) - len(line.lstrip())]
+        region = "\n".join(l[len(indent):] if l.startswith(indent) else l for l in lines[b + 1:e])
+        out.extend(indent + l for l in _placeholder(region, top_level=(indent == "")))
+        i = e + 1
+    out.extend(lines[i:])
     return "\n".join(out)
 
 
@@ -107,18 +143,32 @@ def _placeholder(region, top_level):
     return [f"{n} = ...  # YOUR CODE HERE" for n in names]
 
 
-def strip_markdown(source):
-    pattern = re.compile(rf"^[ \t]*{re.escape(BEGIN)}[ \t]*$.*?^[ \t]*{re.escape(END)}[ \t]*$", re.S | re.M)
-    return pattern.sub("YOUR ANSWER HERE", source)
+def strip_markdown(source, where=""):
+    """Replace each solution region of a markdown cell (markers included) with 'YOUR ANSWER HERE'."""
+    lines = source.split("\n")
+    out, i = [], 0
+    for b, e in _regions(source, where):
+        out.extend(lines[i:b])
+        out.append("YOUR ANSWER HERE")
+        i = e + 1
+    out.extend(lines[i:])
+    return "\n".join(out)
 
 
-def student_notebook(nb, name):
-    """The student copy of one instructor notebook (a new dict; ``nb`` is not changed)."""
+def student_notebook(nb, name, where=None):
+    """The student copy of one instructor notebook (a new dict; ``nb`` is not changed).
+
+    ``where`` names the source in errors (default: ``name``).
+    """
+    where = where or name
     cells = []
-    for cell in nb["cells"]:
+    for index, cell in enumerate(nb["cells"]):
+        if not isinstance(cell, dict) or "cell_type" not in cell:
+            raise ReleaseError(f"{where}, cell index {index}: not a notebook cell (no cell_type)")
         tags = cell.get("metadata", {}).get("tags", [])
         if DROP_TAG in tags:
             continue
+        here = f"{where}, cell index {index} ({cell['cell_type']})"
         source = _text(cell.get("source", ""))
         new = {"cell_type": cell["cell_type"], "metadata": {k: v for k, v in cell.get("metadata", {}).items()
                                                             if k in ("tags", "deletable", "editable")}}
@@ -127,13 +177,15 @@ def student_notebook(nb, name):
         if cell["cell_type"] == "code":
             if SETUP_TAG in tags:
                 source = setup_source()
-            new["source"] = strip_code(source)
+            new["source"] = strip_code(source, here)
             new["outputs"], new["execution_count"] = [], None
         elif cell["cell_type"] == "markdown":
             if BADGE_TAG in tags:
                 source = badges_markdown(name)
-            new["source"] = strip_markdown(source)
+            new["source"] = strip_markdown(source, here)
         else:
+            if _regions(source, here):
+                raise ReleaseError(f"{here}: solution markers are only handled in code and markdown cells")
             new["source"] = source
         cells.append(new)
     metadata = {k: nb.get("metadata", {})[k] for k in ("kernelspec", "language_info") if k in nb.get("metadata", {})}
@@ -151,12 +203,53 @@ def dumps(nb):
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _shown(path, root):
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _load(src, root):
+    """One solution notebook as a dict; ReleaseError naming the file when it is not a notebook."""
+    where = _shown(src, root)
+    try:
+        nb = json.loads(Path(src).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ReleaseError(f"{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except UnicodeDecodeError as e:
+        raise ReleaseError(f"{where}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ReleaseError(f"{where}: not a notebook (no list of cells)")
+    return nb
+
+
+def _sources(root):
+    return sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _build(root):
+    """({student path: text}, [problem, ...]) for every solution notebook, nothing written."""
+    built, problems = {}, []
+    for src in _sources(root):
+        try:
+            built[root / "notebooks" / src.name] = dumps(student_notebook(_load(src, root), src.name,
+                                                                          _shown(src, root)))
+        except ReleaseError as e:
+            problems.append(str(e))
+    return built, problems
+
+
+def validate(root=None):
+    """Every problem in solutions/ that would stop a release, one line each (an empty list: none)."""
+    return _build(Path(root) if root else repo_root())[1]
+
+
 def _notebook_plan(root):
-    out = {}
-    for src in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")):
-        nb = json.loads(src.read_text(encoding="utf-8"))
-        out[root / "notebooks" / src.name] = dumps(student_notebook(nb, src.name))
-    return out
+    built, problems = _build(root)
+    if problems:
+        raise ReleaseError("cannot release; notebooks/ was left unchanged:\n  " + "\n  ".join(problems))
+    return built
 
 
 README_BEGIN, README_END = "<!-- chapters: generated by `python -m labkit release` -->", "<!-- /chapters -->"
@@ -170,8 +263,8 @@ def readme_table(root):
             "", "Get a copy to work on your own machine:", "", "```bash",
             f"git clone {REPO_URL}.git ai-infra-lab && cd ai-infra-lab", "```", "",
             "| # | chapter | open |", "|---|---|---|"]
-    for src in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")):
-        nb = json.loads(src.read_text(encoding="utf-8"))
+    for src in _sources(root):
+        nb = _load(src, root)
         title = src.stem
         for c in nb["cells"]:
             m = re.search(r"^#\s+(.+)$", _text(c["source"]), re.M) if c["cell_type"] == "markdown" else None
@@ -196,10 +289,23 @@ def plan(root=None):
     return out
 
 
-def stale(root=None):
+def stale(root=None, planned=None):
     """Generated files that differ from what release would write (missing ones included)."""
-    return [p for p, text in plan(root).items()
+    planned = plan(root) if planned is None else planned
+    return [p for p, text in planned.items()
             if not p.is_file() or p.read_text(encoding="utf-8") != text]
+
+
+def _write(path, text):
+    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(text.encode("utf-8"))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def orphans(root=None):
@@ -210,11 +316,17 @@ def orphans(root=None):
 
 
 def setup_mismatches(root=None):
-    """Instructor notebooks whose tagged setup cell differs from setup_source()."""
+    """Instructor notebooks whose tagged setup cell differs from setup_source().
+
+    A file that is not a notebook is left out here: release reports it, with every other problem.
+    """
     root = Path(root) if root else repo_root()
     bad = []
-    for src in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")):
-        nb = json.loads(src.read_text(encoding="utf-8"))
+    for src in _sources(root):
+        try:
+            nb = _load(src, root)
+        except ReleaseError:
+            continue
         cells = [c for c in nb["cells"] if SETUP_TAG in c.get("metadata", {}).get("tags", [])]
         if len(cells) != 1 or _text(cells[0]["source"]) != setup_source():
             bad.append(src)
@@ -224,26 +336,30 @@ def setup_mismatches(root=None):
 def sync_setup(root=None):
     """Rewrite the tagged setup cell of each instructor notebook from REPO_URL (asked for explicitly)."""
     changed = []
+    root = Path(root) if root else repo_root()
     for src in setup_mismatches(root):
-        nb = json.loads(src.read_text(encoding="utf-8"))
+        nb = _load(src, root)
         for c in nb["cells"]:
             if SETUP_TAG in c.get("metadata", {}).get("tags", []):
                 c["source"] = setup_source()
-        src.write_text(dumps(nb), encoding="utf-8")
+        _write(src, dumps(nb))
         changed.append(src)
     return changed
 
 
 def release(root=None, check_only=False, out=sys.stdout):
-    """Write (or with ``check_only`` just compare) the student notebooks; returns the stale paths."""
+    """Write (or with ``check_only`` just compare) the student notebooks; returns the stale paths.
+
+    Raises ReleaseError, listing every problem in solutions/, before writing anything.
+    """
     root = Path(root) if root else repo_root()
-    todo = stale(root)
+    planned = plan(root)  # reads and checks every source first: on a ReleaseError nothing is written
+    todo = stale(root, planned)
     for p in todo:
         if check_only:
             print(f"out of date: {p.relative_to(root)}", file=out)
         else:
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(plan(root)[p], encoding="utf-8")
+            _write(p, planned[p])
             print(f"wrote {p.relative_to(root)}", file=out)
     for p in orphans(root):
         print(f"note: {p.relative_to(root)} has no source in solutions/ (left alone)", file=out)

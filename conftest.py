@@ -2,12 +2,22 @@
 
 - In solutions/ every labkit check must pass: a ❌ or ⬜ there fails the cell.
 - In notebooks/ (student copies) every check must say "not attempted" and the notebook must run on.
+
+The whole run (tests, their subprocesses and nbval's kernels, which inherit the environment) keeps
+labkit's progress file in a temporary folder, never in the developer's or CI's home.
 """
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+_DATA_DIR = tempfile.mkdtemp(prefix="labkit-test-data-")
+os.environ["LABKIT_DATA_DIR"] = _DATA_DIR
+atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
 
 
 def _check_statuses(outputs):

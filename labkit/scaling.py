@@ -530,6 +530,51 @@ class ParallelPlan:
         return self.summary()
 
 
+#: GPUs per NVLink node (an 8-GPU H100 server) and the links of datasets/interconnects.csv that
+#: :func:`plan_overhead` prices traffic at: inside a node, and between nodes (one port per GPU).
+GPUS_PER_NODE = 8
+INTRA_NODE_LINK, INTER_NODE_LINK = "NVLink 4.0 (H100)", "InfiniBand NDR"
+
+
+def link_bandwidth(name):
+    """Per-GPU bandwidth (bytes/s) of a link of datasets/interconnects.csv, by its exact name."""
+    from .data import load
+    from .core.validate import text
+    rows = load("interconnects").where(name=text("name", name))
+    if len(rows) != 1:
+        raise ValueError(f"no link named {name!r} in interconnects.csv")
+    return float(rows["bandwidth_bytes_per_s"][0])
+
+
+def plan_overhead(plan, compute_time, intra_bandwidth_bytes_per_s=None, inter_bandwidth_bytes_per_s=None,
+                  gpus_per_node=GPUS_PER_NODE):
+    """Seconds a parallel layout adds to each step's ``compute_time`` (s), by cause, nothing overlapped:
+    ``{"bubble", "tensor", "pipeline", "data"}``.
+
+    The pipeline bubble idles compute · b/(1 − b) (b = ``plan.bubble_fraction``); each GPU's tensor-,
+    pipeline- and data-parallel bytes per step cross NVLink while their group stays in one node of
+    ``gpus_per_node`` GPUs, the network once it spans nodes (GPUs numbered tensor-fastest, Megatron's
+    order). Bandwidths default to :data:`INTRA_NODE_LINK` and :data:`INTER_NODE_LINK` from interconnects.csv.
+    A first estimate: real systems overlap much of the traffic with compute (chapter 03).
+    """
+    plan = instance("plan", plan, ParallelPlan, "a ParallelPlan from plan_parallelism()")
+    compute = nonnegative("compute_time", compute_time, "s")
+    nvlink = link_bandwidth(INTRA_NODE_LINK) if intra_bandwidth_bytes_per_s is None else \
+        positive("intra_bandwidth_bytes_per_s", intra_bandwidth_bytes_per_s, "bytes/s")
+    network = link_bandwidth(INTER_NODE_LINK) if inter_bandwidth_bytes_per_s is None else \
+        positive("inter_bandwidth_bytes_per_s", inter_bandwidth_bytes_per_s, "bytes/s")
+    node = integer("gpus_per_node", gpus_per_node, minimum=1, maximum=1024)
+    t, p, d, b = plan.tensor_parallel, plan.pipeline_parallel, plan.data_parallel, plan.bubble_fraction
+
+    def link(group):
+        return nvlink if group <= node else network
+
+    parts = {"bubble": compute * b / (1 - b), "tensor": plan.tp_bytes_per_step / link(t),
+             "pipeline": plan.pp_bytes_per_step / link(t * p), "data": plan.dp_bytes_per_step / link(t * p * d)}
+    finite_result(list(parts.values()), "the overhead", "compute_time")
+    return parts
+
+
 def plan_parallelism(n_params, n_layers, d_model, n_heads, seq_len, global_batch_size, micro_batch_size=1,
                      tensor_parallel=1, pipeline_parallel=1, data_parallel=1, zero_stage=0,
                      recompute="selective", sequence_parallel=True, memory_bytes=None):

@@ -29,6 +29,10 @@ FUZZ_EXAMPLES = {
     "time_sequential_vs_parallel.repeats": 1,
     "training_run_explorer.n_devices": 64,
     "training_run_explorer.n_params": 7e9,
+    "plan": lambda: sc.plan_parallelism(tensor_parallel=8, pipeline_parallel=8, data_parallel=1, zero_stage=0,
+                                        **sc.LLAMA3_70B_PLAN),
+    "name": "InfiniBand NDR",
+    "compute_time": 10.0,
 }
 
 GPT3 = dict(n_layers=96, d_model=12288, vocab_size=50257, n_heads=96, n_positions=2048)
@@ -334,9 +338,31 @@ def test_plan_parallelism():
         sc.plan_parallelism(**{**sc.LLAMA3_70B_PLAN, "n_heads": "64"})
 
 
+def test_plan_overhead_prices_each_kind_of_traffic_at_its_link():
+    # NVLink 4.0 (H100): 450 GB/s per GPU per direction; InfiniBand NDR: 400 Gb/s = 50 GB/s (interconnects.csv)
+    assert sc.link_bandwidth("NVLink 4.0 (H100)") == 450e9 and sc.link_bandwidth("InfiniBand NDR") == 50e9
+    plan = sc.plan_parallelism(tensor_parallel=8, pipeline_parallel=2, data_parallel=4, zero_stage=1,
+                               **sc.LLAMA3_70B_PLAN)
+    parts = sc.plan_overhead(plan, 10.0)
+    b = plan.bubble_fraction
+    assert parts["bubble"] == pytest.approx(10.0 * b / (1 - b))
+    assert parts["tensor"] == pytest.approx(plan.tp_bytes_per_step / 450e9)       # t = 8: inside the node
+    assert parts["pipeline"] == pytest.approx(plan.pp_bytes_per_step / 50e9)      # t·p = 16: across nodes
+    assert parts["data"] == pytest.approx(plan.dp_bytes_per_step / 50e9)
+    one_node = sc.plan_overhead(plan, 10.0, gpus_per_node=64)                     # everything on NVLink
+    assert one_node["pipeline"] == pytest.approx(plan.pp_bytes_per_step / 450e9)
+    with pytest.raises(TypeError, match="plan"):
+        sc.plan_overhead("8,2,4", 10.0)
+    with pytest.raises(ValueError, match="no link"):
+        sc.link_bandwidth("NVLink 9")
+
+
 def test_parallel_plan_exercise_grades_layouts_of_the_plan():
+    from labkit.exercises import get
     from labkit.exercises.ch02_transformer_scaling import grade_parallel_plan
-    assert grade_parallel_plan((8, 4, 2, 1))[0]
+    assert grade_parallel_plan(get("02.parallel_plan").example)[0]
+    passed, message = grade_parallel_plan((8, 4, 2, 1))          # fits, but its tensor traffic costs seconds
+    assert not passed and "fits" in message
     passed, message = grade_parallel_plan((1, 1, 64, 3))
     assert not passed and "Out of memory" in message
     assert not grade_parallel_plan((8, 4, 4, 1))[0]                   # 128 GPUs, not the plan's 64

@@ -11,17 +11,17 @@ raises, loops or returns NaN), it returns a :class:`CheckResult` and shows ✅ o
 import html
 import importlib
 import pkgutil
-import time
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _progress
-from ._base import (FAILED, NOT_ATTEMPTED, PASSED, Answer, _as_array, _close, _describe, _fmt, _fmt_case,
-                    _fmt_value, _plain, _resolved, _scalar)
-from ._diagnose import Mistake, diagnose_exponent, diagnose_ratio  # noqa: F401  (Mistake: the chapters' API)
-from ._guard import _call, _NotAttempted, _Timeout, _with_time_limit
+from . import _base, _guard, _progress
+from ._base import (FAILED, NOT_ATTEMPTED, PASSED, Answer, _as_array, _describe, _fmt, _fmt_case, _fmt_value,
+                    _plain, _resolved, _safe_describe, _scalar, _type_name)
+from ._base import _close  # noqa: F401  (was the comparison here; replacing it must be detected, see _guard.seal)
+from ._diagnose import SEVERAL, Mistake, check_quantity, diagnose_cases  # noqa: F401  (Mistake: the chapters' API)
+from ._guard import _NotAttempted, _Timeout
 
 _REGISTRY = {}        # id -> Exercise
 _LOADED = False
@@ -76,8 +76,9 @@ class Exercise:
 
     ``teaches``: the dotted names of the labkit functions the learner is asked to write
     (``("labkit.hardware.matmul_flops",)``): an answer that calls them is not the learner's own work.
-    ``quantity``: the kind of quantity the answer is (``"bytes"``, ``"time"``, ``"rate"`` …), so that a
-    diagnosis only names the unit slips that quantity can have.
+    ``quantity``: the kind of quantity the answer is (``"bytes"``, ``"time"``, ``"rate"`` …: one of
+    ``_diagnose.QUANTITIES``), so that a diagnosis only names the unit slips that quantity can have
+    (``_diagnose.SLIPS``); every chapter exercise declares it (tests/test_diagnose.py).
     """
     kind = "base"
 
@@ -90,25 +91,22 @@ class Exercise:
             raise ValueError(f"exercise {id}: teaches must be a tuple of dotted names such as 'labkit.units.fmt_bytes'")
         self.id, self.title, self.hints, self.mistakes = id, title, list(hints), list(mistakes)
         self.chapter = chapter or id.split(".")[0]
-        self.teaches, self.quantity = tuple(teaches), quantity
+        self.teaches, self.quantity = tuple(teaches), check_quantity(quantity, id)
 
     def grade(self, answer):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def diagnose_cases(self, cases):
+        """What went wrong, from every case ``(args, got, expected)`` the answer gave numbers for (the
+        failing one first), or None: this exercise's mistakes (a function exercise's only when they match
+        on several inputs), a near miss, then the generic slips its ``quantity`` can have
+        (``_diagnose.diagnose_cases``)."""
+        several = SEVERAL if self.kind == "function" else 1
+        return diagnose_cases(cases, self.mistakes, self.quantity, getattr(self, "rtol", None), several)
+
     def diagnose(self, got, expected, args=None):
-        """Exercise-specific mistakes first, then generic ratios and exponents."""
-        for m in self.mistakes:
-            if m.matches(got, expected, args):
-                return m.message
-        with np.errstate(all="ignore"):
-            nonzero = expected != 0
-            if np.any(nonzero):
-                ratios = got[nonzero] / expected[nonzero]
-                if np.all(np.isfinite(ratios)) and np.ptp(ratios) <= 0.01 * max(1e-300, np.max(np.abs(ratios))):
-                    message = diagnose_ratio(float(np.mean(ratios)))
-                    if message:
-                        return message
-        return diagnose_exponent(got, expected)
+        """One answer's diagnosis (a value exercise's); a function exercise's needs diagnose_cases."""
+        return self.diagnose_cases([(args, got, expected)])
 
 
 class ValueExercise(Exercise):
@@ -127,11 +125,14 @@ class ValueExercise(Exercise):
     def grade(self, answer):
         if answer is None or answer is Ellipsis:
             return NOT_ATTEMPTED, "Not attempted yet: replace the `...` with your answer and run the cell again."
-        number = _scalar(answer, "Your answer")
-        expected = self.expected
-        if _close(np.array(number), np.array(expected), self.rtol):
+        number = _scalar(answer, "Your answer")           # strict: runs no code of the answer's own
+        expected = _guard.expected_value(self)           # from what the exercise was registered with
+        if _guard.same([number], [expected], self.rtol):
             return PASSED, f"Correct: {_fmt(number, self.unit)} (tolerance ±{self.rtol * 100:.2g} %)."
-        why = self.diagnose(np.array([number]), np.array([expected]))
+        try:
+            why = self.diagnose(np.array([number]), np.array([expected]))
+        except Exception:   # a diagnosis is a help, never a reason for the check to fail
+            why = None
         direction = "too large" if number > expected else "too small"
         return FAILED, f"Not quite: {_fmt(number, self.unit)} is {direction}. " + (why or "Try hint() for a nudge.")
 
@@ -160,48 +161,109 @@ class FunctionExercise(Exercise):
             return NOT_ATTEMPTED, "Not attempted yet: write the function, then run the cell again."
         if not callable(answer):
             return FAILED, (f"Expected a function (pass its name without calling it, e.g. check(id, my_function)); "
-                            f"got {_describe(answer)}.")
-        deadline = time.perf_counter() + 10 * self.timeout
-        for case in self.inputs():
-            args = tuple(case.values())
-            expected = _as_array(self.reference(*args))
-            got_raw = _call(answer, args, self.timeout)
-            if got_raw is Ellipsis:
+                            f"got {_safe_describe(answer)}.")
+        forbid = _guard.forbidden(self)
+        name = _guard.direct_violation(answer, forbid)
+        if name is not None:
+            return FAILED, _guard.own_work_message(name)
+        cases = self.inputs()
+        inputs = [tuple(c.values()) for c in cases]
+        expected = []                       # computed here, in the checking process, never by the answer
+        for args in inputs:
+            value = _as_array(self.reference(*args))
+            if value is None:
+                raise RuntimeError(f"the reference of {self.id} returned no number")
+            expected.append(value)
+        run = _guard.run_function(answer, inputs, self.timeout, 10 * self.timeout, forbid)
+        if run.stop is not None and run.stop[0] == "forbidden":
+            return FAILED, _guard.own_work_message(run.stop[1])
+        printed = ""
+        if run.printed:
+            head = run.head[:300] + ("…" if run.printed > 300 else "")
+            printed = f" (Your function printed {run.printed:,} characters, not shown while checking: {head!r}.)"
+        numeric, failing = [], None
+        for i, outcome in enumerate(run.outcomes):
+            case, kind = cases[i], outcome[0]
+            if failing is not None:      # past the first wrong number: keep the others for the diagnosis
+                if kind == _guard.VALUE and len(outcome[1]) == expected[i].size:
+                    numeric.append((i, np.array(outcome[1], dtype=float).reshape(expected[i].shape)))
+                continue
+            if kind == _guard.ELLIPSIS:
                 raise Answer(NOT_ATTEMPTED, "Not attempted yet: your function still returns `...`.")
-            if got_raw is None:
-                raise Answer(FAILED, f"Your function returned None for {_fmt_case(case)}: did you forget `return`?")
-            got = _as_array(got_raw)
-            if got is None:
-                raise Answer(FAILED, f"Your function returned {_describe(got_raw)} for {_fmt_case(case)}; expected a number.")
-            if got.size != expected.size:
-                raise Answer(FAILED, f"For {_fmt_case(case)} your function returned {got.size} value(s); "
-                                     f"expected {expected.size}.")
-            if not np.all(np.isfinite(got)) and np.all(np.isfinite(expected)):
+            if kind == _guard.NOT_IMPLEMENTED:
+                raise _NotAttempted()
+            if kind == _guard.NONE:
+                raise Answer(FAILED, f"Your function returned None for {_fmt_case(case)}: did you forget `return`?"
+                             + printed)
+            if kind == _guard.ERROR:
+                if outcome[1] == "RecursionError":
+                    raise Answer(FAILED, "Your function recursed too deeply (RecursionError)." + printed)
+                raise Answer(FAILED, f"Your function raised {outcome[1]}: {outcome[2]} — on input "
+                                     f"{_fmt_case(case)}." + printed)
+            if kind == _guard.NOT_NUMBER:
+                raise Answer(FAILED, f"Your function returned {outcome[1]} for {_fmt_case(case)}; expected a number."
+                             + printed)
+            floats, want = outcome[1], expected[i]
+            if len(floats) != want.size:
+                raise Answer(FAILED, f"For {_fmt_case(case)} your function returned {len(floats)} value(s); "
+                                     f"expected {want.size}." + printed)
+            got = np.array(floats, dtype=float).reshape(want.shape)
+            if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
                 raise Answer(FAILED, f"Your function returned {_fmt_value(got)} for {_fmt_case(case)}: "
-                                     "a NaN or infinity — a division by zero, or a log of zero?")
-            if not _close(got, expected, self.rtol, self.atol):
-                why = self._constant_answer(answer, got) or self.diagnose(got, expected, args)
-                return FAILED, (f"For {_fmt_case(case)} your function returned {_fmt_value(got, self.unit)}, "
-                                f"expected {_fmt_value(expected, self.unit)}. " + (why or "Try hint() for a nudge."))
-            if time.perf_counter() > deadline:
-                raise Answer(FAILED, "Your function is too slow: the checks ran out of time.")
-        n = len(self.inputs())
-        return PASSED, f"Correct on all {n} test inputs (edge cases included)."
+                                     "a NaN or infinity — a division by zero, or a log of zero?" + printed)
+            numeric.append((i, got))
+            if not _guard.same(floats, want.reshape(-1).tolist(), self.rtol, self.atol):
+                failing = len(numeric) - 1
+        if failing is not None:
+            i, got = numeric[failing]
+            others = [numeric[failing]] + numeric[:failing] + numeric[failing + 1:]
+            why = self._constant_answer(numeric, expected) or self._diagnosis(
+                [(inputs[k], g, expected[k]) for k, g in others])
+            pair = getattr(_base, "_fmt_pair", None)
+            shown = pair(got, expected[i], self.unit) if pair else (_fmt_value(got, self.unit),
+                                                                    _fmt_value(expected[i], self.unit))
+            return FAILED, (f"For {_fmt_case(cases[i])} your function returned {shown[0]}, expected {shown[1]}. "
+                            + (why or "Try hint() for a nudge.") + printed)
+        if run.stop is not None:
+            kind = run.stop[0]
+            if kind == "timeout":
+                where = _fmt_case(cases[run.stop[1]]) if run.stop[1] < len(cases) else "the last input"
+                raise _Timeout(f"Your function ran longer than {self.timeout:g} s on one input "
+                               f"({where}): an endless loop, or a loop over something huge?" + printed)
+            if kind == "too_slow":
+                raise Answer(FAILED, "Your function is too slow: the checks ran out of time." + printed)
+            if kind == "died":
+                where = f" on input {_fmt_case(cases[len(run.outcomes)])}" if len(run.outcomes) < len(cases) else ""
+                raise Answer(FAILED, f"Your function could not be checked{where}: {run.stop[1]}." + printed)
+            raise Answer(FAILED, "The check was interrupted before your function finished: run the cell again.")
+        if len(run.outcomes) != len(inputs):
+            raise Answer(FAILED, "Your function could not be checked: it did not give a result for every input.")
+        return PASSED, f"Correct on all {len(inputs)} test inputs (edge cases included)."
 
-
-    def _constant_answer(self, answer, got):
-        """A diagnosis when the function ignores its inputs (a hard-coded number)."""
-        cases = self.inputs()[-3:]
+    def _diagnosis(self, cases):
+        """The diagnosis of every case (args, got, expected), the failing one first; None when silent."""
         try:
-            outs = [_as_array(_with_time_limit(answer, tuple(c.values()), self.timeout)) for c in cases]
-            refs = [_as_array(self.reference(*c.values())) for c in cases]
-        except BaseException:
+            diagnose_all = getattr(self, "diagnose_cases", None)
+            if diagnose_all is not None:
+                return diagnose_all(cases)
+            args, got, expected = cases[0]
+            return self.diagnose(got, expected, args)
+        except Exception:   # a diagnosis is a help, never a reason for the check to fail
             return None
-        if all(o is not None and o.size == got.size and np.array_equal(o.reshape(-1), got.reshape(-1)) for o in outs) and \
-                not all(np.array_equal(r, refs[0]) for r in refs):
-            return ("Your function returns the same value whatever its inputs: it must compute the "
-                    "answer from its arguments (a hard-coded number cannot pass).")
-        return None
+
+    def _constant_answer(self, numeric, expected):
+        """A diagnosis when the function ignores its inputs (a hard-coded number): at least three inputs
+        gave the same numbers while the right answers differ."""
+        if len(numeric) < 3:
+            return None
+        first = numeric[0][1].reshape(-1).tolist()
+        if any(g.reshape(-1).tolist() != first for _, g in numeric[1:]):
+            return None
+        refs = [expected[i].reshape(-1).tolist() for i, _ in numeric]
+        if all(r == refs[0] for r in refs):
+            return None
+        return ("Your function returns the same value whatever its inputs: it must compute the "
+                "answer from its arguments (a hard-coded number cannot pass).")
 
 
 class ChoiceExercise(Exercise):
@@ -216,8 +278,8 @@ class ChoiceExercise(Exercise):
     def grade(self, answer):
         if answer is None or answer is Ellipsis:
             return NOT_ATTEMPTED, "Not attempted yet: set your answer to one of " + self._options() + "."
-        if not isinstance(answer, str):
-            return FAILED, f"Answer with one of {self._options()} (a string); got {_describe(answer)}."
+        if type(answer) is not str:   # a str subclass could rig its own comparisons
+            return FAILED, f"Answer with one of {self._options()} (a plain string); got {_safe_describe(answer)}."
         key = answer.strip().lower()
         if key not in self.choices:
             return FAILED, f"{answer!r} is not one of the options: {self._options()}."
@@ -249,8 +311,11 @@ class CustomExercise(Exercise):
     def grade(self, answer):
         if answer is None or answer is Ellipsis:
             return NOT_ATTEMPTED, "Not attempted yet: replace the `...` with your answer and run the cell again."
-        ok, message = self.grade_fn(answer)
-        return (PASSED if ok else FAILED), message
+        plain = _guard.plain_answer(answer)   # plain Python values: grade_fn never runs the answer's code
+        if plain is _guard.NOT_PLAIN:
+            return FAILED, f"Answer with a number (or a tuple of numbers); got {_safe_describe(answer)}."
+        ok, message = self.grade_fn(plain)
+        return (PASSED if bool(ok) else FAILED), message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,25 +395,59 @@ def _unknown_message(exercise_id):
 # check / hint / progress
 # ---------------------------------------------------------------------------------------------
 def check(exercise_id, answer=Ellipsis, show=True):
-    """Check an answer; shows ✅/❌ with a message and returns a CheckResult (truthy iff passed)."""
+    """Check an answer; shows ✅/❌ with a message and returns a CheckResult (truthy iff passed).
+
+    Nothing the answer does gets out of here: a function answer runs in a child process under time limits
+    (``_guard``), a value is converted strictly (no code of the answer's own runs), only this process's
+    comparison decides, and once the checking code was modified in this kernel every check says so.
+    """
+    show = _guard.flag(show)
+    if type(exercise_id) is not str:
+        result = CheckResult("?", FAILED, f"Exercise ids are strings like '01.ridge_point'; got "
+                                          f"{_safe_describe(exercise_id)}.")
+        return _shown(result) if show else result
     try:
         exercise = get(exercise_id)
     except KeyError as e:
-        result = CheckResult(str(exercise_id), FAILED, e.args[0])
+        result = CheckResult(exercise_id, FAILED, e.args[0])
         return _shown(result) if show else result
     try:
-        status, message = exercise.grade(answer)
-    except Answer as verdict:
-        status, message = verdict.status, verdict.message
+        status, message = _guard.tampered(_REGISTRY), None
+        if status is not None:
+            status, message = FAILED, status
+        else:
+            try:
+                status, message = exercise.grade(answer)
+            except Answer as verdict:   # raised by the checking code only: answers never run here
+                status, message = verdict.status, verdict.message
+                if status == PASSED:
+                    status = FAILED
+            problem = _guard.tampered(_REGISTRY)
+            if problem is not None:
+                status, message = FAILED, problem
     except _NotAttempted:
         status, message = NOT_ATTEMPTED, "Not attempted yet: your function still raises NotImplementedError."
     except _Timeout as e:
         status, message = FAILED, str(e)
-    except Exception as e:  # a bug in a reference must not crash the notebook either
-        status, message = FAILED, f"Checking failed unexpectedly ({type(e).__name__}: {e})."
+    except KeyboardInterrupt:
+        status, message = FAILED, "The check was interrupted: run the cell again."
+    except BaseException as e:  # a bug in a reference must not crash the notebook either
+        try:
+            detail = f"{_type_name(e)}: {str(e)[:200]}"
+        except BaseException:
+            detail = _type_name(e)
+        status, message = FAILED, f"Checking failed unexpectedly ({detail})."
+    if status not in (PASSED, FAILED, NOT_ATTEMPTED) or type(message) is not str:
+        status, message = FAILED, "Checking failed unexpectedly (no verdict)."
     result = CheckResult(exercise.id, status, message.strip())
-    _progress.record(exercise.id, status)
+    try:
+        _progress.record(exercise.id, status)
+    except Exception:   # progress is a convenience; the verdict is still shown
+        pass
     return _shown(result) if show else result
+
+
+_guard.seal(_base, importlib.import_module(__name__), _guard)   # what every later check() verifies was not replaced
 
 
 def hint(exercise_id):

@@ -9,6 +9,7 @@ register(ValueExercise(
     expected=80 * u.GB,
     unit="B",
     rtol=1e-6,
+    quantity="bytes",
     hints=[
         "Datasheets use decimal prefixes: G (giga) means 10⁹.",
         "Multiply 80 by labkit.units.GB — or write 80e9.",
@@ -35,6 +36,8 @@ register(FunctionExercise(
     edge_cases=[{"n_gb": 0.0}, {"n_gb": 1.0}, {"n_gb": 80.0}, {"n_gb": 1e6}],
     rtol=1e-9,
     atol=1e-12,
+    quantity="bytes",
+    teaches=("labkit.units.convert",),
     hints=[
         "First turn GB into bytes, then bytes into GiB.",
         "bytes = n_gb × 10⁹; GiB = bytes / 2³⁰ (labkit.units has GB and GiB).",
@@ -62,6 +65,8 @@ register(FunctionExercise(
                 {"total_flops": 86400.0, "flops_per_s": 1.0}],
     rtol=1e-6,
     atol=1e-30,
+    quantity="time",
+    teaches=("labkit.hardware.training_time", "labkit.core.roofline.training_time"),
     hints=[
         "Time is work divided by rate: seconds = total_flops / flops_per_s.",
         "Then turn seconds into days: a day is 86,400 s (labkit.units.DAY).",
@@ -84,5 +89,6 @@ register(ChoiceExercise(
         "gb": "1 GB is 10⁹ bytes; 1 GiB is 2³⁰ = 1,073,741,824 bytes.",
         "same": "They differ by about 7.4 %: 10⁹ versus 2³⁰ bytes — enough to matter when sizing memory.",
     },
+    quantity="choice",
     hints=["Write both as a number of bytes.", "10⁹ = 1,000,000,000; 2³⁰ = 1,073,741,824."],
 ))

@@ -26,6 +26,7 @@ register(ValueExercise(
     expected=_gpt3_on_cm5_years,
     unit="years",
     rtol=0.01,
+    quantity="time",
     hints=[
         "Time is work divided by rate: 3.14e23 FLOP divided by the CM-5's LINPACK speed, 59.7 GFLOP/s.",
         "That gives seconds; a year is 365.25 × 86,400 s (labkit.units.YEAR).",
@@ -54,6 +55,8 @@ register(FunctionExercise(
     edge_cases=[{"m": 1, "n": 1, "k": 1}, {"m": 4096, "n": 4096, "k": 4096}, {"m": 1, "n": 12288, "k": 12288},
                 {"m": 2048, "n": 1, "k": 7}],
     rtol=1e-9,
+    quantity="flops",
+    teaches=("labkit.hardware.matmul_flops",),
     hints=[
         "C has m×n entries; each is a dot product of length k.",
         "A dot product of length k is k multiplies and k adds (about 2k FLOP).",
@@ -105,6 +108,8 @@ register(FunctionExercise(
     edge_cases=[{"years": np.array([2000.0, 2001.0]), "values": np.array([1.0, 2.0])},
                 {"years": np.array([1993.0, 2003.0, 2013.0]), "values": np.array([1e11, 1e14, 1e17])}],
     rtol=1e-6,
+    quantity="time",
+    teaches=("labkit.hardware.doubling_time", "labkit.core.trend.doubling_time"),
     hints=[
         "Exponential growth is a straight line on a log scale: fit a line to (year, log2(value)).",
         "np.polyfit(years, np.log2(values), 1) returns [slope, intercept]; the slope is doublings per year.",
@@ -146,6 +151,7 @@ register(ValueExercise(
     expected=_top500_doubling,
     unit="years",
     rtol=0.005,
+    quantity="time",
     hints=[
         "Take the rows of hardware.csv with kind == 'supercomputer' and year ≥ 1993 (the Top500 era).",
         "Fit on the measured LINPACK column, linpack_flops_per_s, with your doubling_time (or labkit's).",
@@ -179,6 +185,8 @@ register(FunctionExercise(
                 {"peak_flops_per_s": 1e12, "bandwidth_bytes_per_s": 1e11, "intensity": 10.0},
                 {"peak_flops_per_s": 1e12, "bandwidth_bytes_per_s": 1e11, "intensity": 0.0}],
     rtol=1e-9,
+    quantity="rate",
+    teaches=("labkit.hardware.roofline", "labkit.core.roofline.roofline"),
     hints=[
         "Two limits: the arithmetic units (peak FLOP/s) and memory, which delivers bandwidth × intensity "
         "FLOP/s (bytes per second × FLOP per byte).",
@@ -204,10 +212,11 @@ def _h100_ridge():
 
 register(ValueExercise(
     "01.h100_ridge",
-    "H100 ridge point from its datasheet (published: ≈295 FLOP/byte)",
+    "H100 ridge point from its datasheet (in FLOP/byte)",
     expected=_h100_ridge,
     unit="FLOP/byte",
     rtol=0.01,
+    quantity="intensity",
     hints=[
         "The ridge point is peak FLOP/s divided by memory bandwidth in bytes/s.",
         "H100 SXM: 989.4 TFLOP/s dense BF16 and 3.35 TB/s: both in SI (FLOP/s and bytes/s) before dividing.",
@@ -238,6 +247,7 @@ register(ChoiceExercise(
         "neither": "Unlike a matrix product, an element-wise add's intensity does not grow with n: it is "
                    "1 FLOP per 6 bytes at every size, always below the ridge.",
     },
+    quantity="choice",
     hints=[
         "Count the FLOP and the bytes per element: one add; two BF16 inputs read and one output written.",
         "Intensity = 1 / 6 FLOP per byte. Compare it with the H100's ridge point (≈295 FLOP/byte).",

@@ -30,6 +30,7 @@ register(ChoiceExercise(
         "no_backprop": "Transformers are trained by backpropagation too (the backward pass is 2/3 of 6·N·D); "
                        "what they avoid is the step-by-step dependency along the sequence.",
     },
+    quantity="choice",
     hints=[
         "Write down what a recurrent layer needs before it can compute position t.",
         "Count the *sequential* steps per layer: seq_len for a recurrence, 1 for attention's matrix products.",
@@ -53,6 +54,8 @@ register(FunctionExercise(
                 {"n_layers": 1, "d_model": 64, "vocab_size": 256},
                 {"n_layers": 12, "d_model": 768, "vocab_size": 50257}],
     rtol=1e-9,
+    quantity="count",
+    teaches=("labkit.scaling.transformer_params",),
     hints=[
         "A layer has attention (Q, K, V and output: four d×d matrices) and a feed-forward block "
         "(d → 4d → d: two d×4d matrices). Ignore biases and norms.",
@@ -78,6 +81,7 @@ register(ValueExercise(
     expected=lambda: sc.training_flops(175e9, 300e9),
     unit="FLOP",
     rtol=0.02,
+    quantity="flops",
     hints=[
         "Each parameter does a multiply and an add per token forward (2 FLOP), and twice that backward.",
         "C ≈ 6 · N · D with N = 175 × 10⁹ parameters and D = 300 × 10⁹ tokens.",
@@ -98,6 +102,12 @@ V100_PEAK = 125e12          # FLOP/s
 V100_FP32 = 15.7e12         # FLOP/s
 
 
+def _palm_published_gpt3_mfu():
+    """The 21.3 % Chowdhery et al. (2022, Table 3) print for GPT-3 (datasets/training_mfu.csv)."""
+    from ..data import load
+    return float(load("training_mfu").where(system="GPT-3 175B")["reported_mfu"][0])
+
+
 def _gpt3_utilization():
     return sc.utilization_from_run(3.14e23, 10_000, V100_PEAK, 14.8 * u.DAY)
 
@@ -107,11 +117,16 @@ register(ValueExercise(
     "What share of its GPUs' peak did GPT-3's training use?",
     expected=_gpt3_utilization,
     rtol=0.02,
+    quantity="fraction",
     hints=[
         "Utilization = work done / (work the GPUs could have done): 3.14e23 / (GPUs × peak × seconds).",
         "10,000 GPUs × 125e12 FLOP/s × 14.8 days × 86,400 s/day; answer as a fraction (0.25, not 25).",
     ],
     mistakes=[
+        Mistake("That is the 21.3 % the PaLM paper (Chowdhery et al. 2022, Table 3) publishes for GPT-3, from a "
+                "per-GPU throughput, with a peak and a FLOP count the paper does not state. The exercise asks for "
+                "your own estimate from the figures given — 3.14e23 FLOP over 10,000 GPUs × 125e12 FLOP/s × "
+                "14.8 days — and then compares the two.", value=_palm_published_gpt3_mfu, rtol=0.005),
         Mistake("That is a percentage: answer as a fraction (0.2 for 20 %).", factor=100),
         Mistake("You forgot the 10,000 GPUs in the denominator.", factor=10_000),
         Mistake("Convert 14.8 days to seconds (× 86,400) before dividing.", factor=u.DAY),
@@ -129,6 +144,8 @@ register(FunctionExercise(
     cases=lambda rng: {"compute_flops": float(10 ** rng.uniform(18, 26))},
     edge_cases=[{"compute_flops": 5.76e23}, {"compute_flops": 1e21}],
     rtol=1e-6,
+    quantity="count",
+    teaches=("labkit.scaling.compute_optimal",),
     hints=[
         "Two equations, two unknowns: C = 6·N·D and D = 20·N.",
         "Substitute: C = 6·N·(20·N) = 120·N², so N = √(C/120) and D = 20·N. Return (N, D).",
@@ -156,6 +173,8 @@ register(FunctionExercise(
     cases=lambda rng: {"compute_flops": float(10 ** rng.uniform(17, 26))},
     edge_cases=[{"compute_flops": 5.76e23}, {"compute_flops": 1e18}, {"compute_flops": 1e26}],
     rtol=0.03,
+    quantity="count",
+    teaches=("labkit.scaling.compute_optimal_law",),
     hints=[
         "For a budget C, a model of N parameters can see D = C / (6·N) tokens. Try many N and keep the one "
         "with the lowest chinchilla_loss(N, D).",
@@ -178,12 +197,16 @@ register(ValueExercise(
     "How many 80 GB GPUs just to hold a 70B model's training state?",
     expected=lambda: sc.min_devices(sc.LLAMA3_70B_PARAMS, datasheet("H100").memory_bytes),
     rtol=1e-9,
+    quantity="count",
     hints=[
         "Mixed-precision Adam keeps 16 bytes per parameter: 2 (weights) + 2 (gradients) + 12 (fp32 master, momentum, variance).",
         "16 × 70,553,706,496 bytes / 80e9 bytes per GPU, rounded *up* to a whole GPU (math.ceil).",
     ],
     mistakes=[
-        Mistake("Round up: 14.1 GPUs means 15 — a fraction of a GPU cannot hold the rest.", value=14, rtol=1e-9),
+        Mistake("14 GPUs hold only 14 × 80 GB = 1,120 GB of the 1,129 GB (16 bytes × 70.55e9 parameters). "
+                "Either you rounded 14.1 down — round up: a fraction of a GPU cannot hold the rest — or you "
+                "rounded up from 13.1 with 80 GiB per GPU: an \"80 GB\" GPU holds 80 GB = 80e9 bytes "
+                "(datasheets use decimal prefixes), not 80 × 2³⁰.", value=14, rtol=1e-9),
         Mistake("That holds the fp16 weights only (2 bytes per parameter); training also keeps gradients and "
                 "Adam's fp32 state: 16 bytes per parameter.", value=2, rtol=1e-9),
         Mistake("Weights and gradients (4 bytes per parameter) are not all: Adam adds 12 bytes of fp32 state.",
@@ -196,40 +219,106 @@ register(ValueExercise(
 
 # --- 8. ZeRO --------------------------------------------------------------------------------
 def _zero(n_params, zero_stage, n_devices):
-    return sc.training_memory(n_params, zero_stage=zero_stage, data_parallel=n_devices)
+    """(weight, gradient, optimizer) bytes per GPU: the breakdown, so that sharding the weights where the
+    gradients belong (both 2 bytes per parameter, the same total) is told apart."""
+    m = sc.memory_breakdown(n_params, zero_stage=zero_stage, data_parallel=n_devices)
+    return (m.weights, m.gradients, m.optimizer)
+
+
+def _zero_sharding(n, s, g, weights_at, gradients_at, optimizer_at):
+    """A breakdown whose weights, gradients and optimizer state are sharded from the given stages on."""
+    return (2 * n / (g if s >= weights_at else 1), 2 * n / (g if s >= gradients_at else 1),
+            12 * n / (g if s >= optimizer_at else 1))
 
 
 register(FunctionExercise(
     "02.zero_memory",
-    "Training-state bytes per GPU under ZeRO stages 0–3",
+    "Training-state bytes per GPU under ZeRO stages 0–3: (weights, gradients, optimizer)",
     reference=_zero,
     cases=lambda rng: {"n_params": float(10 ** rng.uniform(8, 12)), "zero_stage": int(rng.integers(0, 4)),
                        "n_devices": int(rng.choice([1, 2, 8, 64, 512, 4096]))},
     edge_cases=[{"n_params": 7.5e9, "zero_stage": s, "n_devices": 64} for s in range(4)]
     + [{"n_params": 1.5e9, "zero_stage": 0, "n_devices": 1}],
     rtol=1e-6,
+    quantity="bytes",
+    teaches=("labkit.scaling.memory_breakdown", "labkit.scaling.training_memory"),
     hints=[
         "Start from 2 (weights) + 2 (gradients) + 12 (optimizer) bytes per parameter. ZeRO divides some of "
-        "these by the number of GPUs.",
+        "these by the number of GPUs. Return the three amounts as a tuple (weights, gradients, optimizer).",
         "Stage 1 divides the 12 optimizer bytes by n_devices; stage 2 also the 2 gradient bytes; stage 3 also "
         "the 2 weight bytes.",
+        "w, g, o = 2 * n_params, 2 * n_params, 12 * n_params; then o /= n_devices if zero_stage >= 1, "
+        "g /= n_devices if zero_stage >= 2, w /= n_devices if zero_stage >= 3; return (w, g, o)",
     ],
     mistakes=[
+        Mistake("Stage 2 shards the gradients, not the weights: ZeRO shards the optimizer state first (stage 1), "
+                "then the gradients (stage 2), and the weights last (stage 3).",
+                fn=lambda n, s, g: _zero_sharding(n, s, g, weights_at=2, gradients_at=3, optimizer_at=1)),
         Mistake("You divided all 16 bytes by the number of GPUs at every stage: only ZeRO-3 shards everything.",
-                fn=lambda n, s, g: 16 * n / g),
+                fn=lambda n, s, g: _zero_sharding(n, s, g, 0, 0, 0)),
         Mistake("Your answer ignores zero_stage: stage 1 shards the optimizer state, stage 2 also the gradients, "
-                "stage 3 also the weights.", fn=lambda n, s, g: 16 * n),
+                "stage 3 also the weights.", fn=lambda n, s, g: _zero_sharding(n, s, g, 4, 4, 4)),
         Mistake("You shard one kind too many: stage 1 shards only the optimizer (12 bytes), stage 2 adds the "
                 "gradients, stage 3 the weights.", fn=lambda n, s, g: _zero(n, min(s + 1, 3), g)),
         Mistake("You left out the optimizer state: Adam keeps 12 bytes per parameter (fp32 master weights, "
-                "momentum, variance).",
-                fn=lambda n, s, g: sc.training_memory(n, zero_stage=s, data_parallel=g, optimizer_bytes=0)),
+                "momentum, variance).", fn=lambda n, s, g: _zero(n, s, g)[:2] + (0.0,)),
     ],
 ))
 
 # --- 9. choose a parallel layout ---------------------------------------------------------------
-PLAN_MAX_BUBBLE = 0.05
 PLAN_DEVICES, PLAN_MAX_TP = sc.LLAMA3_70B_PLAN_DEVICES, sc.LLAMA3_70B_PLAN_MAX_TP
+#: How far above the least overhead of all the layouts that fit an answer may be.
+PLAN_TOLERANCE = 0.10
+
+
+def parallel_plan_overhead(plan):
+    """:func:`labkit.scaling.plan_overhead` of a layout of the plan: compute is 6·N·tokens of one step
+    (``training_flops``) over all GPUs at the H100's dense BF16 peak."""
+    P = sc.LLAMA3_70B_PLAN
+    compute = sc.training_flops(P["n_params"], P["global_batch_size"] * P["seq_len"]) / (
+        plan.n_devices * datasheet("H100").peak_flops_per_s)
+    return sc.plan_overhead(plan, compute)
+
+
+def _plan(t, p, d, z):
+    return sc.plan_parallelism(tensor_parallel=t, pipeline_parallel=p, data_parallel=d, zero_stage=z,
+                               **sc.LLAMA3_70B_PLAN)
+
+
+_FITTING = {}
+
+
+def fitting_plans():
+    """{(t, p, d, zero_stage): overhead in seconds per step} for every layout of the plan on 64 GPUs with
+    t ≤ 8 that divides the model evenly and fits in memory (computed once)."""
+    if not _FITTING:
+        for t in range(1, PLAN_MAX_TP + 1):
+            for p in range(1, PLAN_DEVICES // t + 1):
+                if PLAN_DEVICES % (t * p):
+                    continue
+                for z in range(4):
+                    try:
+                        plan = _plan(t, p, PLAN_DEVICES // (t * p), z)
+                    except ValueError:
+                        continue
+                    if plan.fits:
+                        _FITTING[(t, p, PLAN_DEVICES // (t * p), z)] = sum(parallel_plan_overhead(plan).values())
+    return _FITTING
+
+
+def _best_plan():
+    plans = fitting_plans()
+    return min(plans, key=plans.get)
+
+
+_ADVICE = {
+    "bubble": "the pipeline bubble: fewer stages, or more micro-batches per replica (less data parallelism)",
+    "tensor": "tensor-parallel traffic, which grows with t (4 all-reduces of the activations per layer and "
+              "micro-batch): use the smallest t that still fits",
+    "pipeline": "pipeline traffic between stages in different nodes: fewer stages",
+    "data": "the gradient all-reduce over the network: a smaller data-parallel degree, or ZeRO-1/2 rather "
+            "than ZeRO-3 (which sends 1.5× as much)",
+}
 
 
 def grade_parallel_plan(answer):
@@ -246,29 +335,40 @@ def grade_parallel_plan(answer):
     if t > PLAN_MAX_TP:
         return False, f"Keep tensor parallelism within one 8-GPU NVLink node (t ≤ {PLAN_MAX_TP}): it talks every layer."
     try:
-        plan = sc.plan_parallelism(tensor_parallel=t, pipeline_parallel=p, data_parallel=d, zero_stage=z,
-                                   **sc.LLAMA3_70B_PLAN)
+        plan = _plan(t, p, d, z)
     except ValueError as e:
         return False, f"That layout does not divide the model evenly: {e}."
     if not plan.fits:
         return False, (f"Out of memory: {plan.summary()}. Split the model more (t, p) or shard more (ZeRO).")
-    if plan.bubble_fraction > PLAN_MAX_BUBBLE:
-        return False, (f"Fits, but the pipeline idles {plan.bubble_fraction:.1%} of the time (limit "
-                       f"{PLAN_MAX_BUBBLE:.0%}): fewer stages or more micro-batches.")
-    return True, f"A workable layout. {plan.summary()}."
+    parts = parallel_plan_overhead(plan)
+    cost, best = sum(parts.values()), min(fitting_plans().values())
+    shown = ", ".join(f"{k} {v:.2f} s" for k, v in parts.items())
+    if cost > best * (1 + PLAN_TOLERANCE):
+        worst = max(parts, key=parts.get)
+        return False, (f"It fits, but it adds {cost:.2f} s per step to the compute ({shown}); the best layout "
+                       f"that fits adds {best:.2f} s. Most of yours is {_ADVICE[worst]}.")
+    return True, (f"Correct: {plan.summary()}. It adds {cost:.2f} s per step to the compute ({shown}), within "
+                  f"{PLAN_TOLERANCE:.0%} of the least of all the layouts that fit ({best:.2f} s).")
 
 
 register(CustomExercise(
     "02.parallel_plan",
-    "Lay out a 70B model on 64 GPUs: fit in 80 GB, bubble ≤ 5 %",
+    "Lay out a 70B model on 64 GPUs: fit in 80 GB with the least communication and bubble time",
     grade_fn=grade_parallel_plan,
-    example=(8, 4, 2, 1),
+    example=_best_plan,
     constant=(1, 1, 64, 0),
+    quantity="other",
     hints=[
         "Try it: scaling.plan_parallelism(tensor_parallel=…, pipeline_parallel=…, data_parallel=…, zero_stage=…, "
         "**scaling.LLAMA3_70B_PLAN).summary() shows memory, bubble and traffic. Start from (1, 1, 64, 3): why does it not fit?",
         "Activations do not shrink with ZeRO — tensor parallelism (with sequence parallelism) divides them by t. "
-        "Use t = 8, then enough pipeline stages or ZeRO to fit the weights.",
+        "Among the layouts that fit, the check asks for the one that adds the least time per step: the bubble's "
+        "idle time, compute · b/(1 − b) with compute = 6·N·tokens / (64 × 989 TFLOP/s), plus each kind of traffic "
+        "at its link: tensor over NVLink (450 GB/s); pipeline and data over InfiniBand (50 GB/s) once the group "
+        "spans more than one 8-GPU node. Within 10 % of the best passes.",
+        "Tensor traffic grows with t and every step pays it; the bubble grows with p; ZeRO-3 sends 1.5× the "
+        "gradient traffic. Use the smallest t that lets the model fit, enough p to fit it, and check the "
+        "remaining candidates' times.",
     ],
 ))
 
@@ -288,6 +388,8 @@ register(FunctionExercise(
     edge_cases=[{"batch_size": 1, "seq_len": 1, "n_layers": 40, "n_kv_heads": 40, "head_dim": 128},
                 {"batch_size": 1, "seq_len": 8192, "n_layers": 80, "n_kv_heads": 8, "head_dim": 128}],
     rtol=1e-9,
+    quantity="bytes",
+    teaches=("labkit.scaling.kv_cache_bytes",),
     hints=[
         "Every layer stores a key and a value vector of n_kv_heads × head_dim numbers for every token of every sequence.",
         "2 (K and V) × batch_size × seq_len × n_layers × n_kv_heads × head_dim × 2 bytes (bf16).",

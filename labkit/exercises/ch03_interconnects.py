@@ -27,6 +27,8 @@ register(FunctionExercise(
                 {"nbytes": 1e9, "link_gbit_per_s": 400.0, "latency_us": 0.0},
                 {"nbytes": 4096.0, "link_gbit_per_s": 200.0, "latency_us": 2.7}],
     rtol=1e-6,
+    quantity="time",
+    teaches=("labkit.interconnect.transfer_time",),
     hints=[
         "Time = latency + size / bandwidth (the α-β model). Work in seconds and bytes per second.",
         "Network links are quoted in bits per second: 400 Gb/s = 400e9 bits/s = 50e9 bytes/s. "
@@ -56,6 +58,8 @@ register(FunctionExercise(
                 {"nbytes": 1e9, "n": 8, "bandwidth": 50e9, "latency": 0.0},
                 {"nbytes": 1e3, "n": 1024, "bandwidth": 50e9, "latency": 5e-6}],
     rtol=1e-6,
+    quantity="time",
+    teaches=("labkit.interconnect.ring_allreduce_time",),
     hints=[
         "A ring all-reduce is a reduce-scatter followed by an all-gather. Each has n−1 steps; in every step "
         "each rank sends one n-th of the array to its neighbour.",
@@ -85,6 +89,8 @@ register(FunctionExercise(
     edge_cases=[{"nbytes": 1e9, "time_s": 4.73e-3, "n": 8},
                 {"nbytes": 1e9, "time_s": 0.01, "n": 2}],
     rtol=1e-6,
+    quantity="bandwidth",
+    teaches=("labkit.interconnect.bus_bandwidth", "labkit.interconnect.bus_bandwidth_factor"),
     hints=[
         "nccl-tests prints algbw = size / time. busbw corrects it so it can be compared with the link's "
         "line rate whatever the number of ranks.",
@@ -110,6 +116,7 @@ register(ValueExercise(
     expected=lambda: ic.ring_allreduce_time(1 * u.GB, 8, ic.H100_NVLINK_LINE_RATE),
     unit="s",
     rtol=0.01,
+    quantity="time",
     hints=[
         "Use the ring formula with n = 8, nbytes = 1e9 and bandwidth = 450e9 bytes/s; latency is "
         "negligible for 1 GB.",
@@ -121,8 +128,10 @@ register(ValueExercise(
                 value=ic.ring_allreduce_time(1 * u.GB, 8, ic.H100_RING_BUSBW_PUBLISHED), rtol=0.01),
         Mistake("That is 2·nbytes/bandwidth: each of the 2(n−1) steps moves only nbytes/n, so the factor is "
                 "2(n−1)/n = 1.75, not 2.", value=2 * u.GB / ic.H100_NVLINK_LINE_RATE, rtol=0.01),
-        Mistake("Off by a factor of 2: you counted one trip round the ring. An all-reduce is a reduce-scatter "
-                "plus an all-gather.", factor=0.5),
+        Mistake("Half the time: did you use NVLink's 900 GB/s? That is the H100 datasheet's figure for both "
+                "directions together (18 links × 25 GB/s each way, × 2). A ring sends one way on every link, so "
+                "its line rate is 450 GB/s per direction. (If you did use 450 GB/s: you counted one trip round "
+                "the ring — an all-reduce is a reduce-scatter plus an all-gather, 2(n−1) steps.)", factor=0.5),
         Mistake("Off by 8: 450 GB/s is already in bytes per second (NVLink is quoted in GB/s, networks in Gb/s).",
                 factor=8),
     ],
@@ -135,6 +144,7 @@ register(ValueExercise(
     "What fraction of the 450 GB/s NVLink line rate does NCCL's ring reach on 8×H100?",
     expected=lambda: ic.link_efficiency(ic.H100_RING_BUSBW_PUBLISHED, ic.H100_NVLINK_LINE_RATE),
     rtol=0.01,
+    quantity="fraction",
     hints=[
         "Bus bandwidth is directly comparable with the line rate: divide one by the other.",
         "370 GB/s busbw (nccl-tests issue #212) ÷ 450 GB/s line rate.",
@@ -142,6 +152,9 @@ register(ValueExercise(
     mistakes=[
         Mistake("Upside down: the fraction achieved is busbw / line rate, which is below 1.",
                 value=450 / 370, rtol=0.01),
+        Mistake("You divided by 900 GB/s, the H100 datasheet's NVLink figure for both directions together. A "
+                "ring sends one way on every link: compare busbw with the 450 GB/s per direction.",
+                value=370 / 900, rtol=0.01),
         Mistake("That is the overhead (the part lost), not the fraction achieved: 1 − that.",
                 value=1 - 370 / 450, rtol=0.01),
         Mistake("You compared algbw with the line rate. algbw = busbw · n / (2(n−1)) depends on n; it is busbw "
@@ -172,6 +185,7 @@ register(ChoiceExercise(
         "tree": "Close: 2·10 latencies ≈ 100 µs. Recursive doubling needs only 10 steps (≈52 µs) — with 8 KB "
                 "messages the bandwidth term is negligible.",
     },
+    quantity="choice",
     hints=["For 8 KB at 50 GB/s the bandwidth term is 0.16 µs — count latencies.",
            "ring: 2(n−1) steps; tree: 2⌈log₂n⌉; recursive doubling: ⌈log₂n⌉. Use ic.allreduce_time to compare."],
 ))
@@ -189,6 +203,7 @@ register(ChoiceExercise(
                 "≈10 ms. Compute both with ic.allreduce_time.",
         "recursive_doubling": "Each of its 10 steps sends the whole 1 GB: ≈200 ms. Fine for tiny messages only.",
     },
+    quantity="choice",
     hints=["Compute all three with ic.allreduce_time(1e9, 1024, 50e9, 5e-6, algorithm).",
            "Compare the ring's latency term 2(n−1)·α with the tree's 2⌈log₂n⌉·α; their bandwidth terms "
            "differ by only (n−1)/n."],
@@ -210,18 +225,39 @@ def slow_link_slowdown(setup=SLOW_LINK_SETUP):
     return slow.time / base.time
 
 
+def _slow_link_chunks(chunks):
+    """The slowdown simulated with ``chunks`` pipelined pieces per step (the exercise uses 1, the default)."""
+    s = dict(SLOW_LINK_SETUP)
+    bws = ic.slow_link_bandwidths(s["n"], s["bandwidth_bytes_per_s"], s["slow_factor"], s["slow_link"])
+    args = (s["nbytes"], s["n"], s["bandwidth_bytes_per_s"], s["latency"])
+    return (ic.simulate_ring_allreduce(*args, chunks=chunks, link_bandwidths_bytes_per_s=bws).time
+            / ic.simulate_ring_allreduce(*args, chunks=chunks).time)
+
+
+# The simulated slowdown (3.967) is 0.8 % below the bandwidth ratio 4 that a guess without simulating
+# gives (the latency of each step is not slowed by the slow link): the tolerance must be well inside that.
+SLOW_LINK_RTOL = 0.004
+
 register(ValueExercise(
     "03.slow_link_slowdown",
     "Simulate: how much slower is a 16-rank ring when one link runs at a quarter speed?",
     expected=slow_link_slowdown,
-    rtol=0.02,
+    rtol=SLOW_LINK_RTOL,
+    quantity="ratio",
     hints=[
         "Run ic.simulate_ring_allreduce twice — once with uniform links, once with link_bandwidths_bytes_per_s from "
-        "ic.slow_link_bandwidths(16, 50e9, 0.25, 5) — and divide the two .time values.",
+        "ic.slow_link_bandwidths(16, 50e9, 0.25, 5) — and divide the two .time values (one chunk per step, the "
+        "default). Keep at least three decimals: the check's tolerance is ±0.4 %.",
         "Every byte passes every link on a ring, and each rank waits for its upstream neighbour: the ring "
-        "moves at the pace of its slowest link.",
+        "moves at the pace of its slowest link — but not exactly 4× slower: the latency of each step is not "
+        "slowed down.",
     ],
     mistakes=[
+        Mistake("That is the bandwidth ratio 50 / 12.5 = 4, not the simulated slowdown: each step also pays a "
+                "latency of 2.7 µs that the slow link does not stretch. Run the simulation and divide the times.",
+                value=4.0, rtol=1e-6),
+        Mistake("That is the simulation with 2 chunks per step; this exercise uses one chunk per step (the "
+                "default of ic.simulate_ring_allreduce).", value=lambda: _slow_link_chunks(2), rtol=0.002),
         Mistake("Upside down: the slow ring takes longer, so slow time / uniform time is above 1.",
                 value=lambda: 1 / slow_link_slowdown(), rtol=0.02),
         Mistake("That is what averaging the link bandwidths predicts (15 links at 50 GB/s, one at 12.5). A ring "
@@ -238,6 +274,7 @@ register(ValueExercise(
     expected=lambda: ic.torus((8, 8, 8), 50 * u.GB).bisection_bandwidth,
     unit="B/s",
     rtol=0.01,
+    quantity="bandwidth",
     hints=[
         "Cut the torus into two 4×8×8 halves along one dimension. Count the links that cross the cut.",
         "Each of the 8×8 rows along the cut dimension is a ring: cutting a ring in half severs 2 links "
@@ -294,6 +331,7 @@ register(CustomExercise(
     grade_fn=_grade_max_gpus,
     example=lambda: _largest_power_of_two_at(0.9),
     constant=1,
+    quantity="count",
     hints=[
         "Call ic.scaling(n_list, 2.6e9, 0.5, 50e9, 5e-6, mode='weak') for n_list = 1, 2, 4, … and look at "
         ".efficiency.",

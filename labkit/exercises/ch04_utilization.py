@@ -34,6 +34,8 @@ register(FunctionExercise(
                  "peak_flops_per_s": 275e12},
                 {"tokens_per_second": 0.0, "flops_per_token": 6e9, "n_devices": 8, "peak_flops_per_s": 989e12}],
     rtol=1e-6,
+    quantity="fraction",
+    teaches=("labkit.utilization.mfu.mfu", "labkit.utilization.hfu"),
     hints=[
         "MFU = FLOP/s the model needs at this throughput ÷ FLOP/s the hardware could do at peak.",
         "Numerator: tokens_per_second × flops_per_token. Denominator: n_devices × peak_flops_per_s.",
@@ -68,6 +70,7 @@ register(ValueExercise(
     "PaLM 540B's MFU from its throughput (compare with the published 46.2 %)",
     expected=_palm_mfu,
     rtol=0.004,
+    quantity="fraction",
     hints=[
         "Model FLOPs per token for training are about 6 × parameters (2 forward + 4 backward).",
         "MFU = 238.3e3 × 6 × 540.35e9 / (6144 × 275e12) — about 0.46.",
@@ -102,6 +105,7 @@ register(ValueExercise(
     "Megatron-LM's 1T-parameter run: from its published 52 % (HFU) to MFU",
     expected=_megatron_mfu,
     rtol=0.01,
+    quantity="fraction",
     hints=[
         "The 163 TFLOP/s per GPU count 8·N FLOPs per token: forward, backward (2×) and the forward again "
         "(activation recomputation). MFU counts only 6·N.",
@@ -168,6 +172,7 @@ register(CustomExercise(
     grade_fn=_grade_loader_pool,
     example=lambda: loader_pool_minimum(),      # from the model itself, computed on first use
     constant=1,
+    quantity="count",
     hints=[
         "Start from the steady-loader twin: utilization ≈ n · step_time / load_time, so n ≥ 0.95 × 0.35 / 0.05.",
         "Jitter makes some batches late and the GPU waits for them in order: try a few values with "
@@ -197,6 +202,8 @@ register(FunctionExercise(
     edge_cases=[{"n_workers": 1, "step_time": 1.0, "jitter": 0.2}, {"n_workers": 2, "step_time": 1.0, "jitter": 0.5},
                 {"n_workers": 1024, "step_time": 0.5, "jitter": 0.1}],
     rtol=1e-6,
+    quantity="time",
+    teaches=("labkit.utilization.expected_step_time",),
     hints=[
         "Each worker takes step_time·(1 − jitter) plus an exponential delay of mean jitter·step_time. The step "
         "waits for the largest delay of n.",
@@ -224,6 +231,7 @@ register(ValueExercise(
     "Fraction of an H100's peak used by a batch-32 decode step",
     expected=lambda: float(ut.decode_utilization(32)),
     rtol=0.01,
+    quantity="fraction",
     hints=[
         "One decode step reads every BF16 weight once (2 bytes per parameter) and does 2 FLOPs per parameter "
         "for each of the 32 sequences: 32 FLOP per byte.",
@@ -256,6 +264,8 @@ register(FunctionExercise(
     cases=_md1_case,
     edge_cases=[{"arrival_rate": 1.0, "service_time": 0.5}, {"arrival_rate": 0.1, "service_time": 0.1}],
     rtol=1e-6,
+    quantity="time",
+    teaches=("labkit.utilization.md1_wait", "labkit.utilization.mg1_wait"),
     hints=[
         "Utilization ρ = arrival_rate × service_time. Waits blow up as ρ → 1: a factor 1/(1 − ρ).",
         "Pollaczek–Khinchine with no service-time variance: wait = ρ·S / (2·(1 − ρ)).",
@@ -292,6 +302,7 @@ register(ChoiceExercise(
         "faster": "A decode step costs the same roofline time for the same batch size under every policy.",
         "fewer": "Every request still needs all of its tokens; padding is what static batching wastes.",
     },
+    quantity="choice",
     hints=["Compare what a short request waits for under static batching and under continuous batching.",
            "Look at the latency CDFs: the gap is largest for short requests stuck behind long ones."],
 ))
@@ -316,6 +327,7 @@ register(ChoiceExercise(
                    "could still push the head back.",
         "never": "Backfilling exists to move small jobs into the holes a blocked large job leaves.",
     },
+    quantity="choice",
     hints=["FIFO leaves GPUs idle while the big job at the head waits for enough of them.",
            "EASY promises the head job a start time; anything that does not break that promise may go first."],
 ))

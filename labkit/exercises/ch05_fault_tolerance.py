@@ -27,6 +27,8 @@ register(FunctionExercise(
     edge_cases=[{"component_mtbf": 50_000 * u.HOUR, "n_components": 16_384},
                 {"component_mtbf": 3600.0, "n_components": 1}],
     rtol=1e-6,
+    quantity="time",
+    teaches=("labkit.faults.cluster_mtbf", "labkit.faults.system_mtbf", "labkit.faults.observed_mtbf"),
     hints=[
         "Failure rates add: N components that each fail at rate 1/M fail together at rate N/M.",
         "The MTBF is the inverse of the rate: component_mtbf / n_components (seconds in, seconds out).",
@@ -47,6 +49,7 @@ register(ValueExercise(
     expected=_cluster_hours,
     rtol=0.01,
     unit="h",
+    quantity="time",
     hints=[
         f"Mean time between failures = observed time / number of failures: {_DAYS} days and "
         f"{_UNEXPECTED} unexpected interruptions.",
@@ -70,6 +73,7 @@ register(ValueExercise(
     expected=_gpu_hours,
     rtol=0.01,
     unit="GPU-h",
+    quantity="time",
     hints=[
         "Invert cluster_mtbf: if cluster MTBF = per-GPU MTBF / N, then per-GPU MTBF = cluster MTBF × N.",
         f"Cluster MTBF in hours (≈ 3.1 h) × {_GPUS:,} GPUs.",
@@ -97,6 +101,7 @@ register(ChoiceExercise(
         "software_bug": "54 / 419 = 12.9 %: this row is consistent.",
         "none": "Recompute each share as count / 419 and compare: one row is off by about 5 points.",
     },
+    quantity="choice",
     hints=["Compute interruptions / 419 for every row (one line with numpy) and subtract published_percent / 100.",
            "Also add up the published percentages: a full table should total 100 %."],
 ))
@@ -108,6 +113,8 @@ register(FunctionExercise(
     cases=lambda rng: {"checkpoint_time": 10 ** rng.uniform(0, 3.5), "mtbf": 10 ** rng.uniform(3.5, 6)},
     edge_cases=[{"checkpoint_time": 60.0, "mtbf": 3 * u.HOUR}, {"checkpoint_time": 1.0, "mtbf": 2.0}],
     rtol=1e-6,
+    quantity="time",
+    teaches=("labkit.faults.young_interval",),
     hints=[
         "Waste per unit time ≈ δ/τ (saving) + τ/(2M) (on average half an interval is redone per failure). "
         "Set the derivative with respect to τ to zero.",
@@ -137,6 +144,7 @@ register(ValueExercise(
     expected=_young_llama3_minutes,
     rtol=0.01,
     unit="min",
+    quantity="time",
     hints=[
         "Use the cluster's MTBF (≈ 3.1 h): the job stops when any GPU fails. Put δ and M in the same unit.",
         "In seconds: τ = √(2 × 60 s × 11,135 s); then divide by 60 for minutes.",
@@ -161,6 +169,8 @@ register(FunctionExercise(
                        "restart_time": 10 ** rng.uniform(1, 3), "mtbf": 10 ** rng.uniform(4, 6)},
     edge_cases=[{"interval": 1800.0, "checkpoint_time": 60.0, "restart_time": 0.0, "mtbf": 3 * u.HOUR}],
     rtol=1e-6,
+    quantity="fraction",
+    teaches=("labkit.faults.first_order_waste",),
     hints=[
         "Three terms, each a fraction of time: saving costs δ every τ; each failure (1 per M seconds) redoes "
         "on average half an interval and pays a restart R.",
@@ -190,6 +200,7 @@ register(ValueExercise(
     expected=_max_checkpoint_s,
     rtol=0.05,
     unit="s",
+    quantity="time",
     hints=[
         "For a given δ, checkpoint at optimal_interval(δ, M) and compute expected_goodput(τ, δ, 300, M); "
         "goodput falls as δ grows.",
@@ -239,6 +250,7 @@ register(CustomExercise(
     grade_fn=_interval_grade,
     example=lambda: float(faults.optimal_interval(_big()["checkpoint_time"], _big()["mtbf"])),
     constant=6 * u.HOUR,
+    quantity="time",
     hints=[
         "Sweep intervals with simulate_goodput (a handful from 1 to 30 minutes, in seconds) and pick the one "
         "with the highest mean goodput.",

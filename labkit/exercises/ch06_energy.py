@@ -23,6 +23,7 @@ register(ValueExercise(
     expected=_overhead_mw,
     unit="MW",
     rtol=0.01,
+    quantity="power",
     hints=[
         "PUE = total facility power / IT power, so the facility draws IT × PUE.",
         "The overhead is what the facility draws beyond the IT load: IT × PUE − IT = IT × (PUE − 1).",
@@ -51,6 +52,7 @@ register(ValueExercise(
     expected=lambda: _gpt3_energy_j() / u.MWh,
     unit="MWh",
     rtol=0.01,
+    quantity="energy",
     hints=[
         "Energy = number of GPUs × hours × average power per GPU × PUE.",
         "14.8 days is 14.8 × 24 hours; W × h gives Wh; 1 MWh = 10⁶ Wh.",
@@ -84,6 +86,8 @@ register(FunctionExercise(
     rtol=1e-6,
     atol=1e-12,
     unit="kg",
+    quantity="mass",
+    teaches=("labkit.energy.carbon_emissions",),
     hints=[
         "Grid intensity is per kWh, so first turn joules into kWh: 1 kWh = 3.6 × 10⁶ J.",
         "kWh × g/kWh gives grams; 1 kg = 1,000 g.",
@@ -108,6 +112,7 @@ register(ValueExercise(
     expected=_gpt3_tonnes,
     unit="t",
     rtol=0.01,
+    quantity="mass",
     hints=[
         "Take your energy in kWh and multiply by 429 g/kWh to get grams.",
         "1 tonne = 1,000 kg = 10⁶ g. About 1.29 × 10⁶ kWh × 429 g/kWh = … g.",
@@ -145,6 +150,8 @@ register(FunctionExercise(
     rtol=1e-6,
     atol=0.0,
     unit="J/FLOP",
+    quantity="energy",
+    teaches=("labkit.energy.joules_per_flop",),
     hints=[
         "Power at utilization u is linear: idle + (max − idle) × u. Useful FLOP/s is u × peak.",
         "Energy per FLOP = power / FLOP rate (W ÷ FLOP/s = J/FLOP).",
@@ -190,6 +197,8 @@ register(FunctionExercise(
                  "power_w": 400.0}],
     rtol=1e-6,
     unit="J",
+    quantity="energy",
+    teaches=("labkit.energy.inference_energy_per_token",),
     hints=[
         "One decode step makes one token per sequence in the batch. It takes the longer of: compute time "
         "2 × n_params × batch_size / peak_flops_per_s, and memory time n_params × 2 bytes / bandwidth_bytes_per_s.",
@@ -250,6 +259,7 @@ register(CustomExercise(
     grade_fn=_grade_cap,
     example=lambda: float(en.optimal_power_cap(**CAP)),
     constant=700.0,
+    quantity="power",
     hints=[
         "Use labkit.energy.power_cap_tradeoff(caps, 700, 210, compute_fraction=0.5) on an array of caps "
         "from about 240 W to 700 W; it returns (time_ratio, energy_ratio).",
@@ -296,6 +306,7 @@ register(CustomExercise(
     grade_fn=_grade_start,
     example=_best_start,
     constant=19,
+    quantity="other",
     hints=[
         "profile = labkit.energy.grid_intensity_profile(); then labkit.energy.job_carbon(start_s, 3 * 3600, 1e6, "
         "profile) gives the kg CO2e for one start time.",
@@ -327,6 +338,7 @@ register(ChoiceExercise(
                 f"saves {1 - _UTIL / _BASE:.0%}, because the idle half of the power is spread over twice the work."),
         "same": (f"Compute both: PUE saves {1 - _PUE / _BASE:.0%}, utilization {1 - _UTIL / _BASE:.0%}."),
     },
+    quantity="choice",
     hints=[
         "Energy per useful FLOP ∝ PUE × (idle + (max − idle) × u) / u. Take max = 1 and idle = 0.5 (Barroso & "
         "Hölzle's 2007 server drew about half its peak power when idle).",

@@ -76,13 +76,14 @@ class Exercise:
 
     ``teaches``: the dotted names of the labkit functions the learner is asked to write
     (``("labkit.hardware.matmul_flops",)``): an answer that calls them is not the learner's own work.
+    ``points``: what the exercise is worth when graded (default 1).
     ``quantity``: the kind of quantity the answer is (``"bytes"``, ``"time"``, ``"rate"`` …: one of
     ``_diagnose.QUANTITIES``), so that a diagnosis only names the unit slips that quantity can have
     (``_diagnose.SLIPS``); every chapter exercise declares it (tests/test_diagnose.py).
     """
     kind = "base"
 
-    def __init__(self, id, title, hints, mistakes=(), chapter=None, teaches=(), quantity=None):
+    def __init__(self, id, title, hints, mistakes=(), chapter=None, teaches=(), quantity=None, points=1):
         if not isinstance(id, str) or "." not in id:
             raise ValueError(f"exercise id must look like 'NN.name', got {id!r}")
         if len(hints) < 2:
@@ -92,6 +93,9 @@ class Exercise:
         self.id, self.title, self.hints, self.mistakes = id, title, list(hints), list(mistakes)
         self.chapter = chapter or id.split(".")[0]
         self.teaches, self.quantity = tuple(teaches), check_quantity(quantity, id)
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points <= 100:
+            raise ValueError(f"exercise {id}: points must be a number in (0, 100], got {points!r}")
+        self.points = points
 
     def grade(self, answer):  # pragma: no cover - abstract
         raise NotImplementedError

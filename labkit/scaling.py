@@ -307,36 +307,36 @@ def chinchilla_loss(n_params, n_tokens, E=CHINCHILLA["E"], A=CHINCHILLA["A"], B=
     return scalar_or_array(finite_result(out, "the loss E + A / n_params**alpha + B / n_tokens**beta"))
 
 
-def isoflop_loss(compute_flops, n_params, **law):
-    """Loss of a model of n_params trained with compute_flops (so on D = C/(6N) tokens). Accepts arrays.
+def isoflop_loss(total_flops, n_params, **law):
+    """Loss of a model of n_params trained with total_flops (so on D = C/(6N) tokens). Accepts arrays.
     ``law``: the constants E, A, B, alpha, beta (default :data:`CHINCHILLA`)."""
     E, A, B, alpha, beta = _law(**{**CHINCHILLA, **law})
-    c = positive("compute_flops", compute_flops, "FLOP", array=True)
+    c = positive("total_flops", total_flops, "FLOP", array=True)
     n = positive("n_params", n_params, "parameters", array=True)
     with np.errstate(over="ignore", under="ignore"):
         d = c / (6 * n)
     if np.any(np.asarray(d) <= 0) or not np.all(np.isfinite(d)):
-        raise ValueError("compute_flops / (6 · n_params) tokens must be a positive finite number: "
-                         "check compute_flops (FLOP) and n_params (parameters)")
+        raise ValueError("total_flops / (6 · n_params) tokens must be a positive finite number: "
+                         "check total_flops (FLOP) and n_params (parameters)")
     out = _loss(n, d, E, A, B, alpha, beta)
-    return scalar_or_array(finite_result(out, "the loss for these compute_flops and n_params"))
+    return scalar_or_array(finite_result(out, "the loss for these total_flops and n_params"))
 
 
-def compute_optimal(compute_flops, tokens_per_param=20):
-    """(n_params, n_tokens) that spend compute_flops = 6·N·D with D = tokens_per_param·N.
+def compute_optimal(total_flops, tokens_per_param=20):
+    """(n_params, n_tokens) that spend total_flops = 6·N·D with D = tokens_per_param·N.
 
     The Chinchilla rule of thumb (≈ 20 tokens per parameter, Hoffmann et al. 2022): N = √(C / (6·r)).
     Accepts arrays.
     """
-    c = positive("compute_flops", compute_flops, "FLOP", array=True)
+    c = positive("total_flops", total_flops, "FLOP", array=True)
     r = positive("tokens_per_param", tokens_per_param, "tokens per parameter", maximum=1e6)
     n = np.sqrt(c / (6 * r))
     if np.any(n <= 0):
-        raise ValueError("compute_flops is too small for even a fraction of a parameter; use FLOP")
+        raise ValueError("total_flops is too small for even a fraction of a parameter; use FLOP")
     return scalar_or_array(n), scalar_or_array(r * n)
 
 
-def compute_optimal_law(compute_flops, E=CHINCHILLA["E"], A=CHINCHILLA["A"], B=CHINCHILLA["B"],
+def compute_optimal_law(total_flops, E=CHINCHILLA["E"], A=CHINCHILLA["A"], B=CHINCHILLA["B"],
                         alpha=CHINCHILLA["alpha"], beta=CHINCHILLA["beta"]):
     """(n_params, n_tokens) minimizing :func:`chinchilla_loss` under C = 6·N·D (closed form).
 
@@ -344,7 +344,7 @@ def compute_optimal_law(compute_flops, E=CHINCHILLA["E"], A=CHINCHILLA["A"], B=C
     E does not move the optimum. Accepts arrays.
     """
     E, A, B, alpha, beta = _law(E, A, B, alpha, beta)
-    c = positive("compute_flops", compute_flops, "FLOP", array=True)
+    c = positive("total_flops", total_flops, "FLOP", array=True)
     alpha, beta = np.float64(alpha), np.float64(beta)        # numpy arithmetic: overflow gives inf, not an error
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
         g = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
@@ -353,7 +353,7 @@ def compute_optimal_law(compute_flops, E=CHINCHILLA["E"], A=CHINCHILLA["A"], B=C
     for v in (n, d):
         if np.any(np.asarray(v) <= 0) or not np.all(np.isfinite(v)):
             raise ValueError("the optimum is out of range for these law constants (A, B, alpha, beta) and "
-                             "compute_flops: use values of the course's range")
+                             "total_flops: use values of the course's range")
     return scalar_or_array(n), scalar_or_array(d)
 
 
@@ -371,7 +371,7 @@ def fit_power_law(x, y):
     return float(p), float(finite_result(k, "the prefactor k of y = k·x^p (x and y span too many decades)"))
 
 
-_SWEEP_KEYS = ("compute_flops", "n_params", "n_tokens", "loss")
+_SWEEP_KEYS = ("total_flops", "n_params", "n_tokens", "loss")
 
 
 def _sweep(sweep):
@@ -389,7 +389,7 @@ def simulate_isoflop_sweep(budgets, n_sizes=9, span=30.0, noise=0.005, seed=0, *
     """A simulated IsoFLOP experiment (Hoffmann et al.'s Approach 2): for each compute budget, train
     ``n_sizes`` model sizes spread log-evenly over a factor ``span`` (> 1) around the law's optimum and
     record the final loss from :func:`chinchilla_loss` plus Gaussian noise (relative sd ``noise``, at
-    most 0.1). Returns a dict of equal-length arrays: compute_flops, n_params, n_tokens, loss. Seeded.
+    most 0.1). Returns a dict of equal-length arrays: total_flops, n_params, n_tokens, loss. Seeded.
     """
     c = np.atleast_1d(positive("budgets", budgets, "FLOP", array=True))
     if c.ndim != 1 or c.size > 1000:
@@ -409,16 +409,16 @@ def simulate_isoflop_sweep(budgets, n_sizes=9, span=30.0, noise=0.005, seed=0, *
     if np.any(n <= 0) or np.any(n_tokens <= 0) or not np.all(np.isfinite(n * n_tokens)):
         raise ValueError("the swept sizes fall out of range: use budgets of the course's range or a smaller span")
     loss = isoflop_loss(cc, n, **law) * (1 + noise * rng.standard_normal(n.size))
-    return {"compute_flops": cc, "n_params": n, "n_tokens": n_tokens, "loss": loss}
+    return {"total_flops": cc, "n_params": n, "n_tokens": n_tokens, "loss": loss}
 
 
 def isoflop_minima(sweep):
     """Approach 2: fit a parabola to loss vs log N for each budget of a sweep; returns (budgets, N*)."""
     sweep = _sweep(sweep)
-    budgets = np.unique(sweep["compute_flops"])
+    budgets = np.unique(sweep["total_flops"])
     best = []
     for c in budgets:
-        mask = sweep["compute_flops"] == c
+        mask = sweep["total_flops"] == c
         if np.unique(sweep["n_params"][mask]).size < 3:
             raise ValueError(f"sweep needs at least three model sizes at each budget ({c:.3g} FLOP has fewer)")
         a2, a1, _ = np.polyfit(np.log(sweep["n_params"][mask]), sweep["loss"][mask], 2)
@@ -816,7 +816,7 @@ def plot_isoflop(budgets=(1e19, 1e20, 1e21, 1e22, 1e23, 1e24), sweep=None, ax=No
         ax.semilogx(n, loss, color=f"C{i % 10}", label=f"{c:.0e} FLOP")
         ax.semilogx([n_opt[i]], [isoflop_loss(c, n_opt[i], **law)], "k*", ms=8)
         if sweep is not None:
-            m = sweep["compute_flops"] == c
+            m = sweep["total_flops"] == c
             ax.semilogx(sweep["n_params"][m], sweep["loss"][m], "o", color=f"C{i % 10}", ms=4)
     ax.set(xlabel="parameters N (with D = C / 6N tokens)", ylabel="predicted loss (nats/token)",
            title="IsoFLOP curves: each budget has a best model size (★)")

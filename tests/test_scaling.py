@@ -13,7 +13,7 @@ from labkit.data import load
 FUZZ_EXAMPLES = {
     "vocab_size": 50257,
     "budgets": [1e19, 1e21],
-    "compute_flops": 5.76e23,
+    "total_flops": 5.76e23,
     "x": [1.0, 10.0, 100.0],
     "y": [2.0, 1.5, 1.2],
     "data_parallel": 8,

@@ -140,9 +140,9 @@ register(ValueExercise(
 register(FunctionExercise(
     "02.compute_optimal",
     "Compute-optimal model size and tokens (20 tokens per parameter)",
-    reference=lambda compute_flops: sc.compute_optimal(compute_flops),
-    cases=lambda rng: {"compute_flops": float(10 ** rng.uniform(18, 26))},
-    edge_cases=[{"compute_flops": 5.76e23}, {"compute_flops": 1e21}],
+    reference=lambda total_flops: sc.compute_optimal(total_flops),
+    cases=lambda rng: {"total_flops": float(10 ** rng.uniform(18, 26))},
+    edge_cases=[{"total_flops": 5.76e23}, {"total_flops": 1e21}],
     rtol=1e-6,
     quantity="count",
     teaches=("labkit.scaling.compute_optimal",),
@@ -162,23 +162,23 @@ register(FunctionExercise(
 
 
 # --- 6. a simulated IsoFLOP experiment ----------------------------------------------------------
-def _law_optimum(compute_flops):
-    return sc.compute_optimal_law(compute_flops)[0]
+def _law_optimum(total_flops):
+    return sc.compute_optimal_law(total_flops)[0]
 
 
 register(FunctionExercise(
     "02.isoflop_experiment",
     "Find the best model size for a budget by sweeping the Chinchilla law",
     reference=_law_optimum,
-    cases=lambda rng: {"compute_flops": float(10 ** rng.uniform(17, 26))},
-    edge_cases=[{"compute_flops": 5.76e23}, {"compute_flops": 1e18}, {"compute_flops": 1e26}],
+    cases=lambda rng: {"total_flops": float(10 ** rng.uniform(17, 26))},
+    edge_cases=[{"total_flops": 5.76e23}, {"total_flops": 1e18}, {"total_flops": 1e26}],
     rtol=0.03,
     quantity="count",
     teaches=("labkit.scaling.compute_optimal_law",),
     hints=[
         "For a budget C, a model of N parameters can see D = C / (6·N) tokens. Try many N and keep the one "
         "with the lowest chinchilla_loss(N, D).",
-        "n = np.logspace(6, 14, 4000); loss = chinchilla_loss(n, compute_flops / (6 * n)); return n[np.argmin(loss)]",
+        "n = np.logspace(6, 14, 4000); loss = chinchilla_loss(n, total_flops / (6 * n)); return n[np.argmin(loss)]",
     ],
     mistakes=[
         Mistake("That is the 20-tokens-per-parameter rule, not the optimum of this fitted law: with the printed "

@@ -3,13 +3,12 @@
 import re
 import subprocess
 import sys
-import pytest
+from pathlib import Path
 
 try:
     import tomllib                       # Python 3.11+
 except ModuleNotFoundError:              # Python 3.10: the same parser, from PyPI (the test extra installs it)
     import tomli as tomllib
-from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet

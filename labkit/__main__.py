@@ -1,4 +1,4 @@
-"""Command line: ``python -m labkit release [--check | --sync-setup]`` and ``python -m labkit doctor``."""
+"""Command line: ``python -m labkit release [--check | --sync-setup]``, ``doctor`` and ``grade``."""
 
 import argparse
 import sys
@@ -12,8 +12,21 @@ def main(argv=None):
                                                            "(2 when solutions/ cannot be released)")
     rel.add_argument("--sync-setup", action="store_true",
                      help="rewrite the setup cell of each solutions/ notebook from labkit.REPO_URL first")
+    rel.add_argument("--nbgrader", metavar="DIR", default=None,
+                     help="instead, write an nbgrader course tree DIR/source/<chapter>/ (answer cells, a locked "
+                          "test cell per exercise, reflections graded by hand) and DIR/nbgrader_config.py")
+    rel.add_argument("--otter", metavar="DIR", default=None,
+                     help="instead, write otter-grader master notebooks DIR/<chapter>/<chapter>.ipynb "
+                          "(input of `otter assign`)")
     sub.add_parser("doctor", help="check Python, packages and whether widgets will render")
+    grd = sub.add_parser("grade", help="grade submitted notebooks (sandboxed): grades.csv, totals, a report")
+    from .grading import add_arguments as _grade_arguments
+    _grade_arguments(grd)
     args = parser.parse_args(argv)
+
+    if args.command == "grade":
+        from .grading import run_cli
+        return run_cli(args)
 
     if args.command == "doctor":
         from . import doctor
@@ -22,6 +35,16 @@ def main(argv=None):
         return 0 if report.ok else 1
 
     from . import release
+    if args.nbgrader is not None or args.otter is not None:
+        try:
+            if args.nbgrader is not None:
+                release.nbgrader(args.nbgrader)
+            if args.otter is not None:
+                release.otter(args.otter)
+        except (release.ReleaseError, ValueError, OSError) as e:  # says which file; nothing was written
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        return 0
     if args.sync_setup:
         for p in release.sync_setup():
             print(f"updated the setup cell of {p}")

@@ -3,6 +3,8 @@
     python -m labkit release            # solutions/NN_*.ipynb -> notebooks/NN_*.ipynb
     python -m labkit release --check    # exit 1 when notebooks/ is out of date (what the tests run)
     python -m labkit release --sync-setup   # rewrite the setup cell of each source from REPO_URL
+    python -m labkit release --nbgrader DIR # an nbgrader course tree, DIR/source/<chapter>/ (see nbgrader())
+    python -m labkit release --otter DIR    # otter-grader master notebooks, DIR/<chapter>/ (see otter())
 
 Solution code sits between nbgrader's ``### BEGIN SOLUTION`` and ``### END SOLUTION``. In the
 student copy a region inside a function becomes ``# YOUR CODE HERE`` + ``raise NotImplementedError()``
@@ -345,6 +347,19 @@ def sync_setup(root=None):
         _write(src, dumps(nb))
         changed.append(src)
     return changed
+
+
+def nbgrader(out_dir, root=None, out=sys.stdout):
+    """Write an nbgrader course tree from solutions/ under ``out_dir``: answer cells, a locked test cell
+    per exercise worth its points, reflections graded by hand (labkit.grading.nbgrader_export)."""
+    from .grading.nbgrader_export import export
+    return export(out_dir, root=root, out=out)
+
+
+def otter(out_dir, root=None, out=sys.stdout):
+    """Write otter-grader master notebooks (``otter assign``'s input) from solutions/ under ``out_dir``."""
+    from .grading.nbgrader_export import export
+    return export(out_dir, root=root, out=out, fmt="otter")
 
 
 def release(root=None, check_only=False, out=sys.stdout):

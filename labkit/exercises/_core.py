@@ -171,14 +171,26 @@ class FunctionExercise(Exercise):
         if name is not None:
             return FAILED, _guard.own_work_message(name)
         cases = self.inputs()
-        inputs = [tuple(c.values()) for c in cases]
-        expected = []                       # computed here, in the checking process, never by the answer
-        for args in inputs:
-            value = _as_array(self.reference(*args))
+        expected = self.expected_outputs(cases)   # computed here, in the checking process, never by the answer
+        run = _guard.run_function(answer, [tuple(c.values()) for c in cases], self.timeout, 10 * self.timeout,
+                                  forbid)
+        return self.judge(cases, expected, run)
+
+    def expected_outputs(self, cases):
+        """The reference's answer to each case (a dict of keyword arguments), as float arrays."""
+        expected = []
+        for case in cases:
+            value = _as_array(self.reference(*case.values()))
             if value is None:
                 raise RuntimeError(f"the reference of {self.id} returned no number")
             expected.append(value)
-        run = _guard.run_function(answer, inputs, self.timeout, 10 * self.timeout, forbid)
+        return expected
+
+    def judge(self, cases, expected, run):
+        """The verdict ``(status, message)`` on a :class:`_guard.Run` of the answer over ``cases`` given the
+        reference's ``expected`` outputs; raises ``Answer``, ``_NotAttempted`` or ``_Timeout`` as grade does.
+        Plain data in, so a grader can judge outputs that came from another process (labkit.grading)."""
+        inputs = [tuple(c.values()) for c in cases]
         if run.stop is not None and run.stop[0] == "forbidden":
             return FAILED, _guard.own_work_message(run.stop[1])
         printed = ""

@@ -102,6 +102,9 @@ def test_whole_notebooks_bad_files_and_the_report(tmp_path):
                             "check('00.days_to_train', days_to_train)",                      # seconds
         "00.gb_or_gib": "larger = 'gb'\ncheck('00.gb_or_gib', larger)"}))
     _dump(subs / "untouched.ipynb", RELEASED)
+    import nbformat                                     # saved as JupyterLab saves: sources as lists of lines
+    nbformat.write(nbformat.from_dict(_filled(RIGHT)), str(subs / "saved_by_jupyter.ipynb"))
+    assert isinstance(json.loads((subs / "saved_by_jupyter.ipynb").read_text())["cells"][2]["source"], list)
     # answers moved to the end in another order, one check call gone, one id renamed
     _dump(subs / "moved.ipynb", _small("x = 1", RIGHT["00.gb_or_gib"],
                                        RIGHT["00.hbm_bytes"].replace("'00.hbm_bytes'", "'00.hbm_byte'"),
@@ -120,8 +123,9 @@ def test_whole_notebooks_bad_files_and_the_report(tmp_path):
 
     assert _hashes(subs) == before                      # every submission byte-identical
     rows, all_rows = _rows(tmp_path / "grades.csv")
-    assert len(all_rows) == 8 * 4 and len(lines) == 8 and lines[-1].startswith("graded 8/8")
+    assert len(all_rows) == 9 * 4 and len(lines) == 9 and lines[-1].startswith("graded 9/9")
     _expect(rows, "correct", "pppp")
+    _expect(rows, "saved_by_jupyter", "pppp")
     _expect(rows, "partly", "ffpf", {"00.hbm_bytes": "80 GiB", "00.days_to_train": "in seconds",
                                      "00.gb_or_gib": "Not this one"})
     _expect(rows, "untouched", "nnnn", {"00.gb_to_gib": "NotImplementedError", "00.hbm_bytes": "`...`"})
@@ -133,17 +137,19 @@ def test_whole_notebooks_bad_files_and_the_report(tmp_path):
 
     with open(tmp_path / "grades_totals.csv", newline="", encoding="utf-8") as f:
         totals = {r["student"]: r for r in csv.DictReader(f)}
-    assert {s: totals[s]["points"] for s in totals} == {"correct": "4", "partly": "1", "untouched": "0", "moved": "4",
+    assert {s: totals[s]["points"] for s in totals} == {"correct": "4", "saved_by_jupyter": "4", "partly": "1",
+                                                        "untouched": "0", "moved": "4",
                                                         "empty": "0", "badjson": "0", "old": "0", "other": "0"}
     assert totals["empty"]["errors"] == "4" and totals["untouched"]["not_attempted"] == "4"
     text = (tmp_path / "grades_report.md").read_text(encoding="utf-8")
-    # 8 submissions each: hbm_bytes passed by correct and moved (2/8 = 25 %), gb_to_gib also by partly (3/8)
-    assert "| 00.hbm_bytes | 8 | 2 | 25% | 1 | 1 | 4 |" in text
-    assert "| 00.gb_to_gib | 8 | 3 | 38% | 0 | 1 | 4 |" in text
+    # 9 submissions each: hbm_bytes passed by correct, saved_by_jupyter and moved (3/9 = 33 %), gb_to_gib
+    # also by partly (4/9 = 44 %)
+    assert "| 00.hbm_bytes | 9 | 3 | 33% | 1 | 1 | 4 |" in text
+    assert "| 00.gb_to_gib | 9 | 4 | 44% | 0 | 1 | 4 |" in text
     assert "That is 80 GiB" in text and "seed 7" in text
     png = (tmp_path / "grades_totals.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 2000
-    assert report.seed == 7 and len(report.verdicts) == 32
+    assert report.seed == 7 and len(report.verdicts) == 36
 
     # nothing is overwritten without asking
     with pytest.raises(FileExistsError, match="grades.csv"):

@@ -67,7 +67,9 @@ def read_notebook(data):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             _, raw = normalize(raw)           # e.g. cell ids that an older tool left out
-        nb = nbformat.from_dict(raw)
+        # Jupyter saves each cell's source (and text outputs) as a list of lines: join them, as nbformat.read does
+        from nbformat.v4.rwbase import rejoin_lines
+        nb = rejoin_lines(nbformat.from_dict(raw))
         nbformat.validate(nb)
     except Exception as e:
         text = str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -127,7 +127,10 @@ print(json.dumps(found))
             p.unlink()
     found = last_json(nb)
 
-    for name in ("home", "repo", "package", "bob_new"):          # (a), (b): no write reaches the host
+    # (a), (b): no write reaches the host. A checkout under the host's /tmp (a CI clone) lies inside the
+    # sandbox's private /tmp, where a write lands in that throwaway tmpfs: harmless, and `escaped` proves it
+    in_private_tmp = Path("/tmp") in REPO.resolve().parents
+    for name in ("home", "package", "bob_new", *(() if in_private_tmp else ("repo",))):
         assert found[f"write_{name}"] != "ok", found
     assert found["write_package"] == "OSError"                    # labkit is there, read-only
     assert escaped == []                                          # ... nor the host's /tmp:

@@ -250,12 +250,14 @@ def bwrap_argv(workdir, private_dir, env, *, readonly=(), tmpfs_bytes=_SMALL_TMP
             "--unshare-all", "--unshare-user", *(["--disable-userns"] if recent else []),
             "--cap-drop", "ALL", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     args += _system_args()
-    for p in _python_paths():
-        args += ["--ro-bind", str(p), str(p)]
+    # the private /tmp first: a venv or checkout that lives under the host's /tmp (a CI clone) is then
+    # bound on top of it, instead of being hidden by it
     args += ["--proc", "/proc", "--dev", "/dev",
              *size, "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-             *size, "--tmpfs", "/tmp",
-             "--bind", str(workdir), str(workdir),
+             *size, "--tmpfs", "/tmp"]
+    for p in _python_paths():
+        args += ["--ro-bind", str(p), str(p)]
+    args += ["--bind", str(workdir), str(workdir),
              "--bind", str(private_dir), str(private_dir)]
     for p in readonly:                  # after workdir: a read-only path inside it stays read-only
         args += ["--ro-bind", str(p), str(p)]

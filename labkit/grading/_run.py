@@ -64,13 +64,13 @@ def read_notebook(data):
         import warnings
 
         from nbformat.validator import normalize
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _, raw = normalize(raw)           # e.g. cell ids that an older tool left out
-        # Jupyter saves each cell's source (and text outputs) as a list of lines: join them, as nbformat.read does
         from nbformat.v4.rwbase import rejoin_lines
-        nb = rejoin_lines(nbformat.from_dict(raw))
-        nbformat.validate(nb)
+        with warnings.catch_warnings():      # nbformat's notes on cell ids an older tool left out
+            warnings.simplefilter("ignore")
+            _, raw = normalize(raw)
+            # Jupyter saves each cell's source (and text outputs) as a list of lines: join them, as nbformat.read does
+            nb = rejoin_lines(nbformat.from_dict(raw))
+            nbformat.validate(nb)
     except Exception as e:
         text = str(e).splitlines()[0] if str(e) else type(e).__name__
         return None, f"the notebook's structure is invalid ({text[:160]})"

@@ -44,14 +44,7 @@ def main(argv=None):
         course = work / "course"
         subprocess.run([sys.executable, "-m", "labkit", "release", "--nbgrader", str(course)], cwd=ROOT,
                        check=True, capture_output=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTHONPATH"))}
-        kernels = work / "jupyter" / "kernels" / "python3"
-        kernels.mkdir(parents=True)
-        (kernels / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python 3 (labkit)", "language": "python"}))
-        env.update(JUPYTER_PATH=str(work / "jupyter"), JUPYTER_CONFIG_DIR=str(work / "config"),
-                   JUPYTER_DATA_DIR=str(work / "data"), PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
+        env = tn.nbgrader_env(work, bin_dir)
         tn._nbgrader(bin_dir, course, env, "generate_assignment", tn.CHAPTER)
         student_nb = tn._load(course / "release" / tn.CHAPTER / f"{tn.CHAPTER}.ipynb")
         source_nb = tn._load(course / "source" / tn.CHAPTER / f"{tn.CHAPTER}.ipynb")

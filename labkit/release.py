@@ -21,7 +21,6 @@ then nothing in notebooks/ changes. Each file is written whole (a temporary file
 
 import ast
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -299,15 +298,9 @@ def stale(root=None, planned=None):
 
 
 def _write(path, text):
-    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(text.encode("utf-8"))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write ``text`` to ``path`` whole or not at all (:func:`labkit.core.files.atomic_write`)."""
+    from .core.files import atomic_write
+    atomic_write(path, lambda f: f.write(text))
 
 
 def orphans(root=None):

@@ -145,6 +145,23 @@ def test_trend_recovers_an_exact_doubling_time():
         trend.fit_trend([2000, 2000], [1, 2])
 
 
+# --- files ------------------------------------------------------------------------------------
+def test_atomic_write_is_whole_or_nothing(tmp_path, monkeypatch):
+    from labkit.core import files
+    target = tmp_path / "sub" / "grades.csv"
+    files.atomic_write(target, lambda f: f.write("a,b\n"))
+    assert target.read_bytes() == b"a,b\n"
+
+    def half_then_fail(f):
+        f.write("half")
+        raise OSError("disk full")
+    with pytest.raises(OSError, match="disk full"):
+        files.atomic_write(target, half_then_fail)
+    assert target.read_bytes() == b"a,b\n" and [p.name for p in target.parent.iterdir()] == ["grades.csv"]
+    files.atomic_write(target, lambda f: f.write(b"\x89PNG"), binary=True)
+    assert target.read_bytes() == b"\x89PNG"
+
+
 # --- plotting ---------------------------------------------------------------------------------
 def test_new_axes_returns_fig_then_ax_and_checks_ax():
     fig, ax = new_axes(figsize=(4, 3))

@@ -3,7 +3,6 @@
 The function-exercise diagnoses are tested through ``Exercise.diagnose_cases`` fed the way the guard
 feeds it: the learner's function run on every input, the failing case first."""
 
-import importlib
 import math
 
 import numpy as np
@@ -232,18 +231,10 @@ def test_check_shows_a_near_miss_with_visibly_different_numbers():
 
 # --- declarations ----------------------------------------------------------------------------
 def _resolve(dotted):
-    """The object a dotted name refers to, importing the longest module prefix (as the guard does: so
-    labkit.utilization.mfu is the module, and the function is labkit.utilization.mfu.mfu)."""
-    parts = dotted.split(".")
-    for k in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:k]))
-        except ImportError:
-            continue
-        for attr in parts[k:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ImportError(dotted)
+    """The object a dotted name refers to, resolved as the guard resolves it (the longest importable module
+    prefix: labkit.utilization.mfu is the module, and the function is labkit.utilization.mfu.mfu)."""
+    from labkit.exercises._guard import _resolve_dotted
+    return _resolve_dotted(dotted)
 
 
 @pytest.mark.parametrize("exercise_id", [i for i in ALL if i not in OWNED_ELSEWHERE])

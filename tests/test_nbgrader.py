@@ -213,6 +213,20 @@ def _venv(name, requirements, skip_var):
     return venv / "bin"
 
 
+def nbgrader_env(folder, bin_dir):
+    """The environment nbgrader runs in: its venv's bin first, Jupyter's paths inside ``folder``, and one
+    kernel, ``python3``, that is this interpreter (so the kernels import the labkit under test)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTHONPATH"))}
+    kernels = Path(folder) / "jupyter" / "kernels" / "python3"
+    kernels.mkdir(parents=True, exist_ok=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (labkit under test)", "language": "python"}))
+    env.update(JUPYTER_PATH=str(Path(folder) / "jupyter"), JUPYTER_CONFIG_DIR=str(Path(folder) / "config"),
+               JUPYTER_DATA_DIR=str(Path(folder) / "data"), PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
+    return env
+
+
 def _nbgrader(bin_dir, course, env, *args):
     run = subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=course, env=env, capture_output=True, text=True,
                          timeout=600)
@@ -270,14 +284,7 @@ def test_nbgrader_round_trip(tmp_path):
     bin_dir = _venv("nbgrader", [NBGRADER], "LABKIT_SKIP_NBGRADER")
     installed = time.perf_counter()
     course = tmp_path / "course"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTHONPATH"))}
-    kernels = tmp_path / "jupyter" / "kernels" / "python3"       # nbgrader's kernel: this interpreter
-    kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (labkit under test)", "language": "python"}))
-    env.update(JUPYTER_PATH=str(tmp_path / "jupyter"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-               JUPYTER_DATA_DIR=str(tmp_path / "data"), PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
+    env = nbgrader_env(tmp_path, bin_dir)
     cli = subprocess.run([sys.executable, "-m", "labkit", "release", "--nbgrader", str(course)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert cli.returncode == 0, cli.stderr

@@ -172,7 +172,8 @@ def test_a_read_only_folder_keeps_what_was_saved_and_warns_once(data_dir, monkey
 
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(_progress.tempfile, "mkstemp", read_only)
+    from labkit.core import files
+    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)
     assert check("00.gb_or_gib", "gib", show=False).status == PASSED
     assert check("00.gb_to_gib", lambda n: n * 1e9 / 2**30, show=False).status == PASSED
     p = progress(0)

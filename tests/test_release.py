@@ -219,7 +219,8 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
 
     def rename_fails(src, dst):
         raise OSError("disk full")
-    monkeypatch.setattr(release.os, "replace", rename_fails)
+    from labkit.core import files
+    monkeypatch.setattr(files.os, "replace", rename_fails)
     with pytest.raises(OSError, match="disk full"):
         release._write(target, "new\n")
     assert target.read_text() == "old\n" and [p.name for p in target.parent.iterdir()] == ["00_x.ipynb"]

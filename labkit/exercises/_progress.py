@@ -21,7 +21,6 @@ import html
 import json
 import os
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -181,19 +180,8 @@ def _read(path, writing):
 
 
 def _write(path, data):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".progress-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from ..core.files import atomic_write
+    atomic_write(path, lambda f: json.dump(data, f, indent=1, sort_keys=True))
 
 
 def _update(change):

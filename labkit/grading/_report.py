@@ -1,12 +1,11 @@
 """What the grader writes: grades.csv, the per-student totals, the instructor's report and a histogram."""
 
 import csv
-import os
 import re
-import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from ..core.files import atomic_write
 from ..exercises._base import FAILED, NOT_ATTEMPTED, PASSED
 
 FIELDS = ["student", "chapter", "exercise_id", "status", "points", "max_points", "message"]
@@ -27,19 +26,6 @@ def output_paths(out):
             "report": out.with_name(stem + "_report.md"), "histogram": out.with_name(stem + "_totals.png")}
 
 
-def _atomic_write(path, write):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _num(x):
@@ -91,10 +77,10 @@ def write_all(verdicts, notes, out, seed, integrity_note, elapsed):
         w.writeheader()
         w.writerows(table)
 
-    _atomic_write(paths["grades"], grades)
-    _atomic_write(paths["totals"], totals_csv)
+    atomic_write(paths["grades"], grades)
+    atomic_write(paths["totals"], totals_csv)
     _histogram(table, paths["histogram"])
-    _atomic_write(paths["report"], lambda f: f.write(report_text(verdicts, table, seed, integrity_note, elapsed,
+    atomic_write(paths["report"], lambda f: f.write(report_text(verdicts, table, seed, integrity_note, elapsed,
                                                                  paths["histogram"].name)))
     return paths, table
 
@@ -113,17 +99,7 @@ def _histogram(table, path):
     ax.set_ylabel("submissions")
     ax.set_title(f"Totals of {len(values)} submission(s)")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100), binary=True)
 
 
 def per_exercise(verdicts):

@@ -27,7 +27,7 @@ check in that kernel answers "the checking code was modified" until the kernel r
 
 A check inside the learner's own kernel cannot stop a determined learner from reading the expected value
 (through ``inspect``/``gc``, or from the registry) or from undoing these checks; it makes that hard. Graded
-work must be checked outside the learner's kernel (the planned grader), never from a notebook's ✅.
+work must be checked outside the learner's kernel (``python -m labkit grade``), never from a notebook's ✅.
 """
 
 import builtins

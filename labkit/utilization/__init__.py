@@ -5,7 +5,8 @@ Five models, one module each, each with an analytic twin its simulation is teste
 - :mod:`.mfu` — MFU and HFU from throughput, as papers report them (PaLM, Appendix B);
 - :mod:`.pipeline` — loader workers feeding a GPU (simpy); twin min(1, n · step / load);
 - :mod:`.stragglers` — a synchronous step waits for the slowest worker; twin: expected order statistics;
-- :mod:`.serving` — the decode roofline, queueing formulas, a batching decode server (simpy);
+- :mod:`.inference` — prefill vs decode, TTFT and TPOT, the batch the KV cache lets fit in HBM;
+- :mod:`.serving` — the decode roofline, queueing formulas, a batching server with prefill and a KV limit (simpy);
 - :mod:`.scheduler` — FIFO vs EASY backfilling on a job trace (simpy); twin: M/M/c (Erlang C).
 
 SI units everywhere (s, bytes, FLOP, FLOP/s, requests/s); utilizations are fractions (0.4 = 40 %).
@@ -15,6 +16,9 @@ inside the functions that need them, so importing this package stays fast.
 """
 
 from ..core.roofline import decode_step_time, ridge_point
+from .inference import (LLAMA2_7B, VLLM_MEMORY_FRACTION, critical_batch_size, generation_latency,
+                        kv_bytes_per_token, kv_capacity_batch, load_serving_measurements, plot_kv_capacity,
+                        plot_serving_validation, prefill_time, roofline_vs_measured, time_per_output_token)
 from .mfu import hfu, load_published_mfu, mfu, model_flops_per_token, plot_published_mfu
 from .pipeline import (InputPipelineResult, input_pipeline_utilization, loaders_needed, plot_gpu_timeline,
                        plot_loader_sweep, simulate_input_pipeline)
@@ -40,6 +44,10 @@ __all__ = [
     "decode_utilization", "plot_decode_roofline", "mm1_wait", "md1_wait", "mg1_wait", "mmc_wait",
     "simulate_serving", "ServingResult", "serving_sweep", "plot_serving_tradeoff", "plot_serving_snapshot",
     "serving_explorer",
+    # inference: prefill and decode, KV capacity
+    "LLAMA2_7B", "VLLM_MEMORY_FRACTION", "kv_bytes_per_token", "critical_batch_size", "prefill_time",
+    "time_per_output_token", "kv_capacity_batch", "generation_latency", "load_serving_measurements",
+    "roofline_vs_measured", "plot_serving_validation", "plot_kv_capacity",
     # scheduler
     "make_job_trace", "JobTrace", "simulate_scheduler", "SchedulerResult", "plot_scheduler",
 ]

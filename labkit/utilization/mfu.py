@@ -74,7 +74,7 @@ def load_published_mfu():
 
 def plot_published_mfu(ax=None):
     """Horizontal bars of published MFU (HFU marked where reported) from datasets/training_mfu.csv."""
-    fig, ax = new_axes(ax, figsize=(7.5, 4.2))
+    fig, ax = new_axes(ax, figsize=(7.5, 4.8))
     t = load_published_mfu()
     labels = [f"{s} · {int(n):,} {a}" if np.isfinite(n) else f"{s} · {a}"
               for s, n, a in zip(t["system"], t["n_devices"], t["accelerator"])]
@@ -93,6 +93,7 @@ def plot_published_mfu(ax=None):
     ax.set_xlim(0, 70)
     ax.set_xlabel("% of peak FLOP/s")
     ax.set_title("Published training utilization (datasets/training_mfu.csv)", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
+    # below the axes: inside, it hides the value labels of the upper rows (Gopher's)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.4, -0.14), ncol=2, frameon=False)
     fig.tight_layout()
     return fig

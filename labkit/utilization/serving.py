@@ -148,6 +148,11 @@ class ServingResult:
     single_step_time: float      # decode step time at batch 1 (s)
     timeline: Timeline
     n_events: int
+    first_token: np.ndarray = None   # when the request's first output token was ready (s)
+    prompt_tokens: int = 0           # prompt tokens each request prefilled (0: prefill not modelled)
+    batch_limit: int = None          # sequences that could run at once: max_batch, or fewer if the KV cache fills HBM
+    prefill_start: np.ndarray = None  # GPU segments spent prefilling (s)
+    prefill_end: np.ndarray = None
 
     @property
     def latency(self):
@@ -163,8 +168,58 @@ class ServingResult:
 
     @property
     def throughput(self):
-        """Completed requests per second over the run."""
+        """Completed requests per second over the whole run, warm-up and drain included."""
         return len(self.finish) / self.makespan
+
+    @property
+    def steady_window(self):
+        """(start, end) in s of the steady state: from the 10th to the 90th percentile request's arrival.
+
+        Before it the queue fills (warm-up); after it arrivals stop and the server drains its last
+        requests with smaller and smaller batches. Rates measured inside it are the steady state's.
+        """
+        n = len(self.arrival)
+        return float(self.arrival[n // 10]), float(self.arrival[min(n - 1, (9 * n) // 10)])
+
+    @property
+    def steady_throughput(self):
+        """Requests completed per second inside :attr:`steady_window` (requests/s): the server's sustained
+        rate — the offered load when it keeps up, its capacity when it cannot. Falls back to
+        :attr:`throughput` when the window is empty (fewer than 10 requests)."""
+        t0, t1 = self.steady_window
+        if t1 <= t0:
+            return self.throughput
+        return float(np.count_nonzero((self.finish >= t0) & (self.finish < t1))) / (t1 - t0)
+
+    @property
+    def offered_rate(self):
+        """Requests that arrived per second inside :attr:`steady_window`: the load this random sample
+        offered (it differs from ``arrival_rate`` by Poisson noise, ≈ 1/√n)."""
+        t0, t1 = self.steady_window
+        if t1 <= t0:
+            return self.arrival_rate
+        return float(np.count_nonzero((self.arrival >= t0) & (self.arrival < t1))) / (t1 - t0)
+
+    @property
+    def ttft(self):
+        """Time to first token of each request (s): queueing + prefill (or the first decode step)."""
+        return self.first_token - self.arrival
+
+    @property
+    def tpot(self):
+        """Time per output token after the first, of each request with more than one token (s)."""
+        more = self.tokens > 1
+        return (self.finish[more] - self.first_token[more]) / (self.tokens[more] - 1)
+
+    @property
+    def mean_ttft(self):
+        return float(np.mean(self.ttft))
+
+    @property
+    def mean_tpot(self):
+        """Mean time per output token (s); 0.0 when no request had more than one token."""
+        t = self.tpot
+        return float(np.mean(t)) if len(t) else 0.0
 
     @property
     def token_throughput(self):
@@ -202,14 +257,18 @@ class ServingResult:
         return float(np.sum(self.batch_size * d) / np.sum(d)) if len(d) else 0.0
 
     def summary(self):
-        return (f"{self.policy:>10}: {self.throughput:6.2f} req/s, latency p50 {self.p50_latency:6.2f} s, "
+        return (f"{self.policy:>10}: {self.steady_throughput:6.2f} req/s, latency p50 {self.p50_latency:6.2f} s, "
                 f"p99 {self.p99_latency:6.2f} s, mean batch {self.mean_batch:5.1f}, "
                 f"busy {self.busy_fraction:4.0%}, FLOP utilization {self.gpu_utilization:5.1%}")
 
 
-def _serve_batches(env, state, queue, max_batch, max_wait, static, step_time, tokens, rec):
-    """Static / dynamic (request-level) batching: a batch runs until its longest request is done."""
+def _serve_batches(env, state, queue, max_batch, max_wait, static, step_time, tokens, rec, prefill):
+    """Static / dynamic (request-level) batching: a batch runs until its longest request is done.
+
+    With a prefill (``prefill(b)`` > 0) the batch first prefills its prompts, which yields each request's
+    first token, then decodes the remaining tokens − 1; without, the first decode step yields it."""
     arrival, start, finish, segments = rec["arrival"], rec["start"], rec["finish"], rec["segments"]
+    first = rec["first"]
     n = len(tokens)
     served = 0
     while served < n:
@@ -227,16 +286,25 @@ def _serve_batches(env, state, queue, max_batch, max_wait, static, step_time, to
         b = min(max_batch, len(queue))
         batch = [queue.popleft() for _ in range(b)]
         t0 = env.now
-        yield env.timeout(max([tokens[i] for i in batch]) * step_time(b))
+        pre = prefill(b)
+        if pre > 0:
+            yield env.timeout(pre)
+            rec["prefills"].append((t0, env.now))
+        t_first = env.now if pre > 0 else env.now + step_time(b)
+        steps = max([tokens[i] for i in batch]) - (1 if pre > 0 else 0)
+        t_decode = env.now
+        if steps > 0:
+            yield env.timeout(steps * step_time(b))
+            segments.append((t_decode, env.now, b))
         t1 = env.now
         for i in batch:
             start[i] = t0
+            first[i] = t_first
             finish[i] = t1
-        segments.append((t0, t1, b))
         served += b
 
 
-def _serve_continuous(env, state, queue, max_batch, step_time, tokens, rec):
+def _serve_continuous(env, state, queue, max_batch, step_time, tokens, rec, prefill):
     """Continuous (iteration-level) batching: requests join and leave at every decode step.
 
     While the batch has room the server sleeps until the first step boundary after the next
@@ -246,16 +314,34 @@ def _serve_continuous(env, state, queue, max_batch, step_time, tokens, rec):
     import heapq
 
     arrival_at, start, finish, segments = rec["arrival"], rec["start"], rec["finish"], rec["segments"]
+    first = rec["first"]
     n = len(tokens)
+    fresh = ()            # joined without a prefill: first token at the end of the next step
     running = []          # heap of (decode step at which the request finishes, request)
     step = 0              # decode steps run so far
     served = admitted = 0
     while served < n:
-        while queue and len(running) < max_batch:
+        joined = []
+        while queue and len(running) + len(joined) < max_batch:
             admitted += 1
             i = queue.popleft()
             start[i] = env.now
-            heapq.heappush(running, (step + tokens[i], i))
+            joined.append(i)
+        if joined and prefill(len(joined)) > 0:
+            # vLLM's default: newcomers' prompts run as one prefill step, the running decodes wait for it
+            t0 = env.now
+            yield env.timeout(prefill(len(joined)))
+            rec["prefills"].append((t0, env.now))
+            for i in joined:
+                first[i] = env.now
+                heapq.heappush(running, (step + tokens[i] - 1, i))
+            while running and running[0][0] <= step:
+                finish[heapq.heappop(running)[1]] = env.now
+                served += 1
+        else:
+            for i in joined:
+                heapq.heappush(running, (step + tokens[i], i))
+            fresh = joined               # their first token comes from the next decode step
         if not running:
             state["need"], state["event"] = 1, env.event()
             yield state["event"]
@@ -270,6 +356,9 @@ def _serve_continuous(env, state, queue, max_batch, step_time, tokens, rec):
         yield env.timeout(k * tau)
         step += k
         segments.append((t0, env.now, b))
+        for i in fresh:
+            first[i] = t0 + tau
+        fresh = ()
         while running and running[0][0] <= step:
             finish[heapq.heappop(running)[1]] = env.now
             served += 1
@@ -294,7 +383,8 @@ def _arrive(env, gaps, queue, state):
 
 def simulate_serving(arrival_rate, *, max_batch=8, max_wait=0.05, policy="dynamic", n_requests=2000,
                      mean_tokens=100, tokens="geometric", n_params=7e9, bytes_per_param=2.0,
-                     kv_bytes_per_sequence=0.0, peak_flops_per_s=None, bandwidth_bytes_per_s=None, seed=0):
+                     kv_bytes_per_sequence=0.0, peak_flops_per_s=None, bandwidth_bytes_per_s=None, seed=0,
+                     prompt_tokens=0, memory_bytes=None):
     """Simulate an LLM decode server with batching; return :class:`ServingResult`.
 
     Requests arrive as a Poisson process (``arrival_rate`` per second) and each needs a number of
@@ -310,9 +400,18 @@ def simulate_serving(arrival_rate, *, max_batch=8, max_wait=0.05, policy="dynami
     - ``"continuous"``: iteration-level scheduling (Orca, vLLM): waiting requests join at the next
       step while fewer than ``max_batch`` run, and finished ones leave at once (``max_wait`` unused).
 
-    Assumptions: prefill is not modelled (or folded into the token count); memory always fits
-    ``max_batch`` sequences; one GPU (peak and bandwidth default to the H100 SXM row of
-    datasets/hardware.csv). With ``max_batch=1`` the server is an M/G/1 queue with service
+    Prefill: with ``prompt_tokens`` > 0 each request first prefills its prompt — a forward pass over
+    the prompt tokens of all requests joining together (:func:`labkit.utilization.inference.prefill_time`),
+    which yields the first output token; running decodes wait for it (vLLM's default scheduler, no
+    chunked prefill). With 0 (the default) prefill is not modelled and the first decode step yields the
+    first token. ``ttft`` and ``tpot`` of the result are the time to first token and per output token.
+
+    Memory: with ``memory_bytes`` (a device's HBM, bytes) the batch is also capped by the KV cache,
+    :func:`labkit.utilization.inference.kv_capacity_batch` — each running sequence reserves
+    ``kv_bytes_per_sequence`` (its cache at full length; it also reads that much per decode step, an
+    upper bound) beside the weights in vLLM's 90 % of memory. ``batch_limit`` of the result says what
+    ran. Without it memory is assumed to fit ``max_batch`` sequences. One GPU (peak and bandwidth
+    default to the H100 SXM row of datasets/hardware.csv). With ``max_batch=1`` the server is an M/G/1 queue with service
     time tokens × decode_step_time(1): fixed tokens give M/D/1 (:func:`md1_wait`), geometric tokens
     ≈ M/M/1 (:func:`mm1_wait`, exact via :func:`mg1_wait` with cv² = 1 − 1/mean_tokens).
     The result's ``.timeline`` (a :class:`labkit.core.timeline.Timeline`) holds the GPU's busy and
@@ -337,17 +436,33 @@ def simulate_serving(arrival_rate, *, max_batch=8, max_wait=0.05, policy="dynami
     bytes_per_param = positive("bytes_per_param", bytes_per_param, "bytes")
     kv_bytes_per_sequence = nonnegative("kv_bytes_per_sequence", kv_bytes_per_sequence, "bytes")
     peak, bw = _device(peak_flops_per_s, bandwidth_bytes_per_s)
+    prompt = integer("prompt_tokens", prompt_tokens, minimum=0, maximum=10**6)
+    batch_limit = max_batch
+    if memory_bytes is not None:
+        from .inference import kv_capacity_batch
+        if kv_bytes_per_sequence <= 0:
+            raise ValueError("kv_bytes_per_sequence must be positive when memory_bytes is given: the KV cache "
+                             "is what limits the batch")
+        fits = kv_capacity_batch(kv_bytes_per_sequence, n_params, memory_bytes=memory_bytes,
+                                 bytes_per_param=bytes_per_param)
+        if fits < 1:
+            raise ValueError(f"not one sequence's KV cache ({kv_bytes_per_sequence:.3g} bytes) fits in memory_bytes "
+                             "beside the weights")
+        batch_limit = min(max_batch, fits)
     rng = np.random.default_rng(integer("seed", seed, minimum=0))
     if tokens == "fixed" and mean_tokens != round(mean_tokens):
         raise ValueError(f"mean_tokens must be a whole number for fixed lengths, got {mean_tokens}")
     # one validated, vectorized call: the step time of every batch size the server can run
-    table = decode_step_time(np.arange(1, min(max_batch, n) + 1), n_params, peak, bw, bytes_per_param,
-                             kv_bytes_per_sequence)
-    table = np.atleast_1d(table).tolist()
+    sizes = np.arange(1, min(batch_limit, n) + 1)
+    table = np.atleast_1d(decode_step_time(sizes, n_params, peak, bw, bytes_per_param,
+                                           kv_bytes_per_sequence)).tolist()
+    # a prefill of k joining prompts: one forward pass over k × prompt tokens (weights once, no KV read)
+    prefills = (np.atleast_1d(decode_step_time(sizes * prompt, n_params, peak, bw, bytes_per_param, 0.0)).tolist()
+                if prompt else [0.0] * len(sizes))
     gaps = rng.exponential(1.0 / lam, n)
     need = np.full(n, int(mean_tokens)) if tokens == "fixed" else rng.geometric(1.0 / mean_tokens, n)
     with np.errstate(over="ignore"):
-        useful_flops = 2.0 * n_params * float(need.sum())
+        useful_flops = 2.0 * n_params * float(need.sum() + prompt * n)
         longest = float(need.sum()) * table[-1] + float(np.sum(gaps))
     finite_result(useful_flops, "the run's FLOPs", "n_params", "mean_tokens", "n_requests")
     finite_result(longest, "the run's length", "n_params", "peak_flops_per_s", "bandwidth_bytes_per_s",
@@ -356,28 +471,35 @@ def simulate_serving(arrival_rate, *, max_batch=8, max_wait=0.05, policy="dynami
     def step_time(b):
         return table[b - 1]
 
+    def prefill(b):
+        return prefills[b - 1]
+
     env = simpy.Environment()
     queue = collections.deque()
     state = {"need": 1, "event": None, "done": False}
     arrival = np.cumsum(gaps)       # the same sums simpy's clock makes, in the same order
-    rec = {"arrival": arrival.tolist(), "start": [0.0] * n, "finish": [0.0] * n, "segments": []}
+    rec = {"arrival": arrival.tolist(), "start": [0.0] * n, "finish": [0.0] * n, "first": [0.0] * n,
+           "segments": [], "prefills": []}
     need_list = need.tolist()
     env.process(_arrive(env, gaps.tolist(), queue, state))
     if policy == "continuous":
-        env.process(_serve_continuous(env, state, queue, max_batch, step_time, need_list, rec))
+        env.process(_serve_continuous(env, state, queue, batch_limit, step_time, need_list, rec, prefill))
     else:
-        env.process(_serve_batches(env, state, queue, max_batch, max_wait, policy == "static", step_time,
-                                   need_list, rec))
+        env.process(_serve_batches(env, state, queue, batch_limit, max_wait, policy == "static", step_time,
+                                   need_list, rec, prefill))
     env.run()
     seg = np.array(rec["segments"], dtype=float).reshape(-1, 3)
+    pre = np.array(rec["prefills"], dtype=float).reshape(-1, 2)
     return ServingResult(
         policy=policy, arrival_rate=lam, max_batch=max_batch, max_wait=max_wait,
         arrival=arrival, start=np.array(rec["start"]), finish=np.array(rec["finish"]),
         tokens=need.astype(float),
         batch_start=seg[:, 0], batch_end=seg[:, 1], batch_size=seg[:, 2].astype(int),
         useful_flops=useful_flops, peak_flops_per_s=peak,
-        single_step_time=step_time(1), timeline=Timeline.from_busy(seg[:, 0], seg[:, 1]),
-        n_events=events(env, 3 * n))
+        single_step_time=step_time(1),
+        timeline=Timeline.from_busy(np.concatenate([seg[:, 0], pre[:, 0]]), np.concatenate([seg[:, 1], pre[:, 1]])),
+        n_events=events(env, 3 * n), first_token=np.array(rec["first"]), prompt_tokens=prompt,
+        batch_limit=batch_limit, prefill_start=pre[:, 0], prefill_end=pre[:, 1])
 
 
 def serving_sweep(arrival_rate, max_batches, *, policies=_POLICIES, **kwargs):
@@ -434,18 +556,20 @@ def plot_serving_tradeoff(sweep, fig=None):
     axes = [fig.add_subplot(1, 3, k + 1) for k in range(3)]
     for k, (policy, results) in enumerate(sweep.items()):
         b = [r.max_batch for r in results]
-        axes[0].plot(b, [r.throughput for r in results], "o-", color=f"C{k}", label=policy)
+        axes[0].plot(b, [r.steady_throughput for r in results], "o-", color=f"C{k}", label=policy)
         axes[1].plot(b, [r.p99_latency for r in results], "o-", color=f"C{k}", label=f"{policy} p99")
         axes[1].plot(b, [r.p50_latency for r in results], "--", color=f"C{k}", lw=1)
         axes[2].plot(b, [r.gpu_utilization * 100 for r in results], "o-", color=f"C{k}")
-    rate = next(iter(sweep.values()))[0].arrival_rate
-    axes[0].axhline(rate, color="grey", ls=":", lw=1)
-    axes[0].text(1, rate * 0.97, "offered load", color="grey", fontsize=7, va="top")
+    first = next(iter(sweep.values()))[0]
+    rate, offered = first.arrival_rate, first.offered_rate      # one seed: every run sees the same arrivals
+    axes[0].axhline(offered, color="grey", ls=":", lw=1)
+    axes[0].text(1, offered * 0.97, f"offered load ({offered:.3g} req/s\nin this sample)", color="grey",
+                 fontsize=7, va="top")
     lat = [v for rs in sweep.values() for r in rs for v in (r.p50_latency, r.p99_latency)]
     log_axis(axes[1], "y", ticks=[t for t in (0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000, 3000)
                                   if min(lat) / 3 <= t <= max(lat) * 3], plain=True)
     ticks = sorted({r.max_batch for rs in sweep.values() for r in rs})
-    for ax, title in zip(axes, ("throughput (requests/s)", "latency (s): p99, p50 dashed",
+    for ax, title in zip(axes, ("steady-state throughput (req/s)", "latency (s): p99, p50 dashed",
                                 "FLOP utilization (% of peak)")):
         log_axis(ax, "x", ticks=ticks, plain=True)
         ax.set_xlabel("max batch")

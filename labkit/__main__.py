@@ -1,4 +1,4 @@
-"""Command line: ``python -m labkit release [--check | --sync-setup]``, ``doctor`` and ``grade``."""
+"""Command line: ``python -m labkit release [--check | --sync-setup | --ref REF | --repo URL]``, ``doctor`` and ``grade``."""
 
 import argparse
 import sys
@@ -12,6 +12,11 @@ def main(argv=None):
                                                            "(2 when solutions/ cannot be released)")
     rel.add_argument("--sync-setup", action="store_true",
                      help="rewrite the setup cell of each solutions/ notebook from labkit.REPO_URL first")
+    rel.add_argument("--ref", metavar="REF", default=None,
+                     help="point the setup cells, badges and README at this branch or tag (e.g. v0.2.0: a release "
+                          "tag also sets the package version); rewrites labkit.REPO_BRANCH, then releases")
+    rel.add_argument("--repo", metavar="URL", default=None,
+                     help="point them at this GitHub repository (a fork); rewrites labkit.REPO_URL, then releases")
     rel.add_argument("--nbgrader", metavar="DIR", default=None,
                      help="instead, write an nbgrader course tree DIR/source/<chapter>/ (answer cells, a locked "
                           "test cell per exercise, reflections graded by hand) and DIR/nbgrader_config.py")
@@ -45,6 +50,17 @@ def main(argv=None):
             print(f"error: {e}", file=sys.stderr)
             return 2
         return 0
+    if args.ref is not None or args.repo is not None:
+        if args.check:
+            print("error: --check only compares; run --ref/--repo without it", file=sys.stderr)
+            return 2
+        try:
+            for p in release.set_source(ref=args.ref, repo_url=args.repo):
+                print(f"updated {p}")
+        except (release.ReleaseError, ValueError, TypeError, OSError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        args.sync_setup = True
     if args.sync_setup:
         for p in release.sync_setup():
             print(f"updated the setup cell of {p}")
@@ -56,6 +72,8 @@ def main(argv=None):
     except release.ReleaseError as e:  # bad markers or a broken source: say where, no traceback
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.ref is not None and release.TAG.match(args.ref):
+        print(f"next: commit, then `git tag {args.ref} && git push origin {args.ref}` (the badges open the tag)")
     return 1 if (args.check and todo) else 0
 
 

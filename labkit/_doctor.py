@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 # (distribution, import name, minimum version, needed?) — floors match pyproject.toml
 PACKAGES = [
     ("numpy", "numpy", "1.23", True),
-    ("matplotlib", "matplotlib", "3.5", True),
-    ("ipywidgets", "ipywidgets", "7.6", True),
+    ("matplotlib", "matplotlib", "3.7", True),
+    ("ipywidgets", "ipywidgets", "7.6.4", True),
     ("simpy", "simpy", "4.0", True),
     ("ipython", "IPython", "7.34", True),
     ("ipykernel", "ipykernel", "6.0", False),

@@ -5,6 +5,13 @@
     python -m labkit release --sync-setup   # rewrite the setup cell of each source from REPO_URL
     python -m labkit release --nbgrader DIR # an nbgrader course tree, DIR/source/<chapter>/ (see nbgrader())
     python -m labkit release --otter DIR    # otter-grader master notebooks, DIR/<chapter>/ (see otter())
+    python -m labkit release --ref v0.2.0   # setup cells, badges and README point at a tag (or a branch)
+    python -m labkit release --repo https://github.com/ME/FORK --ref main   # a fork, in one command
+
+Which copy of the course the setup cell installs and the badges open is ``labkit.REPO_URL`` at
+``labkit.REPO_BRANCH`` (a branch or a tag; ``main`` by default). ``--ref`` / ``--repo`` rewrite those
+two lines of labkit/__init__.py, then the setup cells, then the notebooks and the README. A release
+tag is ``v`` + the package's version (``v0.2.0``), and ``--ref v0.2.0`` sets that version too.
 
 Solution code sits between nbgrader's ``### BEGIN SOLUTION`` and ``### END SOLUTION``. In the
 student copy a region inside a function becomes ``# YOUR CODE HERE`` + ``raise NotImplementedError()``
@@ -41,6 +48,77 @@ def repo_root():
         if (p / "solutions").is_dir() and (p / "labkit").is_dir():
             return p
     raise FileNotFoundError("release needs a checkout of the course repository (a folder with solutions/)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Which copy of the course a class gets: labkit.REPO_URL at labkit.REPO_BRANCH (a branch or a tag)
+# ---------------------------------------------------------------------------------------------
+#: A release tag: ``v`` and the package's version (``v0.2.0`` is labkit 0.2.0).
+TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+_URL = re.compile(r"^https://github\.com/[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
+
+
+def check_ref(ref):
+    """``ref`` if it is a usable git branch or tag name, else ValueError naming it."""
+    if not isinstance(ref, str):
+        raise TypeError(f"ref must be a branch or tag name (a string), got {ref!r}")
+    if (not _REF.match(ref) or ".." in ref or "//" in ref or ref.endswith((".", "/", ".lock"))):
+        raise ValueError(f"ref must be a git branch or tag name such as 'main' or 'v0.2.0', got {ref!r}")
+    return ref
+
+
+def check_repo_url(url):
+    """``url`` without a trailing slash or .git if it is a GitHub repository's address, else ValueError."""
+    if not isinstance(url, str):
+        raise TypeError(f"repo must be a GitHub repository's https address (a string), got {url!r}")
+    url = url.strip().rstrip("/").removesuffix(".git")
+    if not _URL.match(url):
+        raise ValueError(f"repo must look like https://github.com/OWNER/NAME (Colab and Binder open GitHub "
+                         f"repositories), got {url!r}")
+    return url
+
+
+def _rewrite(path, pattern, replacement, what):
+    text = path.read_text(encoding="utf-8")
+    new, count = re.subn(pattern, replacement, text, count=1, flags=re.M)
+    if count != 1:
+        raise ReleaseError(f"{path}: found no {what} to rewrite")
+    if new != text:
+        _write(path, new)
+        return True
+    return False
+
+
+def set_source(ref=None, repo_url=None, root=None):
+    """Point the course at ``repo_url`` and ``ref``: rewrite ``REPO_URL`` / ``REPO_BRANCH`` in
+    labkit/__init__.py (and the running labkit), and for a release tag ``vX.Y.Z`` the version in
+    pyproject.toml and ``labkit.__version__``. Returns the files changed. Run :func:`sync_setup` and
+    :func:`release` next (``python -m labkit release --ref/--repo`` does all three)."""
+    import labkit
+    root = Path(root) if root else repo_root()
+    ref = check_ref(ref) if ref is not None else None
+    repo_url = check_repo_url(repo_url) if repo_url is not None else None
+    init, changed = root / "labkit" / "__init__.py", []
+    if repo_url is not None:
+        if _rewrite(init, r'^REPO_URL = "[^"]*"', f'REPO_URL = "{repo_url}"', "REPO_URL line"):
+            changed.append(init)
+        labkit.REPO_URL = repo_url
+    if ref is not None:
+        if _rewrite(init, r'^REPO_BRANCH = "[^"]*"', f'REPO_BRANCH = "{ref}"', "REPO_BRANCH line"):
+            changed.append(init)
+        labkit.REPO_BRANCH = ref
+        tag = TAG.match(ref)
+        if tag:
+            version = ".".join(tag.groups())
+            if _rewrite(init, r'^__version__ = "[^"]*"', f'__version__ = "{version}"', "__version__ line"):
+                changed.append(init)
+            pyproject = root / "pyproject.toml"
+            if pyproject.is_file() and _rewrite(pyproject, r'^version = "[^"]*"', f'version = "{version}"',
+                                                "[project] version line"):
+                changed.append(pyproject)
+            labkit.__version__ = version
+    return sorted(set(changed))
 
 
 def _urls(name):
@@ -260,9 +338,12 @@ def readme_table(root):
     """The README's generated block: clone line, Binder badge, and a row per chapter with its badges."""
     from . import REPO_URL
     _, binder = _urls("00_start_here.ipynb")
+    from . import REPO_BRANCH
     rows = [f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder}) — the whole course in your browser, nothing to install.",
             "", "Get a copy to work on your own machine:", "", "```bash",
             f"git clone {REPO_URL}.git ai-infra-lab && cd ai-infra-lab", "```", "",
+            f"Course version: `{REPO_BRANCH}` — the badges below and each notebook's setup cell use "
+            f"`labkit @ git+{REPO_URL}@{REPO_BRANCH}` (see *Releases a class can pin*).", "",
             "| # | chapter | open |", "|---|---|---|"]
     for src in _sources(root):
         nb = _load(src, root)

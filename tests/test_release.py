@@ -237,3 +237,92 @@ def test_files_that_are_not_notebooks_are_named(tmp_path):
         "solutions/01_bad.ipynb: not a notebook (no list of cells)",
         "solutions/02_cell.ipynb, cell index 0: not a notebook cell (no cell_type)",
         "solutions/03_latin1.ipynb: not UTF-8 text (invalid continuation byte at byte 15)"]
+
+
+# --- releases a class can pin: --ref / --repo -------------------------------------------------------
+def _pinnable_repo(tmp_path):
+    """A copy of the repository's release inputs: solutions/, notebooks/, README, labkit/__init__.py, pyproject."""
+    for name in ("solutions", "notebooks"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    for name in ("README.md", "pyproject.toml", "labkit/__init__.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+@pytest.fixture
+def pinnable(tmp_path, monkeypatch):
+    import labkit
+    root = _pinnable_repo(tmp_path)
+    monkeypatch.setattr(release, "repo_root", lambda: root)
+    for name in ("REPO_URL", "REPO_BRANCH", "__version__"):   # the command updates the running labkit too
+        monkeypatch.setattr(labkit, name, getattr(labkit, name))
+    return root
+
+
+def test_ref_pins_setup_cells_badges_and_readme_to_a_tag(pinnable, capsys):
+    from labkit.__main__ import main
+    import labkit
+    root = pinnable
+    assert main(["release", "--ref", "v0.2.0"]) == 0
+    assert "git tag v0.2.0" in capsys.readouterr().out
+    url = labkit.REPO_URL
+    slug = url.removeprefix("https://github.com/")
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        text = "".join(c["source"] for c in nb["cells"])
+        assert f'labkit @ git+{url}@v0.2.0' in text, path.name
+        assert f"colab.research.google.com/github/{slug}/blob/v0.2.0/notebooks/{path.name}" in text, path.name
+        assert f"mybinder.org/v2/gh/{slug}/v0.2.0?urlpath=lab/tree/notebooks/{path.name}" in text, path.name
+        assert "@main" not in text and "/blob/main/" not in text, path.name
+    readme = (root / "README.md").read_text()
+    assert "Course version: `v0.2.0`" in readme and "/blob/main/notebooks" not in readme
+    init = (root / "labkit" / "__init__.py").read_text()
+    assert 'REPO_BRANCH = "v0.2.0"' in init and '__version__ = "0.2.0"' in init
+    assert 'version = "0.2.0"' in (root / "pyproject.toml").read_text()
+    assert main(["release", "--check"]) == 0          # the pin persists: a later release keeps it
+    assert main(["release", "--ref", "main"]) == 0     # and back to the branch (the version stays)
+    text = (root / "notebooks" / "00_start_here.ipynb").read_text()
+    assert "@main" in text and "v0.2.0" not in text
+    assert '__version__ = "0.2.0"' in (root / "labkit" / "__init__.py").read_text()
+
+
+def test_a_fork_is_one_command(pinnable):
+    from labkit.__main__ import main
+    root = pinnable
+    assert main(["release", "--repo", "https://github.com/someone/my-course.git/", "--ref", "fall-2026"]) == 0
+    init = (root / "labkit" / "__init__.py").read_text()
+    assert 'REPO_URL = "https://github.com/someone/my-course"' in init and 'REPO_BRANCH = "fall-2026"' in init
+    text = (root / "solutions" / "03_interconnects.ipynb").read_text()
+    assert "git+https://github.com/someone/my-course@fall-2026" in text
+    assert "mybinder.org/v2/gh/someone/my-course/fall-2026" in (root / "notebooks" / "03_interconnects.ipynb").read_text()
+    assert 'version = "0.' in (root / "pyproject.toml").read_text()   # a branch leaves the version alone
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--ref", "v0.2.0 ; rm -rf /"], "ref must be a git branch or tag name"),
+    (["--ref", "../main"], "ref must be a git branch or tag name"),
+    (["--ref=-x"], "ref must be a git branch or tag name"),
+    (["--repo", "https://gitlab.com/a/b"], "repo must look like https://github.com/OWNER/NAME"),
+    (["--ref", "v1.0.0", "--check"], "--check only compares"),
+])
+def test_bad_ref_or_repo_is_refused_and_changes_nothing(pinnable, capsys, argv, message):
+    from labkit.__main__ import main
+    root = pinnable
+    before = {p: p.read_bytes() for p in [root / "labkit" / "__init__.py", root / "pyproject.toml",
+                                           *sorted((root / "notebooks").glob("*.ipynb"))]}
+    assert main(["release", *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_the_release_tag_matches_the_package_version():
+    import labkit
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        import tomli as tomllib
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert labkit.__version__ == version
+    assert release.TAG.match(f"v{version}")
+    assert release.check_ref(labkit.REPO_BRANCH) == labkit.REPO_BRANCH

@@ -280,6 +280,242 @@ def max_checkpoint_time(target, restart_time, mtbf):
     return scalar_or_array(finite_result(ratio * m, "max_checkpoint_time (from target, restart_time and mtbf)"))
 
 # ---------------------------------------------------------------------------------------------
+# What practitioners plan for: checkpoint bytes, detection, silent corruption, spares, elastic
+# training, and goodput split the way Google reports it
+# ---------------------------------------------------------------------------------------------
+# Llama 3's checkpoint storage (Dubey et al. 2024, arXiv:2407.21783, Sec. 3.3.1 "Storage"): Tectonic,
+# 240 PB on 7,500 SSD servers, "a sustainable throughput of 2 TB/s and a peak throughput of 7 TB/s";
+# each checkpoint saves every GPU's model state, "ranging from 1 MB to 4 GB per GPU".
+LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S = 2e12
+LLAMA3_STORAGE_PEAK_BYTES_PER_S = 7e12
+LLAMA3_CHECKPOINT_BYTES_PER_GPU = (1e6, 4e9)
+# PyTorch's default collective timeout for NCCL process groups: 10 minutes since PyTorch 2.2
+# (pytorch/pytorch PR #110947, "Change ProcessGroupNCCL default timeout to 10 min"; 30 min before,
+# still the default of the other backends). A hung collective is noticed only when it expires.
+NCCL_DEFAULT_TIMEOUT = 10 * u.MINUTE
+
+
+def checkpoint_nbytes(n_params, weight_bytes=2, optimizer_bytes=12):
+    """Bytes of one full training checkpoint: ``n_params × (weight_bytes + optimizer_bytes)``.
+
+    Default: mixed-precision Adam, BF16 weights (2 bytes) and FP32 master weights, momentum and
+    variance (12 bytes; Rajbhandari et al. 2020), 14 bytes per parameter: chapter 02's training
+    state (:func:`labkit.scaling.training_memory`) without the gradients, which are not saved.
+    Ignores the data loader's and RNG state (kilobytes to megabytes).
+    """
+    n = positive("n_params", n_params, "parameters", array=True)
+    w = nonnegative("weight_bytes", weight_bytes, "bytes per parameter")
+    o = nonnegative("optimizer_bytes", optimizer_bytes, "bytes per parameter")
+    if w + o == 0:
+        raise ValueError("weight_bytes + optimizer_bytes must be positive: a checkpoint saves something")
+    with np.errstate(over="ignore"):
+        return scalar_or_array(finite_result(n * (w + o), "checkpoint_nbytes n_params × (weight_bytes + "
+                                                          "optimizer_bytes)"))
+
+
+def checkpoint_write_time(nbytes, bandwidth_bytes_per_s, n_devices=1):
+    """Seconds to write a checkpoint of ``nbytes`` bytes: ``nbytes / n_devices / bandwidth``.
+
+    Two readings of the same division: a shared store (``n_devices=1``, the store's aggregate
+    bandwidth, e.g. Llama 3's 2 TB/s), or every device writing its shard in parallel over its own
+    link (``n_devices`` shards, ``bandwidth_bytes_per_s`` per device: PCIe to host memory, a NIC to a
+    peer's memory). The checkpoint's δ is the time of the slowest tier the save waits for. Assumes
+    the bandwidth is sustained for the whole write (no per-file latency, no contention beyond it).
+    """
+    b = positive("nbytes", nbytes, "bytes", array=True)
+    bw = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s", array=True)
+    n = number("n_devices", n_devices, "devices", array=True, minimum=1)
+    with np.errstate(over="ignore", under="ignore"):
+        return scalar_or_array(finite_result(b / n / bw, "checkpoint_write_time nbytes / n_devices / "
+                                                         "bandwidth_bytes_per_s"))
+
+
+def llama3_checkpoint(n_params=405e9, bandwidth_bytes_per_s=LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S):
+    """(checkpoint bytes, bytes per GPU, write time in s) for Llama 3 405B's 16,384 GPUs writing to
+    a store of ``bandwidth_bytes_per_s`` (default: Tectonic's sustained 2 TB/s). Even shards assumed;
+    the paper's 1 MB–4 GB per GPU says real shards are not even."""
+    total = checkpoint_nbytes(n_params)
+    return total, total / LLAMA3_GPUS, checkpoint_write_time(total, bandwidth_bytes_per_s)
+
+
+def restart_time_for(detection_time, reschedule_time, nbytes, bandwidth_bytes_per_s, n_devices=1):
+    """A restart's R (s) as three parts: notice the failure (``detection_time``), get healthy
+    machines and start the processes (``reschedule_time``), read the checkpoint back
+    (:func:`checkpoint_write_time` of ``nbytes`` at the read bandwidth). A crashed process is seen in
+    seconds; a hung collective only when its timeout expires (:data:`NCCL_DEFAULT_TIMEOUT`)."""
+    d = nonnegative("detection_time", detection_time, "s", array=True)
+    s = nonnegative("reschedule_time", reschedule_time, "s", array=True)
+    read = checkpoint_write_time(nbytes, bandwidth_bytes_per_s, n_devices)
+    return scalar_or_array(finite_result(d + s + read, "restart_time_for (detection + reschedule + read)"))
+
+
+# --- silent data corruption -------------------------------------------------------------------
+def llama3_sdc_mtbf():
+    """Mean time (s) between silent data corruptions in the Llama 3 run: 54 days / the 6 that
+    interrupted it (Table 5's "Silent Data Corruption" row, read from the dataset)."""
+    t = llama3_interruptions()
+    return observed_mtbf(LLAMA3_DAYS * u.DAY, float(t.where(component="Silent Data Corruption")["interruptions"][0]))
+
+
+def sdc_rollback(interval, detection_time):
+    """Expected compute (s) an SDC costs: the job rolls back to the last checkpoint saved BEFORE the
+    corruption, so it loses the part of the interval done before it (τ/2 on average) plus everything
+    computed until it is noticed (``detection_time``, s of compute); checkpoints saved meanwhile
+    hold corrupt state and are useless. A fail-stop failure costs τ/2; an SDC τ/2 + D.
+    Assumes the corruption strikes at a uniformly random moment of computing."""
+    tau = positive("interval", interval, "s", array=True)
+    d = nonnegative("detection_time", detection_time, "s", array=True)
+    return scalar_or_array(finite_result(tau / 2.0 + d, "sdc_rollback interval / 2 + detection_time"))
+
+
+def checkpoints_to_keep(interval, detection_time):
+    """How many checkpoints to retain so that one from before an SDC still exists when it is
+    noticed ``detection_time`` seconds later: ``floor(D / τ) + 2`` (up to floor(D/τ) + 1 saves can
+    land between the corruption and its detection, and one clean save must survive them).
+    ``interval`` τ (s of compute between saves). Broadcasts."""
+    tau = positive("interval", interval, "s", array=True)
+    d = nonnegative("detection_time", detection_time, "s", array=True)
+    with np.errstate(over="ignore"):
+        ratio = finite_result(d / tau, "checkpoints_to_keep detection_time / interval")
+    if np.any(ratio > 1e12):
+        raise ValueError("detection_time / interval must be below 10¹² checkpoints to keep")
+    keep = np.floor(ratio) + 2
+    return int(keep) if np.ndim(keep) == 0 else keep.astype(int)
+
+
+def sdc_waste(interval, detection_time, restart_time, sdc_mtbf):
+    """First-order fraction of time SDCs waste: ``(τ/2 + D + R) / M_sdc`` — each corruption, one per
+    ``sdc_mtbf`` seconds, costs :func:`sdc_rollback` plus a restart. Add it to the fail-stop waste
+    while both are small (it is the same first-order reasoning as :func:`first_order_waste`)."""
+    lost = sdc_rollback(interval, detection_time)
+    r = nonnegative("restart_time", restart_time, "s", array=True)
+    m = positive("sdc_mtbf", sdc_mtbf, "s", array=True)
+    with np.errstate(over="ignore"):
+        return scalar_or_array(np.clip(finite_result((lost + r) / m, "sdc_waste"), 0.0, 1.0))
+
+
+# --- hot spares ------------------------------------------------------------------------------
+def spare_shortfall(n_spares, mtbf, repair_time):
+    """Fraction of failures that find every hot spare still in repair (0..1): Erlang's loss formula.
+
+    Failures arrive at random at rate 1/``mtbf`` (s, the job's); each takes a spare out of the pool
+    for ``repair_time`` seconds (any distribution); a failure that finds the pool empty takes none
+    and pays the slow restart. The pool is then an Erlang loss system with ``n_spares`` servers and
+    offered load a = repair_time / mtbf, and the share turned away is Erlang B(n, a) (A. K. Erlang
+    1917), computed by the stable recursion B(k) = a·B(k−1) / (k + a·B(k−1)). Broadcasts over mtbf
+    and repair_time; ``n_spares`` is one count (0 to 100,000). The twin of :func:`simulate_training`'s
+    ``hot_spares`` (``.spare_misses / .failures``).
+    """
+    s = integer("n_spares", n_spares, minimum=0, maximum=100_000)
+    m = positive("mtbf", mtbf, "s", array=True)
+    r = nonnegative("repair_time", repair_time, "s", array=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.asarray(finite_result(r / m, "the offered load repair_time / mtbf"), dtype=float)
+    b = np.ones_like(a)
+    for k in range(1, s + 1):
+        b = a * b / (k + a * b)
+    return scalar_or_array(np.clip(np.nan_to_num(b, nan=1.0), 0.0, 1.0))
+
+
+def spares_needed(mtbf, repair_time, target=0.01):
+    """Fewest hot spares (a count) for which at most a fraction ``target`` of failures finds the
+    pool empty (:func:`spare_shortfall`); mtbf and repair_time in s. About the failures in repair at
+    once (repair_time / mtbf, Little's law) plus a margin for bursts."""
+    m = positive("mtbf", mtbf, "s")
+    r = nonnegative("repair_time", repair_time, "s")
+    g = fraction("target", target, allow_zero=False, allow_one=False)
+    a = r / m
+    if a > 50_000:
+        raise ValueError(f"repair_time / mtbf = {a:.3g} failures in repair at once: too many spares to count "
+                         "(at most 50,000 on average)")
+    b, k = 1.0, 0
+    while b > g:
+        k += 1
+        b = a * b / (k + a * b)
+    return k
+
+
+# --- elastic training --------------------------------------------------------------------------
+def elastic_goodput(data_parallel, replica_mtbf, repair_time, reconfigure_time):
+    """Expected goodput (0..1) of elastic data-parallel training: a failed replica drops out, the
+    others go on (the global batch is kept by more accumulation steps), and it rejoins once repaired.
+
+    Each of the ``data_parallel`` replicas alternates up (mean ``replica_mtbf`` s) and in repair
+    (mean ``repair_time`` s), independently, so it is up a fraction A = M / (M + r) of the time and
+    the job runs at A of full speed on average. Each failure and each rejoin pauses every replica
+    for ``reconfigure_time`` s (rebuilding communicators; the step in flight is redone from memory,
+    not from a checkpoint); there are 2·N / (M + r) of them per second. Goodput = A·(1 − pauses).
+    Assumes a replica is a unit that fails as one (a node, or a tensor/pipeline group) and that the
+    job never drops below one replica.
+    """
+    n = integer("data_parallel", data_parallel, minimum=1)
+    m = positive("replica_mtbf", replica_mtbf, "s")
+    r = nonnegative("repair_time", repair_time, "s")
+    c = nonnegative("reconfigure_time", reconfigure_time, "s")
+    up = m / (m + r)
+    pauses = min(1.0, 2.0 * n * c / (m + r))
+    return float(np.clip(up * (1.0 - pauses), 0.0, 1.0))
+
+
+# --- goodput split --------------------------------------------------------------------------------
+@dataclass
+class GoodputSplit:
+    """ML Productivity Goodput as Google reports it (Singh and Herrington, Google Cloud blog, "Introducing
+    ML Productivity Goodput", April 2024): the product of three fractions.
+
+    scheduling: share of the time all the resources the job needs are available to it; runtime:
+    share of that time spent on training progress that is kept (checkpoints, restarts and lost
+    work are its badput; :func:`expected_goodput`); program: share of the hardware's peak the
+    training code extracts (its MFU; chapter 04).
+    """
+    scheduling: float
+    runtime: float
+    program: float
+
+    @property
+    def total(self):
+        """scheduling × runtime × program."""
+        return self.scheduling * self.runtime * self.program
+
+    def as_dict(self):
+        return {"scheduling": self.scheduling, "runtime": self.runtime, "program": self.program,
+                "total": self.total}
+
+    def __str__(self):
+        return (f"goodput {self.total:.1%} = scheduling {self.scheduling:.1%} × runtime {self.runtime:.1%} "
+                f"× program {self.program:.1%}")
+
+
+def goodput_split(scheduling, runtime, program):
+    """A :class:`GoodputSplit` from its three fractions (0..1; see there); ``.total`` is their product."""
+    return GoodputSplit(fraction("scheduling", scheduling), fraction("runtime", runtime),
+                        fraction("program", program))
+
+
+def plot_goodput_split(ax=None, split=None):
+    """Where peak compute goes, the way Google splits goodput: a bar from 100 % of peak down to what
+    is left after scheduling, runtime and program losses (``split``: a :class:`GoodputSplit`)."""
+    split = instance("split", split, GoodputSplit, "a GoodputSplit from goodput_split()")
+    fig, ax = new_axes(ax, figsize=(7, 3.2), margins={"bottom": 0.1, "top": 0.88})
+    level, x = 100.0, 0
+    ax.bar(x, level, color="0.7")
+    ax.text(x, level + 1, "peak", ha="center", fontsize=8)
+    for name, share, color in (("scheduling", split.scheduling, "C1"), ("runtime", split.runtime, "C3"),
+                               ("program", split.program, "C4")):
+        x += 1
+        kept = level * share
+        ax.bar(x, level - kept, bottom=kept, color=color, alpha=0.8)
+        ax.text(x, level + 1, f"−{level - kept:.1f} pts\n({name} {share:.0%})", ha="center", fontsize=8)
+        level = kept
+    ax.bar(x + 1, level, color="C2")
+    ax.text(x + 1, level + 1, f"{level:.1f} %", ha="center", fontsize=8)
+    ax.set_xticks(range(x + 2), ["peak", "scheduling", "runtime", "program", "goodput"])
+    ax.set(ylim=(0, 118), ylabel="% of peak device-time", title="ML productivity goodput = "
+                                                                 "scheduling × runtime × program")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
 # The simulation
 # ---------------------------------------------------------------------------------------------
 @dataclass
@@ -304,6 +540,7 @@ class TrainingRun:
     n_events: int               # simpy events the model's processes scheduled
     failure_times: np.ndarray = field(repr=False)
     params: dict = field(default_factory=dict, repr=False)
+    spare_misses: int = 0       # restarts that found no hot spare ready (0 without spares)
 
     @property
     def goodput(self):
@@ -332,11 +569,14 @@ def _failure_gaps(rng, mean, shape, chunk=256):
         yield from (scale * rng.weibull(shape, chunk)).tolist()
 
 
-def _failures(env, job, gaps, times):
-    """Interrupt the job at each failure (a renewal process, whatever the job is doing)."""
+def _failures(env, job, gaps, times, clock):
+    """Interrupt the job at each failure: a renewal process that starts afresh at each failure,
+    whatever the job is doing. When the job renews the clock (``clock["generation"]`` moves on, a
+    new process takes over), this one's pending failure is dropped."""
+    generation = clock["generation"]
     for gap in gaps:
         yield env.timeout(gap)
-        if not job.is_alive:
+        if not job.is_alive or clock["generation"] != generation:
             return
         times.append(env.now)
         job.interrupt()
@@ -397,11 +637,15 @@ def _training(env, p, ends, states, spares_ready):
                     spares_ready.append(now + p["repair_time"])
                     spares_ready.sort()
                     restart = p["spare_restart_time"]
+                elif spares_ready:                            # every spare is still in repair
+                    p["spare_misses"] += 1
                 wait = min(restart, horizon - now)
                 yield env.timeout(wait)
                 ends.append(now + wait); states.append(_RESTART)
                 if wait < restart:
                     return yields, checkpoints
+                if p["renew"] is not None:                    # the failure clock starts afresh
+                    p["renew"]()
                 phase = _COMPUTE
         except simpy.Interrupt:
             if env.now > now:
@@ -422,7 +666,7 @@ def _training(env, p, ends, states, spares_ready):
 
 def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, restart_time,
                       *, seed=0, checkpoint_stall=None, hot_spares=0, spare_restart_time=None,
-                      repair_time=u.DAY, failure_shape=1.0, max_wall_time=None):
+                      repair_time=u.DAY, failure_shape=1.0, failure_renewal="restart", max_wall_time=None):
     """Simulate a synchronous training job with failures, checkpoints and restarts (simpy).
 
     n_devices: devices the job needs (a failure of any one stops it); device_mtbf (s);
@@ -436,20 +680,28 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
         write overlaps compute; the checkpoint protects work only once the write completes, and the
         next save waits for the previous write to finish.
       hot_spares, spare_restart_time, repair_time: with a spare ready, a restart takes
-        spare_restart_time instead of R; each failure takes one device (or node) out, and it returns
-        to the spare pool after repair_time.
-      failure_shape: Weibull shape k of the times between failures (1 = exponential; k < 1 means
-        failures cluster, e.g. just after a restart; 0.1 ≤ k ≤ 20); the mean stays device_mtbf / n_devices.
+        spare_restart_time instead of R; each failure takes one spare (a device or node) out of the
+        pool for repair_time (s), after which it is a spare again. When every spare is in repair the
+        restart falls back to R and the pool is not touched (``.spare_misses`` counts these); the
+        pool is then an Erlang loss system, whose twin is :func:`spare_shortfall`.
+      failure_shape: Weibull shape k of the times between failures (1 = exponential; 0.1 ≤ k ≤ 20);
+        the mean gap stays device_mtbf / n_devices. With k < 1 a failure is likeliest soon after the
+        failure clock last started afresh.
+      failure_renewal: when that clock starts afresh: "restart" (default) at each failure and again
+        when the job resumes computing after its restart (fresh processes, a swapped node), so with
+        k < 1 failures cluster just after restarts; "failure" only at each failure, as one renewal
+        process for the whole job. Exponential failures have no memory: both are the same model
+        (and the same random draws).
       max_wall_time: stop there even if unfinished (default: 100 × work or 20,000 MTBFs, whichever
         is shorter; at most 10⁶ MTBFs); see ``.completed``.
 
-    Assumptions: failures form a renewal process for the whole job (also during checkpoints and
-    restarts, so a restart can fail and start again); a failure loses all compute since the last
-    completed checkpoint; the job saves after every interval and after the last, shorter segment.
-    With the defaults this is exactly the model of :func:`expected_wall_time`.
+    Assumptions: failures strike the job as a whole (also during checkpoints and restarts, so a
+    restart can fail and start again); a failure loses all compute since the last completed
+    checkpoint; the job saves after every interval and after the last, shorter segment. With the
+    defaults this is exactly the model of :func:`expected_wall_time`.
 
     Returns a :class:`TrainingRun`: ``.goodput``, ``.wall_time``, ``.failures``, ``.timeline`` (a
-    core Timeline in ``FAULT_STATES``), ``.time_in``, ``.n_events``.
+    core Timeline in ``FAULT_STATES``), ``.time_in``, ``.n_events``, ``.spare_misses``.
     """
     n = integer("n_devices", n_devices, minimum=1)
     m_dev = positive("device_mtbf", device_mtbf, "s")
@@ -467,6 +719,7 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
     r_spare = r if spare_restart_time is None else nonnegative("spare_restart_time", spare_restart_time, "s")
     repair = nonnegative("repair_time", repair_time, "s")
     shape = _shape("failure_shape", failure_shape)
+    renewal = choice("failure_renewal", failure_renewal, ("restart", "failure"))
     mtbf = m_dev / n
     if mtbf <= 0 or not math.isfinite(mtbf):
         raise ValueError(f"device_mtbf / n_devices must be a positive time, got {mtbf!r} s")
@@ -486,24 +739,35 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
     env = simpy.Environment()
     ends, states, failure_times = [], [], []
     params = {"work": w, "interval": tau, "checkpoint_time": delta, "stall": stall, "restart_time": r,
-              "spare_restart_time": r_spare, "repair_time": repair, "horizon": horizon}
+              "spare_restart_time": r_spare, "repair_time": repair, "horizon": horizon, "spare_misses": 0,
+              "renew": None}
     job = env.process(_training(env, params, ends, states, [0.0] * spares))
-    env.process(_failures(env, job, _failure_gaps(rng, mtbf, shape), failure_times))
+    gaps, clock = _failure_gaps(rng, mtbf, shape), {"generation": 0}
+    if renewal == "restart" and shape != 1.0:
+        def renew():
+            clock["generation"] += 1
+            env.process(_failures(env, job, gaps, failure_times, clock))
+        params["renew"] = renew
+    env.process(_failures(env, job, gaps, failure_times, clock))
     yields, checkpoints = env.run(until=job)
+    renewals = clock["generation"]
 
     ends = np.asarray(ends, dtype=float)
     starts = np.concatenate([[0.0], ends[:-1]])
     timeline = Timeline(starts, ends, np.asarray(states, dtype=int), FAULT_STATES)
     done = timeline.time_in(_COMPUTE)
     failures = len(failure_times)
+    misses = params.pop("spare_misses")
+    params.pop("renew")
     params.update(n_devices=n, device_mtbf=m_dev, mtbf=mtbf, seed=seed, failure_shape=shape,
-                  hot_spares=spares)
+                  hot_spares=spares, failure_renewal=renewal)
     # simpy events: the job's timeouts, each failure's timeout and interrupt, the pending failure
-    # timeout, and the two process starts
+    # timeout, and the two process starts; each renewal starts a process and leaves a stale timeout
     return TrainingRun(n_devices=n, work=w, work_done=min(done, w), wall_time=float(env.now),
                        failures=failures, checkpoints=checkpoints, completed=done >= w * (1 - 1e-9),
-                       timeline=timeline, n_events=yields + 2 * failures + 3,
-                       failure_times=np.asarray(failure_times, dtype=float), params=params)
+                       timeline=timeline, n_events=yields + 2 * failures + 3 + 2 * renewals,
+                       failure_times=np.asarray(failure_times, dtype=float), params=params,
+                       spare_misses=misses)
 
 
 def simulate_goodput(intervals, n_devices, device_mtbf, work, checkpoint_time, restart_time,
@@ -523,8 +787,43 @@ def simulate_goodput(intervals, n_devices, device_mtbf, work, checkpoint_time, r
     return g.mean(axis=1), err
 
 
+@dataclass
+class SeedSpread:
+    """Result of :func:`simulate_seeds`: one entry per seed (arrays), and the job's MTBF (s)."""
+    seeds: np.ndarray
+    failures: np.ndarray
+    goodput: np.ndarray
+    wall_time: np.ndarray
+    mtbf: float
+    spare_misses: np.ndarray = field(default=None, repr=False)
+
+    @property
+    def expected_failures(self):
+        """Failures a Poisson process at rate 1/mtbf gives in each seed's wall time (mean of that)."""
+        return float(np.mean(self.wall_time) / self.mtbf)
+
+    def __str__(self):
+        e = self.expected_failures
+        return (f"{len(self.seeds)} seeds: failures {np.mean(self.failures):.0f} ± {np.std(self.failures, ddof=1):.0f} "
+                f"(range {self.failures.min()}–{self.failures.max()}; Poisson {e:.0f} ± {math.sqrt(e):.0f}); "
+                f"goodput {np.mean(self.goodput):.1%} ± {np.std(self.goodput, ddof=1):.1%}")
+
+
+def simulate_seeds(n_devices, device_mtbf, work, interval, checkpoint_time, restart_time, *, seeds=20,
+                   **options):
+    """The same run under ``seeds`` seeds (2 to 1,000; seeds 0, 1, …): how much one run's failure
+    count and goodput vary by chance. Options go to :func:`simulate_training`. Returns a
+    :class:`SeedSpread`."""
+    k = integer("seeds", seeds, minimum=2, maximum=_MAX_SEEDS)
+    runs = [simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, restart_time, seed=s,
+                              **options) for s in range(k)]
+    return SeedSpread(seeds=np.arange(k), failures=np.array([r.failures for r in runs]),
+                      goodput=np.array([r.goodput for r in runs]), wall_time=np.array([r.wall_time for r in runs]),
+                      mtbf=runs[0].params["mtbf"], spare_misses=np.array([r.spare_misses for r in runs]))
+
+
 _STRATEGY_KEYS = {"checkpoint_time", "restart_time", "interval", "checkpoint_stall", "hot_spares",
-                  "spare_restart_time", "repair_time", "failure_shape", "max_wall_time"}
+                  "spare_restart_time", "repair_time", "failure_shape", "failure_renewal", "max_wall_time"}
 
 
 def compare_strategies(n_devices, device_mtbf, work, strategies, *, seeds=2):
@@ -695,6 +994,169 @@ def plot_waste_vs_interval(ax=None, checkpoint_time=60.0, restart_time=300.0, mt
                  f"MTBF = {u.fmt_seconds(mtbf)}")
     no_minor_ticks(ax, y=False)
     ax.legend(fontsize=8, loc="lower center")
+    return fig
+
+
+def plot_seed_spread(ax=None, spread=None, mark=None):
+    """Histogram of the failure counts of a :class:`SeedSpread`, the Poisson spread expected from the
+    mean wall time (a line), and seed ``mark``'s run (a dashed line; None for none)."""
+    spread = instance("spread", spread, SeedSpread, "a SeedSpread from simulate_seeds()")
+    fig, ax = new_axes(ax, figsize=(7, 3.5), margins={"bottom": 0.15})
+    counts = spread.failures
+    lo, hi = int(counts.min()), int(counts.max())
+    width = max(1, (hi - lo) // 12 + 1)
+    bins = np.arange(lo - width, hi + 2 * width, width)
+    ax.hist(counts, bins=bins, color="C0", alpha=0.7, label=f"{len(counts)} seeds")
+    e = spread.expected_failures
+    k = np.arange(max(0, int(e - 4.5 * math.sqrt(e))), int(e + 4.5 * math.sqrt(e)) + 1)
+    log_pmf = k * math.log(e) - e - np.array([math.lgamma(x + 1) for x in k])
+    ax.plot(k, len(counts) * width * np.exp(log_pmf), color="C3",
+            label=f"Poisson, mean {e:.0f} ± {math.sqrt(e):.0f}")
+    if mark is not None:
+        i = integer("mark", mark, minimum=0, maximum=len(counts) - 1)
+        ax.axvline(counts[i], color="k", ls="--", lw=1, label=f"seed {i}: {counts[i]} failures")
+    ax.set(xlabel="failures in the run", ylabel="seeds", title="One run is one draw: failure counts over seeds")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def checkpoint_tiers(n_params=405e9, n_devices=LLAMA3_GPUS, largest_shard_nbytes=None):
+    """Where a checkpoint of an ``n_params`` model sharded over ``n_devices`` GPUs can be written,
+    and how long each takes (s), from cited bandwidths: Llama 3's shared store (2 TB/s sustained,
+    7 TB/s peak; Dubey et al. 2024) and, per GPU in parallel, a peer's memory over one InfiniBand NDR
+    port and the GPU's own host memory over PCIe 5.0 x16 (datasets/interconnects.csv).
+
+    A save ends when the slowest GPU is done: the largest shard (``largest_shard_nbytes``; None: the
+    paper's 4 GB; 0: even shards, :func:`checkpoint_nbytes` / n_devices) over that GPU's bandwidth,
+    which on the shared store is its 1/n_devices share. The first row is the store with
+    even shards, for comparison. Host memory is CheckFreq's snapshot (Mohan et al. FAST 2021:
+    overhead within 3.5 %, recovery in seconds); a peer's memory is Gemini's in-memory checkpoint
+    (Wang et al. SOSP 2023: recovery more than 13× faster). Returns a list of dicts: tier,
+    bandwidth_bytes_per_s (per GPU), shard_nbytes, seconds."""
+    from .data import load
+    n = number("n_devices", n_devices, "devices", minimum=1)
+    even = checkpoint_nbytes(positive("n_params", n_params, "parameters")) / n
+    largest = LLAMA3_CHECKPOINT_BYTES_PER_GPU[1] if largest_shard_nbytes is None else \
+        nonnegative("largest_shard_nbytes", largest_shard_nbytes, "bytes")
+    shard = max(even, largest)
+    links = load("interconnects")
+    pcie = float(links.where(name="PCIe 5.0 x16")["bandwidth_bytes_per_s"][0])
+    ndr = float(links.where(name="InfiniBand NDR")["bandwidth_bytes_per_s"][0])
+    rows = [("store 2 TB/s, even shards", LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S / n, even),
+            ("store 2 TB/s (sustained)", LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S / n, shard),
+            ("store 7 TB/s (peak)", LLAMA3_STORAGE_PEAK_BYTES_PER_S / n, shard),
+            ("peer CPU memory (IB NDR)", ndr, shard),
+            ("own host memory (PCIe 5.0)", pcie, shard)]
+    return [{"tier": name, "bandwidth_bytes_per_s": bw, "shard_nbytes": b,
+             "seconds": float(checkpoint_write_time(b, bw))} for name, bw, b in rows]
+
+
+def plot_checkpoint_tiers(ax=None, rows=None, mtbf=None, restart_time=300.0):
+    """Checkpoint time per tier (bars, log scale; ``rows`` from :func:`checkpoint_tiers`) and the
+    expected goodput each gives at the optimal interval (text) for ``mtbf`` (s; Llama 3's when None)
+    and ``restart_time`` (s)."""
+    rows = checkpoint_tiers() if rows is None else sequence("rows", rows, maximum=20)
+    for r in rows:
+        if not isinstance(r, dict) or not {"tier", "seconds"} <= set(r):
+            raise ValueError(f"rows must be checkpoint_tiers' rows (dicts with tier and seconds), got {r!r:.80}")
+    mtbf = llama3_mtbf()[0] if mtbf is None else positive("mtbf", mtbf, "s")
+    restart_time = nonnegative("restart_time", restart_time, "s")
+    seconds = np.array([positive(f"rows[{i}]['seconds']", r["seconds"], "s") for i, r in enumerate(rows)])
+    fig, ax = new_axes(ax, figsize=(7.5, 0.55 * len(rows) + 1.5), margins={"left": 0.3, "bottom": 0.2})
+    y = np.arange(len(rows))[::-1]
+    ax.barh(y, seconds, color="C0")
+    for yi, d in zip(y, seconds):
+        g = expected_goodput(optimal_interval(d, mtbf), d, restart_time, mtbf)
+        ax.text(d * 1.15, yi, f"{u.fmt_seconds(d)} → goodput {g:.1%}", va="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(seconds.min() / 3, seconds.max() * 60)
+    ax.set_yticks(y, [r["tier"] for r in rows], fontsize=8)
+    ax.set_xlabel("time to write one checkpoint δ (s)")
+    ax.set_title(f"Checkpoint time by tier (R = {u.fmt_seconds(restart_time)}, MTBF {u.fmt_seconds(mtbf)})",
+                 fontsize=10)
+    return fig
+
+
+def plot_spares(ax=None, mtbf=None, repair_time=u.DAY, n_spares=None, simulated=None):
+    """Share of failures that find no hot spare ready, against the pool size (Erlang B,
+    :func:`spare_shortfall`), with ``simulated=(n_spares, shares)`` from simulations as points.
+    ``mtbf`` (s): a 100,000-GPU job at Llama 3's per-GPU MTBF when None."""
+    mtbf = float(cluster_mtbf(llama3_mtbf()[1], 100_000)) if mtbf is None else positive("mtbf", mtbf, "s")
+    repair_time = positive("repair_time", repair_time, "s")
+    load = repair_time / mtbf
+    if load > 50_000:
+        raise ValueError(f"repair_time / mtbf = {load:.3g}: too many failures in repair at once to plot")
+    if n_spares is None:
+        n_spares = np.arange(0, int(load + 6 * math.sqrt(load) + 10))
+    s = np.atleast_1d(nonnegative("n_spares", n_spares, "spares", array=True)).astype(int)
+    if s.max() > 100_000:
+        raise ValueError("n_spares must be at most 100,000")
+    fig, ax = new_axes(ax, figsize=(7, 3.5), margins={"bottom": 0.15})
+    ax.plot(s, [100 * spare_shortfall(int(k), mtbf, repair_time) for k in s], color="C0",
+            label="Erlang B (analytic)")
+    if simulated is not None:
+        if not isinstance(simulated, (tuple, list)) or len(simulated) != 2:
+            raise TypeError(f"simulated must be a tuple (n_spares, shares), got {simulated!r:.60}")
+        xs = np.atleast_1d(nonnegative("simulated[0] (n_spares)", simulated[0], array=True))
+        ys = np.atleast_1d(fraction("simulated[1] (shares)", simulated[1], array=True))
+        if xs.shape != ys.shape:
+            raise ValueError(f"simulated must hold two arrays of one length, got {xs.size} and {ys.size}")
+        ax.plot(xs, 100 * ys, "o", color="C3", ms=5, label="simulated")
+    ax.axvline(load, color="grey", ls=":", lw=1)
+    ax.text(load, 95, f" {load:.0f} in repair\n on average", fontsize=8, va="top", color="grey")
+    ax.set(xlabel="hot spares in the pool", ylabel="failures finding no spare (%)", ylim=(0, 100),
+           title=f"A failure every {u.fmt_seconds(mtbf)}, {u.fmt_seconds(repair_time)} to repair")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_sdc_waste(ax=None, sdc_mtbf=None, intervals=(10 * u.MINUTE, u.HOUR, 3 * u.HOUR), restart_time=300.0):
+    """Share of time silent data corruptions waste (:func:`sdc_waste`) against how long they take to
+    notice, one line per checkpoint interval (s). ``sdc_mtbf`` (s): Llama 3's when None."""
+    sdc_mtbf = llama3_sdc_mtbf() if sdc_mtbf is None else positive("sdc_mtbf", sdc_mtbf, "s")
+    taus = np.atleast_1d(positive("intervals", intervals, "s", array=True)).ravel()
+    if taus.size > 10:
+        raise ValueError(f"intervals must hold at most 10 intervals, got {taus.size}")
+    restart_time = nonnegative("restart_time", restart_time, "s")
+    d = np.logspace(1, math.log10(2 * u.DAY), 200)
+    fig, ax = new_axes(ax, figsize=(7, 3.5), margins={"bottom": 0.15})
+    for i, tau in enumerate(taus):
+        ax.semilogx(d / u.HOUR, 100 * sdc_waste(tau, d, restart_time, sdc_mtbf), color=f"C{i}",
+                    label=f"checkpoint every {u.fmt_seconds(tau)}")
+    ax.set(xlabel="time to notice a silent corruption (hours)", ylabel="time wasted (%)",
+           title=f"One SDC every {u.fmt_seconds(sdc_mtbf)}: detection, not checkpoints, sets the cost")
+    log_axis(ax, "x", ticks={v: f"{v:g}" for v in (0.01, 0.1, 1, 10, 48)})
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_elastic(ax=None, n_devices=LLAMA3_GPUS, device_mtbf=None, repair_times=(10 * u.MINUTE, u.DAY),
+                 reconfigure_time=60.0, checkpoint_time=60.0, restart_time=300.0):
+    """Goodput of elastic training (:func:`elastic_goodput`) against the size of one replica (GPUs
+    per data-parallel replica: its tensor × pipeline group), one line per repair time (s: a spare
+    swapped in, or a real repair), next to checkpoint/restart at the optimal interval."""
+    n = integer("n_devices", n_devices, minimum=16, maximum=10**7)
+    device_mtbf = llama3_mtbf()[1] if device_mtbf is None else positive("device_mtbf", device_mtbf, "s")
+    reps = np.atleast_1d(nonnegative("repair_times", repair_times, "s", array=True)).ravel()
+    if reps.size > 6:
+        raise ValueError(f"repair_times must hold at most 6 times, got {reps.size}")
+    reconfigure_time = nonnegative("reconfigure_time", reconfigure_time, "s")
+    checkpoint_time = positive("checkpoint_time", checkpoint_time, "s")
+    restart_time = nonnegative("restart_time", restart_time, "s")
+    sizes = 2 ** np.arange(3, int(math.log2(n)))          # 8 GPUs (a node) up to half the job
+    fig, ax = new_axes(ax, figsize=(7, 3.8), margins={"bottom": 0.15})
+    for i, r in enumerate(reps):
+        g = [elastic_goodput(n // int(k), device_mtbf / k, r, reconfigure_time) for k in sizes]
+        ax.semilogx(sizes, 100 * np.array(g), "o-", color=f"C{i}", ms=3,
+                    label=f"elastic, replica back after {u.fmt_seconds(r)}")
+    m = float(cluster_mtbf(device_mtbf, n))
+    g_restart = expected_goodput(optimal_interval(checkpoint_time, m), checkpoint_time, restart_time, m)
+    ax.axhline(100 * g_restart, color="grey", ls="--", lw=1,
+               label=f"checkpoint/restart (δ {u.fmt_seconds(checkpoint_time)}, R {u.fmt_seconds(restart_time)})")
+    ax.set(xlabel="GPUs per data-parallel replica (tensor × pipeline)", ylabel="goodput (%)",
+           title=f"{n:,} GPUs: continue on fewer replicas, or restart?")
+    log_axis(ax, "x", ticks={int(v): f"{int(v):,}" for v in sizes[::2]})
+    ax.legend(fontsize=8)
     return fig
 
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import units as u
-from .core.devices import datasheet, load_hardware, training_gpus
-from .core.plotting import log_axis, new_axes, plain_log_labels
+from .. import units as u
+from ..core.devices import datasheet, load_hardware, training_gpus
+from ..core.plotting import log_axis, new_axes, plain_log_labels
 # Re-exported: chapter 02 teaches the time of a training run and the utilization a finished run implies.
-from .core.roofline import training_time, utilization_from_run  # noqa: F401
-from .core.trend import fit_trend
-from .core.validate import (choice, counts, finite_result, flag, instance, integer, nonnegative, number, positive,
+from ..core.roofline import training_time, utilization_from_run  # noqa: F401
+from ..core.trend import fit_trend
+from ..core.validate import (choice, counts, finite_result, flag, instance, integer, nonnegative, number, positive,
                             scalar_or_array, sequence)
 
 # ---------------------------------------------------------------------------------------------
@@ -538,8 +538,8 @@ INTRA_NODE_LINK, INTER_NODE_LINK = "NVLink 4.0 (H100)", "InfiniBand NDR"
 
 def link_bandwidth(name):
     """Per-GPU bandwidth (bytes/s) of a link of datasets/interconnects.csv, by its exact name."""
-    from .data import load
-    from .core.validate import text
+    from ..data import load
+    from ..core.validate import text
     rows = load("interconnects").where(name=text("name", name))
     if len(rows) != 1:
         raise ValueError(f"no link named {name!r} in interconnects.csv")
@@ -702,7 +702,7 @@ def plot_sequential_vs_parallel(result, ax=None):
 
 def _models(table):
     """datasets/models.csv, or the given table of the same columns."""
-    from .data import Table, load
+    from ..data import Table, load
     if table is None:
         return load("models")
     return instance("table", table, Table, "a Table such as labkit.data.load('models')")
@@ -961,7 +961,7 @@ def training_run_explorer(n_params=70e9, n_tokens=1.4e12, gpu="H100 SXM", n_devi
     for the GPU (``gpu``: a short name from :func:`labkit.core.devices.training_gpus`, e.g. "H100 SXM")
     and the ZeRO stage (``zero_stage``, 0–3). Returns the :class:`labkit.core.explore.Explorer`.
     """
-    from .core.explore import dropdown, explorer, slider
+    from ..core.explore import dropdown, explorer, slider
     n_params = number("n_params", n_params, "parameters", minimum=_N_PARAMS_RANGE[0], maximum=_N_PARAMS_RANGE[1])
     n_tokens = number("n_tokens", n_tokens, "tokens", minimum=_N_TOKENS_RANGE[0], maximum=_N_TOKENS_RANGE[1])
     gpus = list(training_gpus())
@@ -976,3 +976,9 @@ def training_run_explorer(n_params=70e9, n_tokens=1.4e12, gpu="H100 SXM", n_devi
                     n_devices=slider(n_devices, *_N_DEVICES_RANGE, None, "GPUs", log=True),
                     mfu=slider(mfu, *_MFU_RANGE, 0.05, "MFU"),
                     zero_stage=dropdown(zero_stage, ZERO_STAGES, "sharding"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The package's other models (one module per idea), re-exported
+# ---------------------------------------------------------------------------------------------
+from .training_step import MATMUL_EFFICIENCY, StepTime, step_time  # noqa: E402,F401

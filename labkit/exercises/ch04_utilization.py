@@ -248,6 +248,45 @@ register(ValueExercise(
 ))
 
 # ---------------------------------------------------------------------------------------------
+# 04.kv_capacity — how many sequences the KV cache lets fit beside the weights
+# ---------------------------------------------------------------------------------------------
+KV_CONTEXT = 2048               # tokens per sequence
+KV_MEMORY = 80e9                # bytes: one 80 GB H100 (SI GB)
+
+
+def _kv_capacity(memory_bytes=KV_MEMORY, usable=ut.VLLM_MEMORY_FRACTION, bytes_per_param=2.0, kv_scale=1.0):
+    """Sequences of KV_CONTEXT Llama-2-7B tokens that fit (what the learner should find, or a slip of it)."""
+    kv = KV_CONTEXT * ut.kv_bytes_per_token() * kv_scale
+    n = ut.LLAMA2_7B["n_params"]
+    return float(max(0.0, (usable * memory_bytes - n * bytes_per_param) // kv))
+
+
+register(ValueExercise(
+    "04.kv_capacity",
+    "Llama-2-7B sequences of 2,048 tokens whose KV cache fits beside the weights on an 80 GB H100",
+    expected=lambda: float(ut.kv_capacity_batch(KV_CONTEXT * ut.kv_bytes_per_token(), ut.LLAMA2_7B["n_params"],
+                                                memory_bytes=KV_MEMORY)),
+    rtol=0.005,
+    quantity="count",
+    hints=[
+        "KV bytes per token: 2 (K and V) × 32 layers × 32 KV heads × 128 × 2 bytes (BF16); a sequence holds "
+        "2,048 of them (ut.kv_bytes_per_token, or labkit.scaling.kv_cache_bytes).",
+        "Room for the cache: 0.9 × 80e9 bytes (vLLM's default share) minus the weights, 6.74e9 × 2 bytes.",
+        "Whole sequences only: round down the room divided by one sequence's cache.",
+    ],
+    mistakes=[
+        Mistake("The weights (6.74e9 × 2 bytes ≈ 13.5 GB) stay in HBM too: subtract them before dividing.",
+                value=lambda: _kv_capacity(bytes_per_param=0.0), rtol=0.005),
+        Mistake("vLLM lets itself use 90 % of the memory (gpu_memory_utilization = 0.9); the rest holds "
+                "activations and the framework.", value=lambda: _kv_capacity(usable=1.0), rtol=0.005),
+        Mistake("80 GB is 80 × 10⁹ bytes (SI), not 80 GiB.", value=lambda: _kv_capacity(memory_bytes=80 * 2**30),
+                rtol=0.005),
+        Mistake("The cache holds K *and* V, each 2 bytes per value: you counted half of it.",
+                value=lambda: _kv_capacity(kv_scale=0.5), rtol=0.005),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
 # 04.md1_wait — the queueing twin of batch-1 serving
 # ---------------------------------------------------------------------------------------------
 

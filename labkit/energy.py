@@ -10,10 +10,14 @@ Models (each stated where it is defined):
 - energy = devices × time × average power × PUE (``training_energy``), carbon = energy × grid intensity;
 - a decode step is memory- or compute-bound, whichever takes longer (``labkit.core.roofline.decode_step_time``);
 - a timeline (``labkit.core.timeline.Timeline``, what chapters 04 and 05 simulate) says per interval how
-  hard the devices work and how much of that work is kept (``timeline_energy``);
-- DVFS under a power cap: dynamic power ∝ clock³, compute-bound time ∝ 1/clock (``power_cap_tradeoff``);
-- a deferrable job may start up to ``max_delay_s`` late; the grid profile repeats daily (``carbon_aware_schedule``).
+  hard the devices work and how much of that work is kept (``timeline_energy``, ``timeline_power``);
+- DVFS under a power cap: dynamic power ∝ clock × voltage², voltage ∝ clock down to a floor; compute-bound
+  time ∝ 1/clock, memory-bound phases draw less and do not stretch (``power_cap_tradeoff``);
+- a deferrable job may start up to ``max_delay_s`` late; the grid profile repeats daily; GPUs held for a
+  waiting job may draw power while it waits (``carbon_aware_schedule``).
 
+One set of power assumptions serves the whole chapter (``IDLE_POWER_FRACTION``, ``MIN_CLOCK_FRACTION``,
+``MEMORY_BOUND_ACTIVITY``, ``HOST_POWER_W``), each cited or named as an assumption where it is defined.
 Datasheet figures (peak FLOP/s, bandwidth, TDP) come from ``labkit.core.devices.datasheet``.
 """
 
@@ -30,10 +34,37 @@ from .core.timeline import Timeline
 from .core.validate import (MAX_COUNT, choice, finite_result, fraction, instance, integer, nonnegative, number,
                             positive, records, scalar_or_array, sequence, text)
 
-STATIC_POWER_FRACTION = 0.3
-"""Assumption, not a datasheet figure: a GPU's static (clock-independent) power as a fraction of its
-TDP, used for the power-cap examples (H100: 0.3 × 700 W = 210 W). Leakage and memory power make up
-most of it; the true share varies by chip, temperature and workload."""
+# ---------------------------------------------------------------------------------------------
+# The chapter's one set of power assumptions
+# ---------------------------------------------------------------------------------------------
+IDLE_POWER_FRACTION = 0.2
+"""A GPU that waits (for data, for its peers, for a checkpoint or a restart) draws 20 % of its TDP
+(H100: 140 W). Measured range: GPUs starved by their input pipeline (Zeus trace, ShuffleNet at batch 8)
+drew 39 W of a V100's 250 W (16 %) and about 90 W of an A40's 300 W (30 %), whatever the power limit
+(``datasets/power_limit_sweeps.csv`` cites the trace); 20 % is inside that range, not a datasheet figure.
+The same number is the DVFS model's clock-independent (static) power: leakage, memory and board power
+that a cap cannot remove, so a busy GPU at its lowest clock draws no less than a waiting one."""
+
+STATIC_POWER_FRACTION = IDLE_POWER_FRACTION
+"""The DVFS model's static power as a fraction of TDP: the same assumption as ``IDLE_POWER_FRACTION``
+(kept as a name for older code; it was a separate 30 % before)."""
+
+MIN_CLOCK_FRACTION = 0.8
+"""Assumption: below 80 % of its maximum clock a GPU's voltage is already at its minimum, so power falls
+only linearly with the clock (dynamic power ∝ f·V²; above the floor V ∝ f gives f³). No datasheet publishes
+the floor; 0.8 is chosen to agree with Zeus's measured sweeps: capping an A40 to half its TDP slowed
+ResNet-50 by 64 %, where the cube law alone predicts 39 % and the floor 71 % (``tests/test_energy.py``)."""
+
+MEMORY_BOUND_ACTIVITY = 0.5
+"""Assumption: a memory-bound phase draws half the clock-dependent power of a compute-bound one (its
+arithmetic units mostly wait on HBM), so memory-bound work runs below TDP even uncapped. Consistent with
+Zeus's A40 trace: uncapped, memory-heavier DeepSpeech2 drew 177 W and ResNet-50 235 W of the 300 W limit."""
+
+HOST_POWER_W = (10_200.0 - 8 * 700.0) / 8
+"""Host power per GPU at most: a DGX H100's maximum input is 10.2 kW against 8 × 700 W of GPUs, so CPUs,
+DRAM, NICs, NVSwitches, storage and fans may add up to 575 W per GPU (``datasets/system_power.csv``; a
+provisioning maximum, the average is lower). A GPU power cap does not lower it, and a slower run pays it
+for longer."""
 
 # Lifecycle emissions of electricity by source, g CO2e per kWh: medians of IPCC AR5 WG3 Annex III
 # (Schlömer et al. 2014, Table A.III.2). Oil is not in that table: 650 is an assumption.
@@ -281,63 +312,107 @@ def kv_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_value=2.0):
 # ---------------------------------------------------------------------------------------------
 def _static_below_max(max_power_w, static_power_w):
     max_power_w = positive("max_power_w", max_power_w, "W")
-    static_power_w = nonnegative("static_power_w", static_power_w, "W")
+    static_power_w = (IDLE_POWER_FRACTION * max_power_w if static_power_w is None
+                      else nonnegative("static_power_w", static_power_w, "W"))
     if static_power_w >= max_power_w:
         raise ValueError(f"static_power_w ({static_power_w} W) must be below max_power_w ({max_power_w} W)")
     return max_power_w, static_power_w
 
 
-def dvfs_clock(cap_w, max_power_w, static_power_w, exponent=3.0):
+def _dvfs_shape(exponent, min_clock, memory_activity):
+    exponent = positive("exponent", exponent, maximum=100)
+    min_clock = fraction("min_clock", min_clock)
+    memory_activity = fraction("memory_activity", memory_activity)
+    return float(exponent), float(min_clock), float(memory_activity)
+
+
+def dvfs_clock(cap_w, max_power_w, static_power_w=None, exponent=3.0, min_clock=MIN_CLOCK_FRACTION):
     """Clock (fraction of maximum, 0..1] a device runs at under a power cap ``cap_w`` (W).
 
-    Model: power at clock s (fraction of max) is static + (max − static) × s**exponent — dynamic power
-    ∝ f·V² with voltage ∝ frequency gives the exponent 3. The device picks the fastest clock within the
-    cap. Requires static_power_w < cap_w.
+    Model: compute-bound work at clock s draws static + (max − static) × s × v(s)**(exponent − 1), with the
+    voltage v(s) = max(s, ``min_clock``) (fractions of their maxima): dynamic power ∝ f·V², V ∝ f down to
+    the voltage floor (exponent 3 gives s³ above it), then only ∝ f below it. The device picks the fastest
+    clock within the cap. ``static_power_w`` defaults to ``IDLE_POWER_FRACTION`` × max; ``min_clock=0``
+    is the pure cube law. Requires static_power_w < cap_w.
     """
     cap_w = positive("cap_w", cap_w, "W", array=True)
     max_power_w, static_power_w = _static_below_max(max_power_w, static_power_w)
-    exponent = positive("exponent", exponent, maximum=100)
+    exponent, min_clock, _ = _dvfs_shape(exponent, min_clock, 1.0)
     if np.any(np.asarray(cap_w) <= static_power_w):
-        raise ValueError(f"cap_w must exceed static_power_w ({static_power_w} W): below it the clock would stop")
-    s = ((np.minimum(cap_w, max_power_w) - static_power_w) / (max_power_w - static_power_w)) ** (1.0 / exponent)
-    return scalar_or_array(_finite(s, "the clock", "cap_w", "max_power_w", "static_power_w", "exponent"))
+        raise ValueError(f"cap_w must exceed static_power_w ({static_power_w:.4g} W; by default IDLE_POWER_FRACTION × "
+                         f"max_power_w): below it the clock would stop")
+    g = (np.minimum(cap_w, max_power_w) - static_power_w) / (max_power_w - static_power_w)
+    with np.errstate(all="ignore"):
+        knee = min_clock ** exponent                # dynamic power (fraction) at the voltage floor
+        s = np.where(g >= knee, g ** (1.0 / exponent), g / min_clock ** (exponent - 1) if min_clock > 0 else 0.0)
+    return scalar_or_array(_finite(s, "the clock", "cap_w", "max_power_w", "static_power_w", "exponent", "min_clock"))
 
 
-def power_cap_tradeoff(cap_w, max_power_w, static_power_w, compute_fraction=1.0, exponent=3.0, host_power_w=0.0):
+def power_cap_tradeoff(cap_w, max_power_w, static_power_w=None, compute_fraction=1.0, exponent=3.0, host_power_w=0.0,
+                       min_clock=MIN_CLOCK_FRACTION, memory_activity=MEMORY_BOUND_ACTIVITY):
     """(time_ratio, energy_ratio) of a run under power cap ``cap_w`` relative to the uncapped run.
 
-    Model: the device runs at clock s = :func:`dvfs_clock` and draws min(cap, max). The compute-bound
-    fraction ``compute_fraction`` of the uncapped time stretches as 1/s; the memory-bound rest does not
-    (memory clocks are not capped). ``host_power_w`` (W: CPUs, fans, the node's share of the network) is
-    drawn for the whole run and is not capped, so slowing down costs its energy too.
+    Model (defaults: the chapter's realistic assumptions): the cap binds the compute-bound phases, which
+    run at clock s = :func:`dvfs_clock` and stretch as 1/s; they draw static + (max − static) × g, where g
+    is the dynamic-power fraction the cap leaves. The memory-bound phases (1 − ``compute_fraction`` of the
+    uncapped time) do not stretch (memory clocks are not capped) and draw static + ``memory_activity`` ×
+    (max − static) × g — below TDP even uncapped. ``host_power_w`` (W per device: CPUs, DRAM, NICs, fans;
+    at most ``HOST_POWER_W`` on a DGX H100) is not capped and is drawn for the whole, longer run.
+    ``min_clock=0, memory_activity=1`` is the optimistic model: every phase draws the TDP uncapped and
+    the cube law runs all the way down.
     """
     compute_fraction = fraction("compute_fraction", compute_fraction)
     host_power_w = nonnegative("host_power_w", host_power_w, "W")
-    s = dvfs_clock(cap_w, max_power_w, static_power_w, exponent)
-    max_power_w, static_power_w = float(max_power_w), float(static_power_w)
-    names = ("cap_w", "max_power_w", "static_power_w", "exponent", "host_power_w")
+    exponent, min_clock, memory_activity = _dvfs_shape(exponent, min_clock, memory_activity)
+    s = dvfs_clock(cap_w, max_power_w, static_power_w, exponent, min_clock)
+    max_power_w, static_power_w = _static_below_max(max_power_w, static_power_w)
+    names = ("cap_w", "max_power_w", "static_power_w", "exponent", "host_power_w", "min_clock", "memory_activity")
+    dyn = max_power_w - static_power_w
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        power = static_power_w + (max_power_w - static_power_w) * s ** float(exponent)
-        time_ratio = _finite(compute_fraction / s + (1.0 - compute_fraction), "the time ratio", *names)
-        energy_ratio = (power + host_power_w) * time_ratio / (max_power_w + host_power_w)
+        g = (np.minimum(cap_w, max_power_w) - static_power_w) / dyn
+        compute_time = compute_fraction / s
+        time_ratio = _finite(compute_time + (1.0 - compute_fraction), "the time ratio", *names)
+        energy = (compute_time * (static_power_w + dyn * g)
+                  + (1.0 - compute_fraction) * (static_power_w + memory_activity * dyn * g) + host_power_w * time_ratio)
+        uncapped = (compute_fraction * max_power_w
+                    + (1.0 - compute_fraction) * (static_power_w + memory_activity * dyn) + host_power_w)
+        energy_ratio = energy / uncapped
     return scalar_or_array(time_ratio), scalar_or_array(_finite(energy_ratio, "the energy ratio", *names))
 
 
-def optimal_power_cap(max_power_w, static_power_w, compute_fraction=1.0, objective="energy", min_cap_w=None,
-                      exponent=3.0, host_power_w=0.0):
+def busy_power(max_power_w, cap_w=None, static_power_w=None, compute_fraction=1.0, exponent=3.0,
+               min_clock=MIN_CLOCK_FRACTION, memory_activity=MEMORY_BOUND_ACTIVITY):
+    """Average power (W) of a busy device under a power cap ``cap_w`` (``None``: uncapped), the model of
+    :func:`power_cap_tradeoff` without host power: its energy per unit of (stretched) time. Uncapped and
+    fully compute-bound it is ``max_power_w``; memory-bound phases draw less."""
+    max_power_w, static_power_w = _static_below_max(max_power_w, static_power_w)
+    compute_fraction = fraction("compute_fraction", compute_fraction)
+    exponent, min_clock, memory_activity = _dvfs_shape(exponent, min_clock, memory_activity)
+    dyn = max_power_w - static_power_w
+    uncapped = compute_fraction * max_power_w + (1.0 - compute_fraction) * (static_power_w + memory_activity * dyn)
+    if cap_w is None:
+        return float(uncapped)
+    t, e = power_cap_tradeoff(cap_w, max_power_w, static_power_w, compute_fraction, exponent, 0.0, min_clock,
+                              memory_activity)
+    return scalar_or_array(uncapped * np.asarray(e) / np.asarray(t))
+
+
+def optimal_power_cap(max_power_w, static_power_w=None, compute_fraction=1.0, objective="energy", min_cap_w=None,
+                      exponent=3.0, host_power_w=0.0, min_clock=MIN_CLOCK_FRACTION, memory_activity=MEMORY_BOUND_ACTIVITY):
     """The power cap (W) in [min_cap_w, max_power_w] that minimizes energy (``objective="energy"``) or the
     energy-delay product (``"edp"``: energy × time) under the model of :func:`power_cap_tradeoff`.
 
     ``min_cap_w`` defaults to static + 5 % of the dynamic range (the lowest limit a driver would accept
-    is device-specific). Zeus (You, Chung & Chowdhury, NSDI 2023) found on real GPUs that the
-    energy-optimal power limit is often below the maximum and that navigating this energy-time trade-off
-    (with the batch size) improved training energy efficiency by 15.3–75.8 %; EDP weighs time more and
-    lands nearer the max.
+    is device-specific). With a voltage floor the energy optimum sits near the floor's power, static +
+    (max − static) × min_clock³ (61 % of TDP with the chapter's assumptions). Zeus's measured sweeps
+    (``datasets/power_limit_sweeps.csv``) put the energy-optimal limit at 58–67 % of the maximum; Zeus
+    reports 15.3–75.8 % better energy efficiency when the power limit is tuned together with the batch size
+    (You, Chung & Chowdhury, NSDI 2023). EDP weighs time more and lands nearer the max.
     """
     objective = choice("objective", text("objective", objective), ("energy", "edp"))
     max_power_w, static_power_w = _static_below_max(max_power_w, static_power_w)
     compute_fraction = fraction("compute_fraction", compute_fraction)
-    exponent = positive("exponent", exponent, maximum=100)
+    exponent, min_clock, memory_activity = _dvfs_shape(exponent, min_clock, memory_activity)
     host_power_w = nonnegative("host_power_w", host_power_w, "W")
     lo = static_power_w + 0.05 * (max_power_w - static_power_w) if min_cap_w is None else \
         positive("min_cap_w", min_cap_w, "W")
@@ -345,7 +420,8 @@ def optimal_power_cap(max_power_w, static_power_w, compute_fraction=1.0, objecti
         raise ValueError(f"min_cap_w must lie in (static_power_w, max_power_w] = ({static_power_w}, {max_power_w}] W")
 
     def cost(cap):
-        t, e = power_cap_tradeoff(cap, max_power_w, static_power_w, compute_fraction, exponent, host_power_w)
+        t, e = power_cap_tradeoff(cap, max_power_w, static_power_w, compute_fraction, exponent, host_power_w,
+                                  min_clock, memory_activity)
         return e * t if objective == "edp" else e
 
     caps = np.linspace(lo, max_power_w, 401)
@@ -363,13 +439,43 @@ def optimal_power_cap(max_power_w, static_power_w, compute_fraction=1.0, objecti
     return float(best) if cost(best) <= cost(caps[i]) else float(caps[i])
 
 
+def power_limit_sweeps():
+    """Zeus's measured power-limit sweeps (``datasets/power_limit_sweeps.csv``) as a list of dicts, one per
+    (gpu, workload): ``gpu``, ``workload``, ``batch_size``, ``max_power_w`` and numpy arrays ``power_limit_w``,
+    ``time_ratio`` and ``energy_ratio`` (each relative to the highest limit; energy = measured average power ×
+    time per epoch, GPU only), ``average_power_w``, plus the energy-optimal ``best_limit_w``,
+    ``best_saving`` (fraction of energy saved there) and ``best_slowdown`` (fraction of time added)."""
+    from .data import load
+    t = load("power_limit_sweeps")
+    out = []
+    keys = sorted({(g, w) for g, w in zip(t["gpu"], t["workload"])}, key=lambda k: (k[0] != "A40", k))
+    for gpu, workload in keys:
+        rows = t.where(gpu=gpu, workload=workload).sort("power_limit_w")
+        limit, secs, watts = rows["power_limit_w"], rows["time_per_epoch_s"], rows["average_power_w"]
+        time_ratio, energy_ratio = secs / secs[-1], secs * watts / (secs[-1] * watts[-1])
+        k = int(np.argmin(energy_ratio))
+        out.append(dict(gpu=gpu, workload=workload, batch_size=int(rows["batch_size"][0]),
+                        max_power_w=float(rows["max_power_w"][0]), power_limit_w=limit, time_ratio=time_ratio,
+                        energy_ratio=energy_ratio, average_power_w=watts, best_limit_w=float(limit[k]),
+                        best_saving=float(1 - energy_ratio[k]), best_slowdown=float(time_ratio[k] - 1)))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Carbon-aware scheduling
 # ---------------------------------------------------------------------------------------------
 def grid_intensity_profile(day="mean"):
     """An hourly grid-intensity profile (g CO2e/kWh, 24 values, local hours 0..23) for California
     (CAISO), April 2022, from ``datasets/grid_intensity_caiso.csv``: one local day ("2022-04-20" …
-    "2022-04-26") or the hour-of-day mean over that week (``"mean"``)."""
+    "2022-04-26") or the hour-of-day mean over that week (``"mean"``).
+
+    What it is and is not: the **average** lifecycle intensity of the electricity **generated inside**
+    CAISO's balancing area — imports (about a quarter of California's supply, much of it from coal and gas
+    in neighbouring states) are excluded, so it reads cleaner than what Californians consume. And it is
+    an average, not the **marginal** intensity: a job moved into the solar trough changes which plant
+    ramps up to serve it (at midday often none, when solar is curtailed; in the evening a gas turbine), so
+    the carbon a shift really saves can be larger or smaller than the difference of averages. Carbon-aware
+    schedulers that act on the grid use marginal signals; this profile teaches the arithmetic."""
     from .data import load
     t = load("grid_intensity_caiso")
     days = sorted(set(t["local_day"]))
@@ -420,11 +526,17 @@ def job_carbon(start_s, duration_s, power_w, profile_g_per_kwh, step_s=u.HOUR, p
 
 @dataclass
 class Schedule:
-    """Result of :func:`carbon_aware_schedule`; arrays have one entry per job (s, kg CO2e)."""
+    """Result of :func:`carbon_aware_schedule`; arrays have one entry per job (s, kg CO2e).
+    ``scheduled_kg`` includes ``waiting_kg``: the carbon of the power held while a job waits to start."""
     start_s: np.ndarray
     delay_s: np.ndarray
     baseline_kg: np.ndarray      # each job started at its release time
-    scheduled_kg: np.ndarray     # each job started at its chosen time
+    scheduled_kg: np.ndarray     # each job started at its chosen time, waiting included
+    waiting_kg: np.ndarray = None  # the part of scheduled_kg drawn while waiting (None: nothing drawn)
+
+    def __post_init__(self):
+        if self.waiting_kg is None:
+            self.waiting_kg = np.zeros_like(np.asarray(self.scheduled_kg, dtype=float))
 
     @property
     def saved_kg(self):
@@ -441,7 +553,8 @@ class Schedule:
 
     def select(self, jobs):
         """The schedule of some jobs only (an index array or a boolean mask)."""
-        return Schedule(self.start_s[jobs], self.delay_s[jobs], self.baseline_kg[jobs], self.scheduled_kg[jobs])
+        return Schedule(self.start_s[jobs], self.delay_s[jobs], self.baseline_kg[jobs], self.scheduled_kg[jobs],
+                        self.waiting_kg[jobs])
 
     def __len__(self):
         return len(self.start_s)
@@ -452,23 +565,29 @@ MAX_SCHEDULE_OFFSETS = 100_000
 
 
 def carbon_aware_schedule(profile_g_per_kwh, duration_s, power_w, release_s=0.0, max_delay_s=12 * u.HOUR,
-                          granularity_s=u.HOUR / 4, step_s=u.HOUR, pue=1.0):
+                          granularity_s=u.HOUR / 4, step_s=u.HOUR, pue=1.0, waiting_power_w=0.0):
     """Start each deferrable job at the time in [release, release + max_delay] (a multiple of
     ``granularity_s`` after release) that minimizes its emissions; jobs run uninterrupted and do not
     compete for capacity. Ties go to the earliest start. Returns a :class:`Schedule`.
+
+    ``waiting_power_w`` (W, one value or one per job): power drawn from release until the job starts —
+    e.g. the idle power of GPUs reserved for it (``IDLE_POWER_FRACTION`` of their TDP) when they cannot run
+    anything else. Its carbon is counted in each start's cost, so a long wait must pay for itself.
     """
     profile, step_s = _profile(profile_g_per_kwh, step_s)
     duration = np.atleast_1d(positive("duration_s", duration_s, "s", array=True)).astype(float)
     if duration.ndim != 1 or duration.size > 100_000:
         raise ValueError("duration_s must be one duration or a 1-D array of at most 100,000 of them")
-    try:
-        power = np.broadcast_to(nonnegative("power_w", power_w, "W", array=True), duration.shape).astype(float)
-    except ValueError:
-        raise ValueError(f"power_w must be one power or one per job ({duration.size})") from None
-    try:
-        release = np.broadcast_to(nonnegative("release_s", release_s, "s", array=True), duration.shape).astype(float)
-    except ValueError:
-        raise ValueError(f"release_s must be one time or one per job ({duration.size})") from None
+    per_job = {}
+    for name, value, unit in (("power_w", power_w, "W"), ("release_s", release_s, "s"),
+                              ("waiting_power_w", waiting_power_w, "W")):
+        try:
+            per_job[name] = np.broadcast_to(nonnegative(name, value, unit, array=True), duration.shape).astype(float)
+        except ValueError as err:
+            if name in str(err) and "broadcast" not in str(err) and "shape" not in str(err):
+                raise
+            raise ValueError(f"{name} must be one value or one per job ({duration.size})") from None
+    power, release, waiting = per_job["power_w"], per_job["release_s"], per_job["waiting_power_w"]
     max_delay_s = nonnegative("max_delay_s", max_delay_s, "s")
     granularity_s = positive("granularity_s", granularity_s, "s")
     if max_delay_s / granularity_s > MAX_SCHEDULE_OFFSETS:
@@ -482,12 +601,70 @@ def carbon_aware_schedule(profile_g_per_kwh, duration_s, power_w, release_s=0.0,
     starts = release[:, None] + offsets[None, :]
     try:
         kg = job_carbon(starts, duration[:, None], power[:, None], profile, step_s, pue)
+        wait_kg = job_carbon(release[:, None], offsets[None, :], waiting[:, None], profile, step_s, pue)
     except ValueError:
         raise ValueError("the emissions are not finite for these inputs (from release_s, max_delay_s, duration_s, "
-                         "power_w, profile_g_per_kwh, step_s, pue): use values within the course's range") from None
-    best = np.argmin(np.round(kg, 12), axis=1)
+                         "power_w, waiting_power_w, profile_g_per_kwh, step_s, pue): use values within the course's "
+                         "range") from None
+    total = kg + wait_kg
+    best = np.argmin(np.round(total, 12), axis=1)
     rows = np.arange(duration.size)
-    return Schedule(starts[rows, best], offsets[best], kg[:, 0], kg[rows, best])
+    return Schedule(starts[rows, best], offsets[best], kg[:, 0], total[rows, best], wait_kg[rows, best])
+
+
+# ---------------------------------------------------------------------------------------------
+# Power over time: synchronized swings (chapter 05's stalls seen from the grid)
+# ---------------------------------------------------------------------------------------------
+def power_swing(n_devices, busy_power_w, waiting_power_w, pue=1.0):
+    """How far a synchronous job's facility power (W) jumps when all ``n_devices`` go from busy
+    (``busy_power_w`` each) to waiting (``waiting_power_w``) at once — a checkpoint, a collective that
+    stalls, a failure, a job's start or end: n × (busy − waiting) × PUE. Llama 3's authors report that such
+    synchronized changes across tens of thousands of GPUs swing the data center's power by "on the order
+    of tens of megawatts" (Dubey et al. 2024, arXiv:2407.21783, Sec. 3.3.4)."""
+    n_devices = positive("n_devices", n_devices, "devices", array=True, maximum=MAX_COUNT)
+    busy_power_w = nonnegative("busy_power_w", busy_power_w, "W", array=True, maximum=1e6)
+    waiting_power_w = nonnegative("waiting_power_w", waiting_power_w, "W", array=True, maximum=1e6)
+    if np.any(np.asarray(waiting_power_w) > np.asarray(busy_power_w)):
+        raise ValueError(f"waiting_power_w ({waiting_power_w!r} W) must not exceed busy_power_w ({busy_power_w!r} W)")
+    pue = _pue(pue, array=True)
+    with np.errstate(all="ignore"):
+        out = np.asarray(n_devices) * (np.asarray(busy_power_w) - waiting_power_w) * pue
+    return scalar_or_array(_finite(out, "the power swing", "n_devices", "busy_power_w", "waiting_power_w", "pue"))
+
+
+def timeline_power(timeline, idle_power_w, max_power_w, n_devices=1, pue=1.0):
+    """Facility power over time of ``n_devices`` devices all following ``timeline`` (a synchronous job):
+    (edges_s, power_w) — ``len(timeline) + 1`` interval edges (s) and one power per interval (W), each
+    n × :func:`device_power` of the interval's utilization × PUE. Chapter 05's ``simulate_training``
+    result's ``.timeline`` shows the drops at every checkpoint and failure."""
+    timeline = instance("timeline", timeline, Timeline, "a labkit.core.timeline.Timeline")
+    if len(timeline) == 0:
+        raise ValueError("timeline is empty: give at least one interval")
+    n_devices = positive("n_devices", n_devices, "devices", maximum=MAX_COUNT)
+    pue = _pue(pue)
+    power = device_power(timeline.interval_utilization, idle_power_w, max_power_w)
+    with np.errstate(over="ignore"):
+        power = _finite(np.atleast_1d(power) * n_devices * pue, "the power", "n_devices", "max_power_w", "pue")
+    edges = np.append(timeline.start, timeline.end[-1])
+    return edges, power
+
+
+# ---------------------------------------------------------------------------------------------
+# Systems: host power and rack density
+# ---------------------------------------------------------------------------------------------
+def system_power():
+    """``datasets/system_power.csv`` with per-GPU figures: a list of dicts with the system's ``n_gpus``,
+    ``gpu_power_w``, ``system_power_w`` (maximum input), ``cooling``, plus ``power_per_gpu_w`` (system ÷ GPUs)
+    and ``host_power_per_gpu_w`` (what the rest of the system may add per GPU: system ÷ GPUs − GPU)."""
+    from .data import load
+    out = []
+    for row in load("system_power").rows():
+        row = dict(row)
+        row["n_gpus"] = int(row["n_gpus"])
+        row["power_per_gpu_w"] = row["system_power_w"] / row["n_gpus"]
+        row["host_power_per_gpu_w"] = row["power_per_gpu_w"] - row["gpu_power_w"]
+        out.append(row)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,10 +678,11 @@ class Footprint:
     idle_energy_j: float      # IT energy while they wait
     overhead_energy_j: float  # cooling and power distribution: IT × (PUE − 1)
     carbon_kg: float
+    host_energy_j: float = 0.0  # IT energy of the hosts (CPUs, DRAM, NICs, fans) over the whole run
 
     @property
     def it_energy_j(self):
-        return self.busy_energy_j + self.idle_energy_j
+        return self.busy_energy_j + self.idle_energy_j + self.host_energy_j
 
     @property
     def energy_j(self):
@@ -512,14 +690,16 @@ class Footprint:
 
 
 def run_footprint(total_flops, n_devices, peak_flops_per_s, utilization, max_power_w, idle_power_w, pue=1.0,
-                  grid_g_per_kwh=0.0, cap_w=None, static_power_w=None, compute_fraction=1.0):
+                  grid_g_per_kwh=0.0, cap_w=None, static_power_w=None, compute_fraction=1.0, host_power_w=0.0):
     """Time, energy and carbon of ``total_flops`` of work on ``n_devices`` devices.
 
     ``utilization``: fraction of wall time the devices compute at the uncapped clock (the rest they wait
-    for data, peers or restarts, drawing ``idle_power_w``). Busy, they draw ``max_power_w`` — or, under
-    a power cap ``cap_w``, the cap, and compute slower as in :func:`power_cap_tradeoff`
-    (``static_power_w`` defaults to ``idle_power_w``). Waiting time does not stretch under a cap;
-    compute time does.
+    for data, peers or restarts, drawing ``idle_power_w``). Busy, they draw :func:`busy_power` — the TDP
+    ``max_power_w`` when fully compute-bound and uncapped; under a power cap ``cap_w`` they draw less and
+    compute slower as in :func:`power_cap_tradeoff` (the chapter's DVFS assumptions). ``static_power_w``
+    defaults to ``idle_power_w``: one number for what a GPU draws when its clock does no work. Waiting time
+    does not stretch under a cap; compute time does. ``host_power_w`` (W per device, e.g. ``HOST_POWER_W``)
+    is drawn for the whole run.
     """
     total_flops = nonnegative("total_flops", total_flops, "FLOP")
     n_devices = integer("n_devices", n_devices, minimum=1)
@@ -532,24 +712,30 @@ def run_footprint(total_flops, n_devices, peak_flops_per_s, utilization, max_pow
     pue = _pue(pue)
     grid_g_per_kwh = nonnegative("grid_g_per_kwh", grid_g_per_kwh, "g CO2e/kWh")
     compute_fraction = fraction("compute_fraction", compute_fraction)
+    host_power_w = nonnegative("host_power_w", host_power_w, "W", maximum=1e6)
     static = idle_power_w if static_power_w is None else nonnegative("static_power_w", static_power_w, "W")
-    time_ratio, busy_power = 1.0, max_power_w
+    if static >= max_power_w:
+        raise ValueError(f"static_power_w ({static} W) must be below max_power_w ({max_power_w} W)")
+    time_ratio = 1.0
+    power0 = busy_power(max_power_w, None, static, compute_fraction)
+    busy_power_w = power0
     if cap_w is not None:
-        time_ratio, _ = power_cap_tradeoff(cap_w, max_power_w, static, compute_fraction)
-        busy_power = min(float(cap_w), max_power_w)
+        time_ratio, energy_ratio = power_cap_tradeoff(cap_w, max_power_w, static, compute_fraction)
+        busy_power_w = power0 * energy_ratio / time_ratio
     names = ("total_flops", "n_devices", "peak_flops_per_s", "utilization", "max_power_w", "idle_power_w",
-             "cap_w", "static_power_w")
+             "cap_w", "static_power_w", "host_power_w")
     with np.errstate(all="ignore"):
         busy0 = total_flops / (n_devices * peak_flops_per_s)   # seconds each device computes at full clock
         busy = busy0 * time_ratio
         idle = busy0 * (1.0 - utilization) / utilization
-        busy_e = _finite(n_devices * busy * busy_power, "the busy energy", *names)
+        busy_e = _finite(n_devices * busy * busy_power_w, "the busy energy", *names)
         idle_e = _finite(n_devices * idle * idle_power_w, "the idle energy", *names)
-        overhead = (busy_e + idle_e) * (pue - 1.0)
+        host_e = _finite(n_devices * (busy + idle) * host_power_w, "the host energy", *names)
+        overhead = (busy_e + idle_e + host_e) * (pue - 1.0)
         total_time = _finite(busy + idle, "the run's time", *names)
-        _finite(busy_e + idle_e + overhead, "the energy", *names, "pue")
-    carbon = float(carbon_emissions(busy_e + idle_e + overhead, grid_g_per_kwh))
-    return Footprint(float(total_time), float(busy_e), float(idle_e), float(overhead), carbon)
+        _finite(busy_e + idle_e + host_e + overhead, "the energy", *names, "pue")
+    carbon = float(carbon_emissions(busy_e + idle_e + host_e + overhead, grid_g_per_kwh))
+    return Footprint(float(total_time), float(busy_e), float(idle_e), float(overhead), carbon, float(host_e))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,7 +751,8 @@ def plot_pue(ax=None):
     fig, ax = new_axes(ax, _FIGSIZE)
     t = load("pue")
     styles = {"google_fleet": ("Google fleet", "o-", "C2"), "industry_survey": ("industry (Uptime surveys)", "s-", "C3"),
-              "epa_energy_star": ("US EPA ENERGY STAR sample", "^", "C1")}
+              "epa_energy_star": ("US EPA ENERGY STAR sample", "^", "C1"),
+              "liquid_cooled_hpc": ("warm-water liquid-cooled HPC (NREL)", "D", "C0")}
     for series, (label, fmt, colour) in styles.items():
         rows = t.where(series=series).sort("year")
         ax.plot(rows["year"], rows["pue"], fmt, color=colour, label=label)
@@ -660,14 +847,19 @@ def plot_inference_energy(batch_sizes, n_params, peak_flops_per_s, bandwidth_byt
     return fig
 
 
-def plot_power_cap(max_power_w, static_power_w, compute_fractions=(1.0, 0.5), host_power_w=0.0, ax=None):
-    """Energy and time (relative to no cap) against the power cap; marks each energy-optimal cap."""
+def plot_power_cap(max_power_w, static_power_w=None, compute_fractions=(1.0, 0.5), host_power_w=0.0, ax=None,
+                   optimistic=False):
+    """Energy and time (relative to no cap) against the power cap under the chapter's DVFS assumptions;
+    marks each energy-optimal cap. ``optimistic=True`` adds, dotted, the energy of the optimistic model
+    (no voltage floor, memory-bound work at full power) for comparison."""
     from .core.plotting import new_axes
     max_power_w, static_power_w = _static_below_max(max_power_w, static_power_w)
     compute_fractions = np.atleast_1d(fraction("compute_fractions", compute_fractions, array=True))
     if compute_fractions.ndim != 1 or compute_fractions.size > 10:
         raise ValueError("compute_fractions must be a list of at most 10 fractions")
     host_power_w = nonnegative("host_power_w", host_power_w, "W")
+    if not isinstance(optimistic, bool):
+        raise TypeError(f"optimistic must be True or False, got {optimistic!r}")
     fig, ax = new_axes(ax, _FIGSIZE)
     lo = static_power_w + 0.05 * (max_power_w - static_power_w)
     caps = np.linspace(lo, max_power_w, 200)
@@ -678,10 +870,60 @@ def plot_power_cap(max_power_w, static_power_w, compute_fractions=(1.0, 0.5), ho
         best = optimal_power_cap(max_power_w, static_power_w, phi, host_power_w=host_power_w)
         tb, eb = power_cap_tradeoff(best, max_power_w, static_power_w, phi, host_power_w=host_power_w)
         ax.plot([best], [eb], "o", color=f"C{k}")
+        if optimistic:
+            _, eo = power_cap_tradeoff(caps, max_power_w, static_power_w, phi, host_power_w=host_power_w,
+                                       min_clock=0.0, memory_activity=1.0)
+            ax.plot(caps, eo, ":", color=f"C{k}", label=f"energy, optimistic model, {phi:.0%}")
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set(xlabel="power cap (W)", ylabel="relative to no cap", ylim=(0.4, 2.5),
            title="Power capping: energy falls, time rises")
     ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def plot_power_limit_sweeps(compute_fractions=(0.5, 1.0), ax=None):
+    """Zeus's measured energy against the power limit (fraction of the highest limit; one marker series
+    per sweep of ``datasets/power_limit_sweeps.csv``) with the model's curves: the chapter's assumptions for
+    each compute-bound fraction (solid) and the optimistic model (dotted), static power
+    ``IDLE_POWER_FRACTION`` of the maximum, GPU only (Zeus measured the GPU, not the host)."""
+    from .core.plotting import new_axes
+    compute_fractions = np.atleast_1d(fraction("compute_fractions", compute_fractions, array=True))
+    if compute_fractions.ndim != 1 or compute_fractions.size > 5:
+        raise ValueError("compute_fractions must be a list of at most 5 fractions")
+    fig, ax = new_axes(ax, _FIGSIZE)
+    for k, sweep in enumerate(power_limit_sweeps()):
+        ax.plot(sweep["power_limit_w"] / sweep["max_power_w"], sweep["energy_ratio"], "os^"[k % 3], color=f"C{k + 3}",
+                label=f"measured: {sweep['gpu']}, {sweep['workload']}")
+    x = np.linspace(0.3, 1.0, 141)
+    for k, phi in enumerate(compute_fractions):
+        _, e = power_cap_tradeoff(x, 1.0, None, phi)
+        ax.plot(x, e, "-", color=f"C{k}", label=f"model, {phi:.0%} compute-bound")
+    _, e = power_cap_tradeoff(x, 1.0, None, 0.5, min_clock=0.0, memory_activity=1.0)
+    ax.plot(x, e, ":", color="grey", label="optimistic model, 50 %")
+    ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+    ax.set(xlabel="power limit (fraction of the maximum)", ylabel="energy relative to no cap", ylim=(0.4, 1.6),
+           title="Power limits measured (Zeus, NSDI 2023) and modelled")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def plot_power_swings(result, n_devices, idle_power_w, max_power_w, pue=1.0, hours=None, ax=None):
+    """Facility power (MW) over time of ``n_devices`` GPUs following a simulated run's ``.timeline``
+    (chapter 05's ``simulate_training``): :func:`timeline_power` drawn as steps; ``hours`` limits the
+    time axis to the first hours (None: the whole run)."""
+    from .core.plotting import new_axes
+    timeline = getattr(result, "timeline", None)
+    if not isinstance(timeline, Timeline):
+        raise TypeError(f"result must be a simulation result whose .timeline is a labkit.core.timeline.Timeline "
+                        f"(chapter 05's simulate_training), got {type(result).__name__}")
+    if hours is not None:
+        hours = positive("hours", hours, "hours")
+    edges, power = timeline_power(timeline, idle_power_w, max_power_w, n_devices, pue)
+    fig, ax = new_axes(ax, _FIGSIZE)
+    ax.stairs(power / u.MW, edges / u.HOUR, color="C0", lw=1)
+    ax.set(xlabel="time (hours)", ylabel="facility power (MW)", ylim=(0, power.max() / u.MW * 1.15),
+           xlim=(0, edges[-1] / u.HOUR if hours is None else min(hours, edges[-1] / u.HOUR)),
+           title=f"{n_devices:,.0f} GPUs in lockstep: every checkpoint and failure is a power swing")
     return fig
 
 

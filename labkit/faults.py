@@ -370,16 +370,17 @@ def sdc_rollback(interval, detection_time):
 
 def checkpoints_to_keep(interval, detection_time):
     """How many checkpoints to retain so that one from before an SDC still exists when it is
-    noticed ``detection_time`` seconds later: ``floor(D / τ) + 2`` (up to floor(D/τ) + 1 saves can
-    land between the corruption and its detection, and one clean save must survive them).
-    ``interval`` τ (s of compute between saves). Broadcasts."""
+    noticed ``detection_time`` seconds of compute later: ``ceil(D / τ) + 1``. Saves come every
+    ``interval`` τ (s of compute); up to ceil(D/τ) of them land between the corruption and its
+    detection and hold corrupt state, and the newest clean one must survive them (with D = 0, a
+    fail-stop failure, the latest checkpoint is enough). Broadcasts."""
     tau = positive("interval", interval, "s", array=True)
     d = nonnegative("detection_time", detection_time, "s", array=True)
     with np.errstate(over="ignore"):
         ratio = finite_result(d / tau, "checkpoints_to_keep detection_time / interval")
     if np.any(ratio > 1e12):
         raise ValueError("detection_time / interval must be below 10¹² checkpoints to keep")
-    keep = np.floor(ratio) + 2
+    keep = np.ceil(ratio) + 1
     return int(keep) if np.ndim(keep) == 0 else keep.astype(int)
 
 

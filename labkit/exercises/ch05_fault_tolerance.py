@@ -258,3 +258,134 @@ register(CustomExercise(
         "√(2δM) with the cluster's MTBF (≈ 30 min here) lands close.",
     ],
 ))
+
+
+# ---------------------------------------------------------------------------------------------
+# What practitioners plan for (issue 12)
+# ---------------------------------------------------------------------------------------------
+register(ChoiceExercise(
+    "05.seed_spread",
+    "Seed 0 saw 380 failures where about 422 were expected: what does that say?",
+    answer="chance",
+    choices={"chance": "nothing: one run is one draw, and 380 lies inside the spread over seeds",
+             "bug": "the simulation loses failures: a bug",
+             "restarts": "failures during restarts are not counted, so every run sees fewer",
+             "weibull": "the failures are not exponential, so the Poisson figure does not apply"},
+    explanations={
+        "chance": "Right: a Poisson count with mean 422 has a standard deviation of about 21, and over seeds the "
+                  "counts range from the 370s to the 470s; 380 is two standard deviations low, which one seed in "
+                  "twenty or so does. Compare many runs (or one very long one) with the formula, never one.",
+        "bug": "Look at the histogram: other seeds give more than 422. A bug would shift every seed.",
+        "restarts": "Failures during restarts are counted (a restart can fail), and other seeds exceed 422.",
+        "weibull": "This run uses exponential failures (failure_shape=1); the spread is chance alone.",
+    },
+    quantity="choice",
+    hints=["How far is 380 from 422 in standard deviations (√422 ≈ 21)?",
+           "Where does seed 0's line fall in the histogram of many seeds?"],
+))
+
+register(FunctionExercise(
+    "05.checkpoint_write_time",
+    "Checkpoint time from bytes and bandwidth",
+    reference=lambda nbytes, bandwidth_bytes_per_s, n_devices:
+        float(faults.checkpoint_write_time(nbytes, bandwidth_bytes_per_s, n_devices)),
+    cases=lambda rng: {"nbytes": 10 ** rng.uniform(9, 13), "bandwidth_bytes_per_s": 10 ** rng.uniform(8, 12.5),
+                       "n_devices": int(rng.integers(1, 20_000))},
+    edge_cases=[{"nbytes": 5.67e12, "bandwidth_bytes_per_s": 2e12, "n_devices": 1},
+                {"nbytes": 5.67e12, "bandwidth_bytes_per_s": 63e9, "n_devices": 16_384}],
+    rtol=1e-6,
+    quantity="time",
+    teaches=("labkit.faults.checkpoint_write_time",),
+    hints=[
+        "Each of the n_devices writes its shard, nbytes / n_devices bytes, at bandwidth_bytes_per_s, all at once.",
+        "return nbytes / n_devices / bandwidth_bytes_per_s (bytes ÷ bytes/s = seconds).",
+    ],
+    mistakes=[
+        Mistake("You forgot that the shards are written in parallel: divide by n_devices too.",
+                fn=lambda nbytes, bandwidth_bytes_per_s, n_devices: nbytes / bandwidth_bytes_per_s),
+        Mistake("You treated the bandwidth as bits per second: it is bytes per second already (no factor 8).",
+                fn=lambda nbytes, bandwidth_bytes_per_s, n_devices: 8 * nbytes / n_devices / bandwidth_bytes_per_s),
+        Mistake("Each device writes nbytes / n_devices: divide by n_devices, don't multiply.",
+                fn=lambda nbytes, bandwidth_bytes_per_s, n_devices: nbytes * n_devices / bandwidth_bytes_per_s),
+    ],
+))
+
+register(FunctionExercise(
+    "05.checkpoints_to_keep",
+    "How many checkpoints to keep when corruption is noticed late",
+    reference=lambda interval, detection_time: int(faults.checkpoints_to_keep(interval, detection_time)),
+    cases=lambda rng: {"interval": float(rng.integers(5, 240)) * 60.0 + rng.uniform(0, 59),
+                       "detection_time": float(rng.uniform(0, 48)) * 3600.0},
+    edge_cases=[{"interval": 3600.0, "detection_time": 0.0}, {"interval": 3600.0, "detection_time": 7200.0},
+                {"interval": 1800.0, "detection_time": 1799.0}],
+    rtol=0.0,
+    quantity="count",
+    teaches=("labkit.faults.checkpoints_to_keep",),
+    hints=[
+        "A corruption at a random moment is noticed detection_time later. How many saves can land in between, "
+        "at one every interval? All of those hold corrupt state; you also need the newest clean save before it.",
+        "Up to ceil(detection_time / interval) saves fall in the window; keep one more: "
+        "math.ceil(detection_time / interval) + 1 (with no delay, the latest checkpoint is enough).",
+    ],
+    mistakes=[
+        Mistake("Off by one: those saves can ALL be corrupt. Keep one more, the newest save from before the "
+                "corruption.", fn=lambda interval, detection_time: math.ceil(detection_time / interval)),
+        Mistake("Rounding down misses the save that lands inside a window shorter than a whole interval: "
+                "use ceil(D / τ) + 1.",
+                fn=lambda interval, detection_time: math.floor(detection_time / interval) + 1),
+    ],
+))
+
+
+def _big_mtbf():
+    return float(faults.cluster_mtbf(faults.llama3_mtbf()[1], 100_000))
+
+
+register(ValueExercise(
+    "05.spares_needed",
+    "Hot spares for 100,000 GPUs: how many keep 99 % of failures on the fast path?",
+    expected=lambda: faults.spares_needed(_big_mtbf(), u.DAY, 0.01),
+    rtol=0.0,
+    unit="spares",
+    quantity="count",
+    hints=[
+        "f.spare_shortfall(n, mtbf, repair_time) is the share of failures that find no spare. Try n = 40, 50, 60, … "
+        "with the 100,000-GPU MTBF (f.cluster_mtbf(gpu_m, 100_000)) and a day of repair.",
+        "Find the smallest n with f.spare_shortfall(n, mtbf, u.DAY) <= 0.01 (a loop, or f.spares_needed).",
+    ],
+    mistakes=[
+        Mistake("That is the average number in repair (Little's law: failures per day × days): with exactly that "
+                "many spares, bursts empty the pool about a tenth of the time. Add a margin until ≤ 1 %.",
+                value=lambda: round(u.DAY / _big_mtbf())),
+        Mistake("That is the notebook's 64, which more than meets the target; what is the fewest that does?",
+                value=64),
+    ],
+))
+
+
+def _split_total():
+    m = faults.llama3_mtbf()[0]
+    runtime = faults.expected_goodput(faults.optimal_interval(30.0, m), 30.0, 5 * u.MINUTE, m)
+    return faults.goodput_split(0.95, runtime, 0.40).total
+
+
+register(ValueExercise(
+    "05.goodput_split",
+    "Google's goodput for a Llama-3-like run: scheduling 95 %, runtime from the model, program 40 %",
+    expected=_split_total,
+    rtol=0.01,
+    unit="",
+    quantity="fraction",
+    hints=[
+        "Runtime goodput: f.expected_goodput(f.optimal_interval(30, cluster_m), 30, 300, cluster_m).",
+        "ML productivity goodput is the PRODUCT scheduling × runtime × program (a fraction, not a percent).",
+    ],
+    mistakes=[
+        Mistake("You added the losses (1 − 5 % − runtime loss − 60 %): the three multiply, each applying to what "
+                "the previous one left.",
+                value=lambda: 1 - 0.05 - (1 - _split_total() / 0.95 / 0.40) - 0.60),
+        Mistake("You left out the program goodput (the MFU): multiply by 0.40 too.",
+                value=lambda: _split_total() / 0.40),
+        Mistake("You left out the scheduling goodput: multiply by 0.95 too.", value=lambda: _split_total() / 0.95),
+    ],
+))

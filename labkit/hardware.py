@@ -33,13 +33,19 @@ from .core.validate import (choice, finite_result, instance, integer, nonnegativ
 # ---------------------------------------------------------------------------------------------
 # Measuring this machine
 # ---------------------------------------------------------------------------------------------
+#: A measurement whose slowest repeat ran below this share of its fastest gets a warning.
+STEADY_SHARE = 0.75
+
+
 @dataclass(frozen=True)
 class Measurement:
-    """A measured rate: ``value`` is the median of ``samples`` (one per timed repeat).
+    """A measured rate: ``value`` is the best (fastest) of ``samples``, one per timed repeat.
 
-    ``unit`` is "FLOP/s" or "B/s"; ``size`` is the matrix order n or the array size in bytes;
-    ``counted`` says what one repeat counts as work; ``seconds`` is the wall time spent, warm-up
-    included. ``float(m)`` is the median.
+    Best-of, not the median: other programs can only slow a repeat down, never speed it up, so the
+    fastest repeat is the closest to what the machine can do. ``unit`` is "FLOP/s" or "B/s"; ``size``
+    is the matrix order n or the array size in bytes; ``counted`` says what one repeat counts as work;
+    ``seconds`` is the wall time spent, warm-up and sizing included; ``n_threads`` is how many threads
+    ran (None: the library's default, every core). ``float(m)`` is the best rate.
     """
     value: float
     samples: np.ndarray
@@ -47,27 +53,54 @@ class Measurement:
     unit: str
     counted: str
     seconds: float
+    n_threads: int = None
 
     def __float__(self):
         return float(self.value)
 
     @property
+    def median(self):
+        """The median rate of the repeats (FLOP/s or B/s)."""
+        return float(np.median(self.samples))
+
+    @property
+    def steadiness(self):
+        """Slowest repeat ÷ fastest, a fraction: 1.0 is perfectly steady, 0.11 means the slowest repeat
+        ran at 11 % of the best one's speed (the machine was busy with something else)."""
+        return float(self.samples.min() / self.samples.max())
+
+    @property
     def spread(self):
-        """(fastest − slowest) / median of the samples: how noisy the measurement was."""
-        return float((self.samples.max() - self.samples.min()) / self.value)
+        """(fastest − slowest) ÷ fastest, a fraction: 0 is perfectly steady."""
+        return 1.0 - self.steadiness
+
+    @property
+    def warning(self):
+        """A plain-words warning when the figure is shaky (a large spread, too few repeats), else ""."""
+        if self.steadiness < STEADY_SHARE:
+            return (f"noisy: the slowest repeat ran at {self.steadiness:.0%} of the fastest, so something else "
+                    "was using the processor; the best repeat is reported (rerun when the machine is idle).")
+        if len(self.samples) < 3:
+            return (f"only {len(self.samples)} timed repeat(s) fitted in the time allowed: raise max_seconds "
+                    "for a steadier figure.")
+        return ""
 
     def __str__(self):
         text = u.fmt_flop_rate(self.value) if self.unit == "FLOP/s" else u.fmt_bandwidth(self.value)
-        return (f"{text} (median of {len(self.samples)}, spread ±{self.spread / 2:.0%}, "
-                f"size {self.size:,}; {self.counted})")
+        threads = "" if self.n_threads is None else f", {self.n_threads} thread{'s' if self.n_threads > 1 else ''}"
+        line = (f"{text} (best of {len(self.samples)}, slowest {self.steadiness:.0%} of best, "
+                f"size {self.size:,}{threads}; {self.counted})")
+        return line + (f"\n    ⚠ {self.warning}" if self.warning else "")
 
     __repr__ = __str__
 
 
-def _time_repeats(run, repeats, max_seconds):
-    """Seconds of each timed call of run() after one warm-up call; stops early past max_seconds."""
-    start = time.perf_counter()
-    run()  # warm-up: caches, page faults, BLAS thread start-up
+def _time_repeats(run, repeats, max_seconds, start=None, warm=False):
+    """Seconds of each timed call of run() after one warm-up call (skipped when ``warm``); stops early
+    past max_seconds from ``start`` (at least one timed repeat)."""
+    start = time.perf_counter() if start is None else start
+    if not warm:
+        run()  # warm-up: caches, page faults, BLAS thread start-up
     durations = []
     while len(durations) < repeats:
         t0 = time.perf_counter()
@@ -80,28 +113,91 @@ def _time_repeats(run, repeats, max_seconds):
 
 def _check_repeats(repeats, max_seconds):
     repeats = integer("repeats", repeats, minimum=1, maximum=1000)
-    max_seconds = positive("max_seconds", max_seconds, "s")
+    max_seconds = positive("max_seconds", max_seconds, "s", maximum=3600.0)
     return repeats, max_seconds
 
 
-def measure_matmul_flops(n=512, repeats=5, max_seconds=1.0, dtype="float64"):
-    """This machine's matrix-multiply rate through numpy (its BLAS, all cores): a :class:`Measurement`.
+# Matrix orders the automatic sizing picks from: the largest, 2048, holds three 32 MiB float64 matrices.
+_MATMUL_SIZES = (128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
+# Environment variables the common BLAS libraries read at start-up for their thread count.
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
-    Counts 2·n³ FLOP per n×n product (n³ multiplies and n³ adds, the usual convention), times
-    ``repeats`` products after one warm-up and returns the median FLOP/s. Stops early once
-    ``max_seconds`` have passed (at least one timed repeat). n=512 in float64 takes ~20 ms per
-    product on a 2-core laptop.
+
+def _matmul_run(n, repeats, max_seconds, dtype):
+    """Time n×n products in this process: {"n", "durations", "seconds"}. With n None, first times one
+    256×256 product and picks the largest order in _MATMUL_SIZES whose repeats fill about half the
+    budget (the rest absorbs the warm-up and a slow repeat)."""
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+
+    def product(order):
+        a, b = (rng.random((order, order)).astype(dtype) for _ in range(2))
+        c = np.empty((order, order), dtype=dtype)
+        return lambda: np.matmul(a, b, out=c)
+
+    warm = False
+    if n is None:
+        probe, t0 = product(256), time.perf_counter()
+        probe()
+        probe()  # the second call is the steady one: the first starts the BLAS threads
+        per_flop = (time.perf_counter() - t0) / 2 / (2.0 * 256**3)
+        fits = [m for m in _MATMUL_SIZES if 2.0 * m**3 * per_flop * repeats <= 0.5 * max_seconds]
+        n = fits[-1] if fits else _MATMUL_SIZES[0]
+        warm = n == 256
+    durations, spent = _time_repeats(product(n), repeats, max_seconds, start, warm)
+    return {"n": int(n), "durations": durations.tolist(), "seconds": spent}
+
+
+def _matmul_in_fresh_process(n, repeats, max_seconds, dtype, threads):
+    """_matmul_run in a new Python process whose BLAS was told to use ``threads`` threads: the thread
+    count is read once, when the library loads, so it cannot be changed portably inside this process."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    env = dict(os.environ, **{name: str(threads) for name in _THREAD_VARIABLES})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+                                                       env.get("PYTHONPATH")]))
+    code = ("import json, sys; from labkit.hardware import _matmul_run; "
+            "print(json.dumps(_matmul_run(*json.loads(sys.argv[1]))))")
+    try:
+        done = subprocess.run([sys.executable, "-c", code, json.dumps([n, repeats, max_seconds, dtype])],
+                              env=env, capture_output=True, text=True, timeout=2 * max_seconds + 30)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no output")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError, RuntimeError) as exc:
+        raise RuntimeError(f"could not measure with {threads} BLAS thread(s) in a fresh Python process "
+                           f"({type(exc).__name__}: {exc})") from None
+
+
+def measure_matmul_flops(n=None, repeats=5, max_seconds=1.0, dtype="float64", n_threads=None):
+    """This machine's matrix-multiply rate through numpy's BLAS: a :class:`Measurement` (best of the repeats).
+
+    Counts 2·n³ FLOP per n×n product (n³ multiplies and n³ adds), times ``repeats`` products after a
+    warm-up and keeps the fastest. ``n`` None picks the largest order (128 … 2048) whose repeats fill
+    about half of ``max_seconds`` (s): big products run nearer the peak, and timing them dwarfs the
+    noise. ``n_threads`` None lets the BLAS use every core, in this process; an integer (1 for a single
+    core) measures in a fresh Python process started with OMP/OPENBLAS/MKL/BLIS_NUM_THREADS set to it
+    (~0.2 s more), and raises RuntimeError if no such process can run here.
     """
-    n = integer("n", n, minimum=1, maximum=8192)
+    if n is not None:
+        n = integer("n", n, minimum=1, maximum=_MATMUL_SIZES[-1])
     repeats, max_seconds = _check_repeats(repeats, max_seconds)
     dtype = choice("dtype", text("dtype", dtype), ("float64", "float32"))
-    rng = np.random.default_rng(0)
-    a, b = (rng.random((n, n)).astype(dtype) for _ in range(2))
-    c = np.empty((n, n), dtype=dtype)
-    durations, spent = _time_repeats(lambda: np.matmul(a, b, out=c), repeats, max_seconds)
-    samples = 2.0 * n**3 / durations
-    return Measurement(float(np.median(samples)), samples, n, "FLOP/s",
-                       f"2·n³ FLOP per {n}×{n} {dtype} matrix product (numpy/BLAS)", spent)
+    if n_threads is not None:
+        n_threads = integer("n_threads", n_threads, minimum=1, maximum=1024)
+    start = time.perf_counter()
+    if n_threads is None:
+        run = _matmul_run(n, repeats, max_seconds, dtype)
+    else:
+        run = _matmul_in_fresh_process(n, repeats, max_seconds, dtype, n_threads)
+    order, samples = run["n"], 2.0 * run["n"] ** 3 / np.array(run["durations"])
+    return Measurement(float(samples.max()), samples, order, "FLOP/s",
+                       f"2·n³ FLOP per {order}×{order} {dtype} matrix product (numpy/BLAS)",
+                       time.perf_counter() - start, n_threads)
 
 
 def _python_matmul(a, b, n):
@@ -116,7 +212,8 @@ def _python_matmul(a, b, n):
 
 
 def measure_python_flops(n=64, repeats=3, max_seconds=1.0):
-    """The same matrix product written as three nested pure-Python loops: a :class:`Measurement`.
+    """The same matrix product written as three nested pure-Python loops: a :class:`Measurement` (best of
+    the repeats).
 
     Counts 2·n³ FLOP per product (one multiply and one add in the inner loop). One core, no
     vector instructions, an interpreter step per FLOP pair: this is what numpy's BLAS saves you
@@ -128,17 +225,19 @@ def measure_python_flops(n=64, repeats=3, max_seconds=1.0):
     a, b = (rng.random((n, n)).tolist() for _ in range(2))
     durations, spent = _time_repeats(lambda: _python_matmul(a, b, n), repeats, max_seconds)
     samples = 2.0 * n**3 / durations
-    return Measurement(float(np.median(samples)), samples, n, "FLOP/s",
-                       f"2·n³ FLOP per {n}×{n} product in pure-Python loops", spent)
+    return Measurement(float(samples.max()), samples, n, "FLOP/s",
+                       f"2·n³ FLOP per {n}×{n} product in pure-Python loops", spent, 1)
 
 
 def measure_memory_bandwidth(nbytes=64 * 2**20, repeats=5, max_seconds=1.0):
-    """This machine's main-memory bandwidth from copying a large array: a :class:`Measurement`.
+    """This machine's main-memory bandwidth from copying a large array: a :class:`Measurement` (best of
+    the repeats).
 
-    Copies an array of ``nbytes`` into another (numpy ``copyto``) and counts 2·nbytes per copy:
-    every byte read once and written once, as the STREAM "copy" kernel counts. (Most CPUs also read
-    each destination line before writing it, so the hardware moves up to 3·nbytes: the figure is a
-    floor.) Keep ``nbytes`` well above the last-level cache (tens of MB) or you measure the cache.
+    Copies an array of ``nbytes`` into another (numpy ``copyto``, one thread) and counts 2·nbytes per
+    copy: every byte read once and written once, as the STREAM "copy" kernel counts. (Most CPUs also
+    read each destination line before writing it, so the hardware moves up to 3·nbytes: the figure is a
+    floor; and one thread may not saturate a server's many memory channels.) Keep ``nbytes`` well above
+    the last-level cache (tens of MB) or you measure the cache.
     """
     nbytes = integer("nbytes", nbytes, minimum=8 * 1024, maximum=4 * 2**30)
     repeats, max_seconds = _check_repeats(repeats, max_seconds)
@@ -146,8 +245,117 @@ def measure_memory_bandwidth(nbytes=64 * 2**20, repeats=5, max_seconds=1.0):
     dst = np.zeros_like(src)
     durations, spent = _time_repeats(lambda: np.copyto(dst, src), repeats, max_seconds)
     samples = 2.0 * src.nbytes / durations
-    return Measurement(float(np.median(samples)), samples, int(src.nbytes), "B/s",
-                       f"2 × {u.fmt_bytes(src.nbytes)} per copy (read + write)", spent)
+    return Measurement(float(samples.max()), samples, int(src.nbytes), "B/s",
+                       f"2 × {u.fmt_bytes(src.nbytes)} per copy (read + write)", spent, 1)
+
+
+def parallel_efficiency(all_threads_flops_per_s, one_thread_flops_per_s, n_threads):
+    """How well ``n_threads`` cores share a job: the all-thread rate ÷ (n_threads × the one-thread rate),
+    a fraction (1.0: perfect scaling). Rates in FLOP/s. Below 1 when the cores share a memory bus,
+    caches, a power budget (clocks drop as more cores run) or another program's load."""
+    all_rate = positive("all_threads_flops_per_s", all_threads_flops_per_s, "FLOP/s")
+    one_rate = positive("one_thread_flops_per_s", one_thread_flops_per_s, "FLOP/s")
+    n_threads = integer("n_threads", n_threads, minimum=1, maximum=1_000_000)
+    return finite_result(all_rate / (n_threads * one_rate), "the efficiency", "all_threads_flops_per_s",
+                         "one_thread_flops_per_s")
+
+
+@dataclass(frozen=True)
+class MachineMeasurement:
+    """What :func:`measure_machine` found: matrix products on every core (``matmul``) and on one core
+    (``matmul_one_thread``; None where no fresh Python process could run, ``note`` says why), the same
+    arithmetic in Python loops (``python_loops``), a memory copy (``memory``), and ``n_threads``, the
+    logical cores Python sees. Every figure is a :class:`Measurement`, best of its repeats."""
+    matmul: Measurement
+    matmul_one_thread: Measurement
+    python_loops: Measurement
+    memory: Measurement
+    n_threads: int
+    note: str = ""
+
+    @property
+    def best_matmul(self):
+        """The machine's matrix-multiply capability: the faster of the every-core and one-thread BLAS
+        figures (a :class:`Measurement`). On a loaded machine every core can run slower than one."""
+        one = self.matmul_one_thread
+        return self.matmul if one is None or self.matmul.value >= one.value else one
+
+    @property
+    def blas_speedup(self):
+        """The best BLAS rate ÷ Python loops: how much the library's use of the hardware is worth."""
+        return self.best_matmul.value / self.python_loops.value
+
+    @property
+    def thread_speedup(self):
+        """Every core ÷ one core, for the same BLAS product (None without a one-thread figure)."""
+        return None if self.matmul_one_thread is None else self.matmul.value / self.matmul_one_thread.value
+
+    @property
+    def ridge_point(self):
+        """This machine's ridge point: the best matmul rate ÷ the copy bandwidth, in FLOP/byte."""
+        return ridge_point(self.best_matmul.value, self.memory.value)
+
+    @property
+    def warnings(self):
+        """Every plain-words warning: each measurement's own, then any the comparison between them raises."""
+        return [f"{name}: {m.warning}" for name, m in self._named() if m is not None and m.warning] + \
+            self._comparison_warnings()
+
+    def _comparison_warnings(self):
+        one = self.matmul_one_thread
+        if one is not None and self.matmul.value < one.value:
+            return [f"every core ran slower than one ({u.fmt_flop_rate(self.matmul.value)} vs "
+                    f"{u.fmt_flop_rate(one.value)}): other programs are competing for the cores. The "
+                    "one-thread figure is used below as this machine's matrix-multiply rate."]
+        return []
+
+    def _named(self):
+        return [("BLAS, every core", self.matmul), ("BLAS, one thread", self.matmul_one_thread),
+                ("Python loops", self.python_loops), ("memory copy", self.memory)]
+
+    def __str__(self):
+        lines = [f"{name:17s} {m}" if m is not None else f"{name:17s} not measured ({self.note})"
+                 for name, m in self._named()]
+        lines.append(f"\nSame arithmetic, {self.blas_speedup:,.0f}× faster through BLAS than in Python loops "
+                     f"({_factor_words(self.blas_speedup)}).")
+        if self.thread_speedup is not None:
+            efficiency = parallel_efficiency(self.matmul.value, self.matmul_one_thread.value, self.n_threads)
+            lines.append(f"Every core ({self.n_threads} threads) vs one: {self.thread_speedup:.1f}× "
+                         f"(parallel efficiency {efficiency:.0%}).")
+        lines.append(f"Ridge point of this machine: {self.ridge_point:.1f} FLOP/byte "
+                     "(best matmul rate ÷ copy bandwidth).")
+        lines += [f"⚠ {w}" for w in self._comparison_warnings()]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _factor_words(factor):
+    """A factor in words a sentence can use: "thousands of times", "hundreds of times", ..."""
+    for threshold, words in ((1e6, "millions of times"), (1e3, "thousands of times"), (1e2, "hundreds of times"),
+                             (10.0, "tens of times")):
+        if factor >= threshold:
+            return words
+    return f"{factor:.1f} times" if factor >= 1 else f"{1 / factor:.1f} times slower"
+
+
+def measure_machine(max_seconds=2.0):
+    """Measure this machine in about ``max_seconds`` (s): BLAS matrix products on every core and on one
+    (in a fresh process), the same arithmetic in Python loops, and a memory copy. Returns a
+    :class:`MachineMeasurement`; each figure is the best of its repeats, with a warning in plain words
+    when its repeats disagree. A one-thread figure that cannot be measured here (no subprocesses, as in a
+    browser-only Python) is None, with the reason in ``note``."""
+    import os
+    max_seconds = positive("max_seconds", max_seconds, "s", maximum=600.0)
+    matmul = measure_matmul_flops(max_seconds=0.3 * max_seconds)
+    one, note = None, ""
+    try:
+        one = measure_matmul_flops(max_seconds=0.25 * max_seconds, n_threads=1)
+    except RuntimeError as exc:
+        note = str(exc)
+    python_loops = measure_python_flops(n=48, repeats=3, max_seconds=0.15 * max_seconds)
+    memory = measure_memory_bandwidth(repeats=5, max_seconds=0.2 * max_seconds)
+    return MachineMeasurement(matmul, one, python_loops, memory, os.cpu_count() or 1, note)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,6 +388,41 @@ def top500_leader_until(linpack_flops_per_s, table=None):
     rmax = table["linpack_flops_per_s"]
     led = table["year"][~np.isnan(rmax) & (rmax <= rate)]
     return int(led.max()) if led.size else None
+
+
+def compare_with_history(measured, table=None):
+    """Where a measured matrix-multiply rate (FLOP/s, or a :class:`Measurement`) stands among the
+    machines of hardware.csv, in sentences computed from it: its multiple of the Cray-1's peak, and
+    whether (and until when) it would have topped the Top500 list. The list ranks by LINPACK (Rmax),
+    which is mostly large matrix products, so a BLAS matmul rate is a fair, slightly generous, stand-in.
+    Returns one string, a sentence a line."""
+    rate = _measured_rate(measured)
+    table = _table("table", table, load_hardware, ("name", "year", "peak_flops_per_s", "linpack_flops_per_s"))
+    cray = device("Cray-1", table)
+    times = rate / cray.peak_flops_per_s
+    lines = [f"Your machine's BLAS rate, {u.fmt_flop_rate(rate)}, is " +
+             (f"{times:,.0f}× the Cray-1's peak ({u.fmt_flop_rate(cray.peak_flops_per_s)}, {cray.year})."
+              if times >= 1 else f"{1 / times:.1f}× below the Cray-1's peak "
+                                 f"({u.fmt_flop_rate(cray.peak_flops_per_s)}, {cray.year}).")]
+    rmax = table["linpack_flops_per_s"]
+    listed = ~np.isnan(rmax)
+    order = np.lexsort((rmax[listed], table["year"][listed]))
+    names, years, rates = (np.asarray(table[c])[listed][order] for c in ("name", "year", "linpack_flops_per_s"))
+    beaten = rates <= rate
+    if not beaten.any():
+        lines.append(f"It would not have topped even the first Top500 list: {names[0]} ran LINPACK at "
+                     f"{u.fmt_flop_rate(rates[0])} in {int(years[0])}.")
+    elif beaten.all():
+        lines.append(f"It beats every Top500 #1 in hardware.csv, up to {names[-1]} ({u.fmt_flop_rate(rates[-1])}, "
+                     f"{int(years[-1])}).")
+    else:
+        last = int(np.flatnonzero(beaten).max())
+        later = np.flatnonzero(~beaten & (np.arange(len(rates)) > last))
+        first_faster = int(later[0]) if later.size else int(np.flatnonzero(~beaten)[0])
+        lines.append(f"It would have topped the Top500 list until {int(years[last])}: faster than the LINPACK "
+                     f"speed of {names[last]}, {u.fmt_flop_rate(rates[last])}; slower than {names[first_faster]}, "
+                     f"{u.fmt_flop_rate(rates[first_faster])} ({int(years[first_faster])}).")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,15 +478,108 @@ def arithmetic_intensity(flops, nbytes):
 
 
 # ---------------------------------------------------------------------------------------------
+# Decoding a language model: what batching helps, and what it cannot
+# ---------------------------------------------------------------------------------------------
+def weight_matmul_intensity(batch_size, d_in, d_out, bytes_per_element=2):
+    """FLOP/byte of multiplying ``batch_size`` token vectors by one (d_in × d_out) weight matrix, as a
+    decode step does in every projection and MLP: 2·B·d_in·d_out FLOP over (d_in·d_out + B·d_in +
+    B·d_out) elements moved (the weights read once for the whole batch, inputs read, outputs written).
+    ≈ 2·B / bytes_per_element while B ≪ d: batching raises it. Accepts arrays for ``batch_size``."""
+    b = positive("batch_size", batch_size, "sequences", array=True, maximum=1e9)
+    d_in = positive("d_in", d_in, "elements", maximum=1e7)
+    d_out = positive("d_out", d_out, "elements", maximum=1e7)
+    e = positive("bytes_per_element", bytes_per_element, "bytes", maximum=_MAX_ELEMENT_BYTES)
+    flops = 2.0 * b * d_in * d_out
+    nbytes = (d_in * d_out + b * d_in + b * d_out) * e
+    return scalar_or_array(finite_result(flops / nbytes, "the intensity", "batch_size", "d_in", "d_out"))
+
+
+def attention_intensity(batch_size, seq_len, n_heads, n_kv_heads, n_new_tokens=1, bytes_per_element=2):
+    """FLOP/byte of dot-product attention for ``n_new_tokens`` new tokens per sequence over ``seq_len``
+    cached ones, fused as FlashAttention does (the scores never go to memory). Per sequence and layer:
+    4·T·S·N·h FLOP (Q·Kᵀ and the weighted sum of V, N query heads of size h) over (2·S·K·h + 2·T·N·h)
+    elements (its own K and V cache with K key/value heads; Q read and the output written). The head
+    size and the batch cancel: intensity = 2·T·S·N / (bytes_per_element · (S·K + T·N)). Decoding
+    (T = 1) gives ≈ 2·N / (bytes_per_element · K), about 1 in bf16 without grouped-query attention:
+    every sequence reads its own KV cache, so batching adds bytes as fast as FLOP and the intensity does
+    not move (Austin et al., "How to Scale Your Model", inference chapter). Accepts arrays for
+    ``batch_size`` and ``seq_len``."""
+    b = positive("batch_size", batch_size, "sequences", array=True, maximum=1e9)
+    s = positive("seq_len", seq_len, "tokens", array=True, maximum=1e9)
+    n_heads = integer("n_heads", n_heads, minimum=1, maximum=1_000_000)
+    n_kv_heads = integer("n_kv_heads", n_kv_heads, minimum=1, maximum=n_heads)
+    t = positive("n_new_tokens", n_new_tokens, "tokens", maximum=1e9)
+    e = positive("bytes_per_element", bytes_per_element, "bytes", maximum=_MAX_ELEMENT_BYTES)
+    flops = 4.0 * b * t * s * n_heads
+    nbytes = e * b * (2.0 * s * n_kv_heads + 2.0 * t * n_heads)
+    return scalar_or_array(finite_result(flops / nbytes, "the intensity", "batch_size", "seq_len", "n_new_tokens"))
+
+
+def plot_decode_intensity(ax=None, batch_sizes=(1, 4096), seq_len=8192, d_model=8192, n_heads=64, n_kv_heads=8,
+                          machines=(), bytes_per_element=2):
+    """Intensity (FLOP/byte) of one decode step's weight matmuls (a d_model × d_model projection) and of
+    its attention, against the batch size, on log-log axes, with each machine's ridge point [(label,
+    peak_flops_per_s, bandwidth_bytes_per_s), ...] as a horizontal line: the matmuls climb past the ridge
+    as the batch grows; attention stays flat. Defaults: a Llama-2-70B-like layer (d_model 8,192, 64 query
+    heads, 8 key/value heads) at 8,192 tokens of context, bf16."""
+    fig, ax = new_axes(ax, figsize=(7.5, 4.5))
+    span = sequence("batch_sizes", batch_sizes, minimum=2, maximum=2)
+    lo, hi = (positive("batch_sizes", v, "sequences", maximum=1e9) for v in span)
+    if not lo < hi:
+        raise ValueError(f"batch_sizes must be (smallest, largest) with smallest < largest, got {batch_sizes!r}")
+    machines = records("machines", machines, _ROOFLINE_FIELDS)
+    d_model = positive("d_model", d_model, "elements", maximum=1e7)
+    seq_len = positive("seq_len", seq_len, "tokens", maximum=1e9)
+    batch = np.unique(np.round(np.logspace(np.log10(lo), np.log10(hi), 60)))
+    ax.plot(batch, weight_matmul_intensity(batch, d_model, d_model, bytes_per_element), color="C0", lw=2,
+            label="weight matmuls (the weights are read once for the whole batch)")
+    ax.plot(batch, np.broadcast_to(attention_intensity(batch, seq_len, n_heads, n_kv_heads,
+                                                       bytes_per_element=bytes_per_element), batch.shape),
+            color="C3", lw=2, label=f"attention ({n_heads} query / {n_kv_heads} KV heads, {int(seq_len):,} "
+                                     "tokens: each sequence reads its own KV cache)")
+    for i, (label, peak, bw) in enumerate(machines):
+        ax.axhline(ridge_point(peak, bw), color="grey", ls="--", lw=1)
+        ax.text(lo, ridge_point(peak, bw), f" {label} ridge {ridge_point(peak, bw):.0f}", fontsize=7, va="bottom")
+    log_axis(ax, "both")
+    ax.set(xlabel="decode batch size (sequences)", ylabel="arithmetic intensity (FLOP per byte)",
+           title="Batching lifts the weight matmuls, not attention")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
 # Plots (each returns its Figure; pass ax to draw into your own)
 # ---------------------------------------------------------------------------------------------
 _STYLE = {"supercomputer": ("s", "C0", "supercomputers (Top500 #1, fp64)"),
           "cpu": ("o", "C2", "CPUs (fp64)"),
           "gpu": ("^", "C3", "GPUs (fp32, then fp16/bf16 tensor cores)"),
-          "accelerator": ("D", "C4", "TPUs (int8, then bf16)")}
+          "accelerator": ("D", "C4", "TPUs (bf16)")}
+# TPU v1 counts 8-bit integer operations, not floating-point ones: plotted hollow, labelled, never fitted.
+_INTEGER_LABEL = "TPU v1: int8 operations/s, not FLOP (hollow; left out of fits)"
 _LABELLED = ("Cray-1", "CM-5/1024 (Los Alamos)", "ASCI Red (Sandia)", "Roadrunner (Los Alamos)",
              "El Capitan (LLNL)", "Intel Pentium 66 MHz", "AMD EPYC 9654", "NVIDIA GeForce 8800 GTX",
              "NVIDIA GeForce GTX 580", "NVIDIA H100 SXM", "NVIDIA B200", "Google TPU v1")
+
+
+def _integer_ops(table):
+    """True for the rows whose peak counts integer operations (precision "int8"), not FLOP."""
+    if "precision" not in table.column_names:
+        return np.zeros(len(table), dtype=bool)
+    return np.array([str(p).startswith("int") for p in table["precision"]], dtype=bool)
+
+
+def _scatter_kinds(ax, table, y):
+    """Each kind's rows at (year, y), floating-point rows filled, integer-operation rows hollow."""
+    integer_rows = _integer_ops(table)
+    for kind, (marker, colour, name) in _STYLE.items():
+        rows = np.asarray(table["kind"]) == kind
+        if np.any(rows & ~integer_rows):
+            ax.scatter(table["year"][rows & ~integer_rows], y[rows & ~integer_rows], marker=marker, color=colour,
+                       label=name, s=28, zorder=3)
+        if np.any(rows & integer_rows):
+            ax.scatter(table["year"][rows & integer_rows], y[rows & integer_rows], marker=marker, s=28, zorder=3,
+                       facecolors="none", edgecolors=colour, label=_INTEGER_LABEL)
 
 
 def _measured_rate(measured):
@@ -266,7 +602,8 @@ def plot_hardware(ax=None, table=None, measured=None, measured_year=None, trend_
 
     ``measured`` (FLOP/s or a :class:`Measurement`) is drawn as a star at ``measured_year`` (this
     year by default); ``trend_kind`` (one of :data:`KINDS`) adds a fitted doubling-time line for that
-    kind; ``"none"`` draws no fit.
+    kind; ``"none"`` draws no fit. Rows counting integer operations (TPU v1's int8) are drawn hollow,
+    labelled "int8 OPS", and left out of the fit.
     """
     fig, ax = new_axes(ax, figsize=(8, 4.8))
     table = _table("table", table, load_hardware, ("name", "year", "kind", "peak_flops_per_s"))
@@ -276,16 +613,14 @@ def plot_hardware(ax=None, table=None, measured=None, measured_year=None, trend_
         measured = _measured_rate(measured)
     year = time.localtime().tm_year if measured_year is None else \
         number("measured_year", measured_year, "year", minimum=1900, maximum=2200)
-    for kind, (marker, colour, name) in _STYLE.items():
-        rows = table.where(kind=kind)
-        ax.scatter(rows["year"], rows["peak_flops_per_s"], marker=marker, color=colour, label=name,
-                   s=28, zorder=3)
-    for row in table.rows():
+    _scatter_kinds(ax, table, table["peak_flops_per_s"])
+    integer_rows = _integer_ops(table)
+    for row, integer_row in zip(table.rows(), integer_rows):
         if row["name"] in label:
-            ax.annotate(row["name"].split(" (")[0], (row["year"], row["peak_flops_per_s"]), fontsize=7,
-                        xytext=(4, -9), textcoords="offset points")
+            ax.annotate(row["name"].split(" (")[0] + (" (int8 OPS)" if integer_row else ""),
+                        (row["year"], row["peak_flops_per_s"]), fontsize=7, xytext=(4, -9), textcoords="offset points")
     if trend_kind != "none":
-        rows = table.where(kind=trend_kind)
+        rows = table.where(~integer_rows, kind=trend_kind)
         fit = fit_trend(rows["year"], rows["peak_flops_per_s"])
         years = np.linspace(rows["year"].min(), rows["year"].max(), 50)
         ax.plot(years, fit.predict(years), ls="--", color=_STYLE[trend_kind][1], lw=1,
@@ -301,17 +636,14 @@ def plot_hardware(ax=None, table=None, measured=None, measured_year=None, trend_
 
 
 def plot_ridge_history(ax=None, table=None):
-    """Ridge point (peak FLOP/s ÷ memory bandwidth) of each machine with a known bandwidth, by year."""
+    """Ridge point (peak FLOP/s ÷ memory bandwidth) of each machine with a known bandwidth, by year
+    (TPU v1's, in int8 operations per byte, hollow)."""
     fig, ax = new_axes(ax, figsize=(7, 4))
     table = _table("table", table, load_hardware, ("year", "kind", "peak_flops_per_s", "bandwidth_bytes_per_s"))
     known = table.where(~np.isnan(table["bandwidth_bytes_per_s"]))
-    for kind, (marker, colour, name) in _STYLE.items():
-        rows = known.where(kind=kind)
-        if len(rows):
-            ax.scatter(rows["year"], ridge_point(rows["peak_flops_per_s"], rows["bandwidth_bytes_per_s"]),
-                       marker=marker, color=colour, label=name, s=28, zorder=3)
+    _scatter_kinds(ax, known, ridge_point(known["peak_flops_per_s"], known["bandwidth_bytes_per_s"]))
     log_axis(ax, "y")
-    ax.set(xlabel="year", ylabel="ridge point (FLOP per byte)",
+    ax.set(xlabel="year", ylabel="ridge point (FLOP, or int8 operations, per byte)",
            title="Compute grew faster than memory bandwidth")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
@@ -363,6 +695,7 @@ def plot_algorithms(ax=None, algorithms=None, hardware=None):
     fig, ax = new_axes(ax, figsize=(9, 5))
     algorithms = _table("algorithms", algorithms, load_algorithms, ("name", "year"))
     hardware = _table("hardware", hardware, load_hardware, ("year", "peak_flops_per_s"))
+    hardware = hardware.where(~_integer_ops(hardware))  # FLOP/s only: TPU v1's int8 operations are not FLOP
     order = np.argsort(hardware["year"], kind="stable")
     years, peaks = hardware["year"][order], np.maximum.accumulate(hardware["peak_flops_per_s"][order])
     ax.step(years, peaks, where="post", color="C0", lw=2, label="fastest machine in hardware.csv (peak FLOP/s)")

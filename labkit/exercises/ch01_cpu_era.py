@@ -253,3 +253,62 @@ register(ChoiceExercise(
         "Intensity = 1 / 6 FLOP per byte. Compare it with the H100's ridge point (≈295 FLOP/byte).",
     ],
 ))
+
+
+# --- 8. every core vs one: how well do the cores share a matrix product? ---------------------------
+def _efficiency_cases(rng):
+    n = int(rng.choice([2, 4, 8, 16, 64, 128]))
+    one = 10 ** rng.uniform(9, 11)
+    return {"all_threads_flops_per_s": one * n * rng.uniform(0.05, 1.0), "one_thread_flops_per_s": one,
+            "n_threads": n}
+
+
+register(FunctionExercise(
+    "01.parallel_efficiency",
+    "Parallel efficiency of a measured BLAS rate on every core, as a fraction",
+    reference=hw.parallel_efficiency,
+    cases=_efficiency_cases,
+    edge_cases=[{"all_threads_flops_per_s": 123e9, "one_thread_flops_per_s": 60e9, "n_threads": 2},
+                {"all_threads_flops_per_s": 2.97e9, "one_thread_flops_per_s": 60e9, "n_threads": 2},
+                {"all_threads_flops_per_s": 1e12, "one_thread_flops_per_s": 1e12, "n_threads": 1}],
+    rtol=1e-9,
+    quantity="fraction",
+    teaches=("labkit.hardware.parallel_efficiency",),
+    hints=[
+        "Perfect scaling: n threads run n times as fast as one. Efficiency compares what you got with that.",
+        "Divide the all-thread rate by n_threads × the one-thread rate.",
+        "return all_threads_flops_per_s / (n_threads * one_thread_flops_per_s)",
+    ],
+    mistakes=[
+        Mistake("That is the speed-up (all ÷ one). Efficiency divides it by the number of threads as well: "
+                "a speed-up of 2 on 2 threads is 100 %.", fn=lambda a, o, n: a / o),
+        Mistake("Upside down: efficiency is what you got (the all-thread rate) over what perfect scaling "
+                "promised (n_threads × the one-thread rate).", fn=lambda a, o, n: n * o / a),
+        Mistake("That is in percent: return a fraction (0.4 for 40 %).", fn=lambda a, o, n: 100 * a / (n * o)),
+    ],
+))
+
+
+# --- 9. batching a decode step: which operations does it help? --------------------------------------
+register(ChoiceExercise(
+    "01.decode_attention_batch",
+    "Decoding with 8× the batch: what happens to the arithmetic intensity of attention?",
+    answer="unchanged",
+    choices={"up": "it rises about 8×, like the weight matmuls'", "unchanged": "it stays the same",
+             "down": "it falls"},
+    explanations={
+        "unchanged": "Each sequence reads its own KV cache: 8× the sequences is 8× the FLOP and 8× the bytes, "
+                     "so FLOP per byte stays put (≈1 in bf16 with one KV head per query head). Only the weight "
+                     "matmuls, which share one read of the weights across the batch, climb toward the ridge.",
+        "up": "That is true of the weight matmuls, which read the weights once for the whole batch. Attention "
+              "reads a separate KV cache for every sequence, so its bytes grow with the batch as fast as its "
+              "FLOP do.",
+        "down": "Nothing is read less per FLOP either: FLOP and bytes both grow 8×, so the ratio stays the same.",
+    },
+    quantity="choice",
+    hints=[
+        "Count per sequence: a new token's attention does ~4·S·N·h FLOP and reads that sequence's own K and V "
+        "(2·S·K·h numbers).",
+        "Does anything in attention get read once and shared by the whole batch, as the weights are in a matmul?",
+    ],
+))

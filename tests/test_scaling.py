@@ -33,6 +33,7 @@ FUZZ_EXAMPLES = {
                                         **sc.LLAMA3_70B_PLAN),
     "name": "InfiniBand NDR",
     "compute_time": 10.0,
+    "steps": lambda: {"t8 p4 d2": sc.step_time(70e9, 80, 8192, 4096, 512, 1, 2, 8, 4)},
 }
 
 GPT3 = dict(n_layers=96, d_model=12288, vocab_size=50257, n_heads=96, n_positions=2048)
@@ -338,6 +339,20 @@ def test_plan_parallelism():
         sc.plan_parallelism(**{**sc.LLAMA3_70B_PLAN, "n_heads": "64"})
 
 
+def test_plan_step_time_times_the_plans_layout():
+    plan = sc.plan_parallelism(tensor_parallel=8, pipeline_parallel=4, data_parallel=2, zero_stage=1,
+                               **sc.LLAMA3_70B_PLAN)
+    step = sc.plan_step_time(plan)
+    P = sc.LLAMA3_70B_PLAN
+    same = sc.step_time(P["n_params"], P["n_layers"], P["d_model"], P["seq_len"], P["global_batch_size"], 1, 2, 8, 4, 1)
+    assert step.step_time == pytest.approx(same.step_time) and step.n_devices == 64
+    # step_time's memory model (sequence parallelism, selective recomputation) is the plan's
+    assert step.memory_per_device == pytest.approx(plan.memory.total)
+    assert sc.plan_step_time(plan, overlap=False).step_time > step.step_time
+    with pytest.raises(TypeError, match="plan"):
+        sc.plan_step_time("8,4,2,1")
+
+
 def test_plan_overhead_prices_each_kind_of_traffic_at_its_link():
     # NVLink 4.0 (H100): 450 GB/s per GPU per direction; InfiniBand NDR: 400 Gb/s = 50 GB/s (interconnects.csv)
     assert sc.link_bandwidth("NVLink 4.0 (H100)") == 450e9 and sc.link_bandwidth("InfiniBand NDR") == 50e9
@@ -361,8 +376,10 @@ def test_parallel_plan_exercise_grades_layouts_of_the_plan():
     from labkit.exercises import get
     from labkit.exercises.ch02_transformer_scaling import grade_parallel_plan
     assert grade_parallel_plan(get("02.parallel_plan").example)[0]
-    passed, message = grade_parallel_plan((8, 4, 2, 1))          # fits, but its tensor traffic costs seconds
-    assert not passed and "fits" in message
+    passed, message = grade_parallel_plan((8, 4, 2, 1))          # t = 8 in a node: competitive, as in Megatron
+    assert passed and "tensor parallel" in message
+    passed, message = grade_parallel_plan((2, 4, 8, 3))          # fits, but ZeRO-3 re-gathers every micro-batch
+    assert not passed and "fits" in message and "ZeRO-3" in message
     passed, message = grade_parallel_plan((1, 1, 64, 3))
     assert not passed and "Out of memory" in message
     assert not grade_parallel_plan((8, 4, 4, 1))[0]                   # 128 GPUs, not the plan's 64
@@ -646,3 +663,21 @@ def test_step_time_rejects_bad_layouts(kwargs, name):
     base = dict(n_params=7e9, n_layers=32, d_model=4096, seq_len=4096, global_batch_size=64)
     with pytest.raises((TypeError, ValueError), match=name):
         sc.step_time(**{**base, **kwargs})
+
+
+def test_plot_step_breakdown_stacks_each_cause():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    steps = {"ZeRO-1": sc.step_time(70e9, 80, 8192, 4096, 512, 1, 8, 2, 4, 1),
+             "ZeRO-3": sc.step_time(70e9, 80, 8192, 4096, 512, 1, 8, 2, 4, 3)}
+    fig = sc.plot_step_breakdown(steps)
+    ax = fig.axes[0]
+    right_ends = {}
+    for bar in ax.patches:
+        right_ends[bar.get_y()] = max(right_ends.get(bar.get_y(), 0), bar.get_x() + bar.get_width())
+    assert sorted(right_ends.values()) == pytest.approx(sorted(s.step_time for s in steps.values()))
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"compute", "data parallel"}
+    plt.close(fig)
+    with pytest.raises(TypeError, match="steps"):
+        sc.plot_step_breakdown({"a": 1.0})

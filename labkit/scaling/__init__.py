@@ -512,6 +512,8 @@ class ParallelPlan:
     tp_bytes_per_step: float
     pp_bytes_per_step: float
     dp_bytes_per_step: float
+    #: The model and batch the layout was costed for (what plan_step_time passes on to step_time).
+    workload: dict = None
 
     @property
     def fits(self):
@@ -549,7 +551,8 @@ def link_bandwidth(name):
 def plan_overhead(plan, compute_time, intra_bandwidth_bytes_per_s=None, inter_bandwidth_bytes_per_s=None,
                   gpus_per_node=GPUS_PER_NODE):
     """Seconds a parallel layout adds to each step's ``compute_time`` (s), by cause, nothing overlapped:
-    ``{"bubble", "tensor", "pipeline", "data"}``.
+    ``{"bubble", "tensor", "pipeline", "data"}``. A first, pessimistic estimate (every byte at line rate,
+    nothing hidden); :func:`plan_step_time` is the chapter's step model.
 
     The pipeline bubble idles compute · b/(1 − b) (b = ``plan.bubble_fraction``); each GPU's tensor-,
     pipeline- and data-parallel bytes per step cross NVLink while their group stays in one node of
@@ -620,7 +623,23 @@ def plan_parallelism(n_params, n_layers, d_model, n_heads, seq_len, global_batch
         pp_bytes_per_step=m * pipeline_parallel_bytes(b, seq_len, d_model // t if sequence_parallel else d_model)
         if p > 1 else 0.0,
         dp_bytes_per_step=float(data_parallel_bytes(n_params / (t * p), dp, zero_stage=zero_stage)),
+        workload=dict(n_params=n_params, n_layers=n_layers, d_model=d_model, seq_len=seq_len, global_batch_size=gb,
+                      micro_batch_size=b, recompute=recompute),
     )
+
+
+def plan_step_time(plan, **options):
+    """:func:`step_time` of a :class:`ParallelPlan`'s layout: seconds per step, MFU and the bottleneck.
+
+    ``options`` are step_time's keyword options (``device``, ``matmul_efficiency``, ``interleave``, the
+    bandwidths, ``overlap`` …); the model, batch and layout come from the plan. Sequence parallelism is
+    assumed (step_time's memory and traffic model)."""
+    plan = instance("plan", plan, ParallelPlan, "a ParallelPlan from plan_parallelism()")
+    if not plan.workload:
+        raise ValueError("plan has no workload: make it with plan_parallelism()")
+    return step_time(data_parallel=plan.data_parallel, tensor_parallel=plan.tensor_parallel,
+                     pipeline_parallel=plan.pipeline_parallel, zero_stage=plan.zero_stage,
+                     **{**plan.workload, **options})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -981,4 +1000,4 @@ def training_run_explorer(n_params=70e9, n_tokens=1.4e12, gpu="H100 SXM", n_devi
 # ---------------------------------------------------------------------------------------------
 # The package's other models (one module per idea), re-exported
 # ---------------------------------------------------------------------------------------------
-from .training_step import MATMUL_EFFICIENCY, StepTime, step_time  # noqa: E402,F401
+from .training_step import MATMUL_EFFICIENCY, StepTime, plot_step_breakdown, step_time  # noqa: E402,F401

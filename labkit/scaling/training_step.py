@@ -113,8 +113,9 @@ _ADVICE = {
     "tensor parallel": "tensor-parallel all-reduces on the critical path: keep tensor_parallel inside the "
                        "NVLink domain, or lower it (each device's slice of a layer is too thin)",
     "pipeline parallel": "pipeline sends between stages: fewer stages or less interleaving",
-    "data parallel": "data-parallel gradient traffic not hidden behind the backward pass: the batch per "
-                     "replica is below the critical size (raise it, or lower data_parallel), or overlap is off",
+    "data parallel": "data-parallel traffic the backward pass cannot hide: the batch per replica is below the "
+                     "critical size (raise it, or lower data_parallel), ZeRO-3 gathers the weights again for "
+                     "every micro-batch (use ZeRO-1/2 when the state fits), or overlap is off",
     "expert parallel": "expert-parallel all-to-alls: keep the expert group inside the NVLink domain or route "
                        "to fewer experts",
 }
@@ -320,3 +321,33 @@ def _memory_per_device(n_params, t, p, dp, ep, stage, b, seq_len, d_model, n_lay
     in_flight = np.minimum(p, m) / p * n_layers
     interleaved = np.where(v > 1, 1 + (p - 1) / (p * v), 1.0)
     return w + g + o + per_layer * in_flight * interleaved
+
+
+_COLOURS = {"compute": "C2", "bubble": "C7", "tensor parallel": "C0", "pipeline parallel": "C4",
+            "data parallel": "C3", "expert parallel": "C1"}
+
+
+def plot_step_breakdown(steps, ax=None):
+    """Stacked horizontal bars: each labelled :class:`StepTime` (``steps``: a dict label -> StepTime of one
+    layout each) split into compute, bubble and each kind of exposed communication, in seconds, with its MFU."""
+    from ..core.plotting import new_axes
+    if not isinstance(steps, dict) or not steps or len(steps) > 40 or not all(
+            isinstance(s, StepTime) and np.ndim(s.step_time) == 0 for s in steps.values()):
+        raise TypeError("steps must be a dict of at most 40 label -> StepTime (one layout each, from step_time), "
+                        f"got {type(steps).__name__}")
+    height = 0.45 * len(steps) + 1.6                     # inches: room for the legend above, the axis below
+    fig, ax = new_axes(ax, figsize=(8.5, height), margins={"left": 0.2, "bottom": 0.55 / height,
+                                                           "top": 1 - 0.6 / height})
+    labels = [str(k) for k in steps]
+    y = np.arange(len(labels))[::-1]
+    left = np.zeros(len(labels))
+    for kind in _KINDS:
+        width = np.array([s.breakdown()[kind] for s in steps.values()])
+        if np.any(width > 0):
+            ax.barh(y, width, left=left, color=_COLOURS[kind], label=kind)
+        left += width
+    for yi, s in zip(y, steps.values()):
+        ax.text(s.step_time, yi, f" MFU {s.mfu:.0%}", va="center", fontsize=8)
+    ax.set(yticks=y, yticklabels=labels, xlabel="seconds per step", xlim=(0, 1.15 * left.max()))
+    ax.legend(fontsize=8, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    return fig

@@ -50,6 +50,10 @@ H100_NVLS_BUSBW_PUBLISHED = 480 * u.GB
 #: The most link transmissions one simulation may schedule (about ten seconds of SimPy on a laptop);
 #: use the analytic formulas beyond it.
 MAX_SIM_MESSAGES = 2_000_000
+#: The most entries (links × messages) a RingSimResult's per-link arrays may hold (≈ 64 MB each).
+MAX_RESULT_MESSAGES = 8_000_000
+#: PyTorch DDP's default gradient bucket: bucket_cap_mb=25, which DDP multiplies by 1024·1024 (25 MiB).
+DDP_BUCKET_BYTES = 25 * u.MiB
 #: The most gradient buckets data_parallel_step / plot_overlap handle (one bar each in plot_overlap).
 MAX_BUCKETS = 100_000
 #: The largest device count the topology builders accept (torus_dims factors it).
@@ -137,18 +141,21 @@ def crossover_size(bandwidth_bytes_per_s, latency):
 # ---------------------------------------------------------------------------------------------
 # Collectives
 # ---------------------------------------------------------------------------------------------
-def ring_allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0):
+def ring_allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0, *, chunks=1):
     """Seconds for a ring all-reduce of ``nbytes`` over ``n`` ranks.
 
     2(n−1)·α + 2(n−1)/n · nbytes/β: a reduce-scatter then an all-gather, each n−1 steps in which every
     rank sends one n-th of the array to its neighbour. ``bandwidth_bytes_per_s`` is each rank's
-    one-direction link bandwidth, ``latency`` the cost of one step (s). Assumes every link is equally fast
-    and each step waits for the previous one (no pipelining across steps).
+    one-direction link bandwidth, ``latency`` the cost of one message (s). Assumes every link is equally
+    fast. With ``chunks`` > 1 each step's piece goes as that many messages, each paying α:
+    2(n−1)·chunks·α + 2(n−1)/n·nbytes/β (simulate_ring_allreduce's analytic twin).
     """
     nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth_bytes_per_s, latency)
+    chunks = integer("chunks", chunks, minimum=1, maximum=1024)
     steps = 2 * (n - 1)
     with np.errstate(over="ignore"):
-        return _out(steps * latency + steps / n * nbytes / bandwidth, f"the time (from {_COLLECTIVE_ARGS})")
+        return _out(steps * chunks * latency + steps / n * nbytes / bandwidth,
+                    f"the time (from {_COLLECTIVE_ARGS})")
 
 
 def allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0, algorithm="ring"):
@@ -156,8 +163,10 @@ def allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0, algorithm="rin
 
     - ``"ring"``: 2(n−1)·α + 2(n−1)/n·nbytes/β — bandwidth-optimal, latency linear in n.
     - ``"tree"``: 2⌈log₂n⌉·α + 2·nbytes/β — a pipelined (double binary) tree as NCCL uses: reduce up,
-      broadcast down; latency logarithmic, bandwidth term about the ring's (NCCL's tuning model gives
-      trees algbw = busbw/2 and latency ∝ 2·log₂(nodes)). Pipeline fill is ignored.
+      broadcast down. Bandwidth assumption: perfect pipelining, so every GPU sends 2·nbytes in all (nbytes
+      up while reducing, nbytes down while broadcasting) at the full β — about the ring's 2(n−1)/n·nbytes
+      (NCCL's tuning model: tree algbw = busbw/2). Latency: α once per tree level each way. Pipeline fill
+      and a per-chunk α are ignored; tree_allreduce_time adds both (about +9 % for 1 GB on 1,024 ranks).
     - ``"recursive_doubling"``: ⌈log₂n⌉ steps that each exchange the whole array:
       ⌈log₂n⌉·(α + nbytes/β) (Thakur, Rabenseifner & Gropp 2005); best for small messages.
       For n not a power of two, two extra steps fold the surplus ranks in and out.
@@ -175,6 +184,28 @@ def allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0, algorithm="rin
             steps = np.where(np.exp2(floor_log) == n, floor_log, floor_log + 2)
             out = steps * (latency + nbytes / bandwidth)
     return _out(out, f"the time (from {_COLLECTIVE_ARGS})")
+
+
+def tree_allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0, chunks=None):
+    """Seconds for a pipelined tree all-reduce that pays for its pipeline: 2·(D + k − 1)·(α + nbytes/(k·β)).
+
+    A binary tree of depth D = ⌈log₂n⌉ reduces ``nbytes`` up to the root and broadcasts it back down, each
+    phase a pipeline of ``chunks`` = k pieces: D stages to fill it, then one piece per stage time, and every
+    piece pays its α. ``chunks`` None picks the k that minimises the time, k ≈ √((D−1)·nbytes/(α·β)).
+    As k → ∞ with α = 0 it becomes allreduce_time(…, "tree")'s 2·nbytes/β. Assumes each stage moves one
+    piece per link at β and that the up and down phases do not overlap.
+    """
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth_bytes_per_s, latency)
+    depth = _log2_ceil(n)
+    if chunks is None:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            best = np.sqrt(np.maximum(depth - 1, 0) * nbytes / np.maximum(latency * bandwidth, 1e-300))
+        k = np.clip(np.round(np.nan_to_num(best, nan=1.0, posinf=1e9)), 1, 1e9)
+    else:
+        k = integer("chunks", chunks, minimum=1, maximum=10**9)
+    with np.errstate(over="ignore"):
+        out = np.where(np.asarray(n) > 1, 2 * (depth + k - 1) * (latency + nbytes / (k * bandwidth)), 0.0)
+        return _out(out, f"the time (from {_COLLECTIVE_ARGS})")
 
 
 def reduce_scatter_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0):
@@ -266,14 +297,15 @@ _HIERARCHICAL_ARGS = ("nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s
 
 
 def hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
-                                  inter_bandwidth_bytes_per_s, intra_latency=0.0, inter_latency=0.0):
+                                  inter_bandwidth_bytes_per_s, intra_latency=0.0, inter_latency=0.0, *, chunks=1):
     """The three phase times (s) of a hierarchical all-reduce: (reduce-scatter, all-reduce, all-gather).
 
     1. reduce-scatter inside each node over ``gpus_per_node`` GPUs (ring on ``intra_bandwidth_bytes_per_s``);
     2. all-reduce of each GPU's 1/g shard across ``nodes`` nodes — g rings in parallel, one per NIC
        ("rail"), each on ``inter_bandwidth_bytes_per_s``;
     3. all-gather inside each node.
-    Bandwidths are per GPU, one direction. Assumes the phases do not overlap.
+    Bandwidths are per GPU, one direction. Assumes the phases do not overlap. ``chunks``: messages per
+    ring step, each paying its phase's latency (as ring_allreduce_time).
     """
     nbytes = nonnegative("nbytes", nbytes, "bytes", array=True)
     g = _ranks(gpus_per_node, "gpus_per_node")
@@ -282,10 +314,11 @@ def hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth_
     b_out = positive("inter_bandwidth_bytes_per_s", inter_bandwidth_bytes_per_s, "bytes/s", array=True)
     a_in = nonnegative("intra_latency", intra_latency, "s", array=True)
     a_out = nonnegative("inter_latency", inter_latency, "s", array=True)
+    chunks = integer("chunks", chunks, minimum=1, maximum=1024)
     try:
-        rs = reduce_scatter_time(nbytes, g, b_in, a_in)
-        ar = ring_allreduce_time(nbytes / g, m, b_out, a_out)
-        ag = allgather_time(nbytes, g, b_in, a_in)
+        rs = reduce_scatter_time(nbytes, g, b_in, a_in * chunks)
+        ar = ring_allreduce_time(nbytes / g, m, b_out, a_out, chunks=chunks)
+        ag = allgather_time(nbytes, g, b_in, a_in * chunks)
     except ValueError:
         raise ValueError(f"the all-reduce time is not finite for these inputs ({_HIERARCHICAL_ARGS}): "
                          "use values within the course's range") from None
@@ -293,12 +326,236 @@ def hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth_
 
 
 def hierarchical_allreduce_time(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
-                                inter_bandwidth_bytes_per_s, intra_latency=0.0, inter_latency=0.0):
+                                inter_bandwidth_bytes_per_s, intra_latency=0.0, inter_latency=0.0, *, chunks=1):
     """Seconds for a hierarchical all-reduce (sum of the three phases of hierarchical_allreduce_phases)."""
     rs, ar, ag = hierarchical_allreduce_phases(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
-                                               inter_bandwidth_bytes_per_s, intra_latency, inter_latency)
+                                               inter_bandwidth_bytes_per_s, intra_latency, inter_latency,
+                                               chunks=chunks)
     with np.errstate(over="ignore"):
         return _out(np.add(np.add(rs, ar), ag), f"the time (from {_HIERARCHICAL_ARGS})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Message size versus achieved bandwidth
+# ---------------------------------------------------------------------------------------------
+def size_for_bandwidth_fraction(fraction, bandwidth_bytes_per_s, latency):
+    """The message size (bytes) at which one α-β transfer reaches ``fraction`` of its link bandwidth.
+
+    nbytes/(α + nbytes/β) = f·β  ⇔  nbytes = f/(1−f)·α·β: half the bandwidth at α·β (Hockney's n½),
+    80 % at 4·α·β, 90 % at 9·α·β, 99 % at 99·α·β. ``fraction`` in (0, 1).
+    """
+    f = _fraction_open("fraction", fraction)
+    x = crossover_size(bandwidth_bytes_per_s, latency)
+    with np.errstate(over="ignore"):
+        return _out(f / (1 - f) * x, "the size (from fraction, bandwidth_bytes_per_s and latency)")
+
+
+def ring_allreduce_size_for_busbw(fraction, n, bandwidth_bytes_per_s, latency):
+    """The all-reduce size (bytes) at which a ring on ``n`` ranks reaches ``fraction`` of its line rate in busbw.
+
+    busbw = 2(n−1)/n·S/T with T = 2(n−1)·α + 2(n−1)/n·S/β, so busbw/β = f when S = f/(1−f)·n·α·β: the
+    single-link answer times n, because the ring pays its 2(n−1) latencies while each step moves only
+    S/n. On 1,024 ranks with α = 5 µs and β = 50 GB/s, 90 % needs 9·1024·250 kB ≈ 2.3 GB.
+    """
+    f = _fraction_open("fraction", fraction)
+    n = _ranks(n)
+    x = crossover_size(bandwidth_bytes_per_s, latency)
+    with np.errstate(over="ignore"):
+        return _out(f / (1 - f) * n * x, "the size (from fraction, n, bandwidth_bytes_per_s and latency)")
+
+
+def _fraction_open(name, value):
+    """A number strictly between 0 and 1 (a share of a maximum that is approached, never reached)."""
+    return fraction(name, value, array=True, allow_zero=False, allow_one=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# NCCL's own cost model: protocols, and the hierarchy NCCL builds
+# ---------------------------------------------------------------------------------------------
+NCCL_ALGORITHMS = ("ring", "tree")
+NCCL_PROTOCOLS = ("LL", "LL128", "Simple")
+#: The NCCL release whose tuner constants labkit copies (src/graph/tuning.cc, default tuner constants).
+NCCL_MODEL_VERSION = "2.30.7"
+# Per-step hardware latency (s) of NCCL's tuning model, by (algorithm, protocol) and link class:
+# NCCL src/graph/tuning.cc (v2.30.7), ncclTunerConstantsDefaults.hwLatencies. LL's are the α the
+# chapter uses (NCCL_STEP_LATENCY); they come with LL's bandwidth, half the link's (NCCL_PROTOCOL_EFFICIENCY).
+NCCL_HW_LATENCY = {
+    ("ring", "LL"): {"nvlink": 0.6 * u.US, "pcie": 1.0 * u.US, "network": 2.7 * u.US},
+    ("ring", "LL128"): {"nvlink": 1.9 * u.US, "pcie": 2.5 * u.US, "network": 4.0 * u.US},
+    ("ring", "Simple"): {"nvlink": 3.4 * u.US, "pcie": 5.7 * u.US, "network": 14.0 * u.US},
+    ("tree", "LL"): {"nvlink": 0.6 * u.US, "pcie": 1.0 * u.US, "network": 5.0 * u.US},
+    ("tree", "LL128"): {"nvlink": 1.25 * u.US, "pcie": 1.9 * u.US, "network": 8.5 * u.US},
+    ("tree", "Simple"): {"nvlink": 4.0 * u.US, "pcie": 4.0 * u.US, "network": 14.0 * u.US},
+}
+# The fixed latency of one collective call (s): tuning.cc baseLatencies (v2.30.7).
+NCCL_BASE_LATENCY = {("ring", "LL"): 6.6 * u.US, ("ring", "LL128"): 14.0 * u.US, ("ring", "Simple"): 8.4 * u.US,
+                     ("tree", "LL"): 6.8 * u.US, ("tree", "LL128"): 14.0 * u.US, ("tree", "Simple"): 8.4 * u.US}
+# The share of the bus bandwidth each protocol delivers in NCCL's model (tuning.cc v2.30.7): LL sends a
+# 4-byte flag with every 4 bytes of data (×0.5); LL128 spends 8 of 128 bytes on flags (×0.92); trees
+# are derated ×0.92, and ×1/3.8 more with LL, ×120/128 with LL128 (7/9 on one node).
+NCCL_PROTOCOL_EFFICIENCY = {("ring", "LL"): 0.5, ("ring", "LL128"): 0.92, ("ring", "Simple"): 1.0,
+                            ("tree", "LL"): 0.92 / 3.8, ("tree", "LL128"): 0.92 * 120 / 128, ("tree", "Simple"): 0.92}
+
+_NCCL_ARGS = ("nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s and inter_bandwidth_bytes_per_s")
+
+
+def _nccl_options(algorithm, protocol):
+    algorithm = choice("algorithm", algorithm, NCCL_ALGORITHMS + ("auto",))
+    protocol = choice("protocol", protocol, NCCL_PROTOCOLS + ("auto",))
+    algs = NCCL_ALGORITHMS if algorithm == "auto" else (algorithm,)
+    protos = NCCL_PROTOCOLS if protocol == "auto" else (protocol,)
+    return [(a, p) for a in algs for p in protos]
+
+
+def _nccl_args(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s):
+    return (nonnegative("nbytes", nbytes, "bytes", array=True),
+            integer("gpus_per_node", gpus_per_node, minimum=1, maximum=1024),
+            integer("nodes", nodes, minimum=1, maximum=1_000_000),
+            positive("intra_bandwidth_bytes_per_s", intra_bandwidth_bytes_per_s, "bytes/s"),
+            positive("inter_bandwidth_bytes_per_s", inter_bandwidth_bytes_per_s, "bytes/s"))
+
+
+def nccl_bus_bandwidth(gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s):
+    """The bus bandwidth (bytes/s) NCCL's model gives an all-reduce before protocol derating.
+
+    One node: the NVLink bandwidth per GPU. Several nodes: NCCL runs one ring (channel) per NIC at once,
+    so every NIC of a node carries a share: min(gpus_per_node × inter, intra) — 8 × 50 GB/s = 400 GB/s on
+    a DGX H100, the "node egress" of How to Scale Your Model. Assumes one NIC per GPU (rail-optimized).
+    """
+    _, g, m, b_in, b_out = _nccl_args(0.0, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                      inter_bandwidth_bytes_per_s)
+    return b_in if m == 1 else min(g * b_out, b_in)
+
+
+def _nccl_latency(algorithm, protocol, g, m):
+    """NCCL's latency (s) of one all-reduce call on m nodes of g GPUs (tuning.cc, intra-node = NVLink)."""
+    hw = NCCL_HW_LATENCY[(algorithm, protocol)]
+    n = g * m
+    if algorithm == "ring":
+        inter_steps = 2 * (m - 1)
+        steps = 2 * (n - 1)
+        return NCCL_BASE_LATENCY[(algorithm, protocol)] + (steps - inter_steps) * hw["nvlink"] + \
+            inter_steps * hw["network"]
+    return NCCL_BASE_LATENCY[(algorithm, protocol)] + 2 * ((g - 1) * hw["nvlink"] +
+                                                           math.floor(math.log2(m)) * hw["network"])
+
+
+def _nccl_algbw(algorithm, protocol, g, m, b_in, b_out):
+    n = g * m
+    bus = b_in if m == 1 else min(g * b_out, b_in)
+    eff = NCCL_PROTOCOL_EFFICIENCY[(algorithm, protocol)]
+    if (algorithm, protocol) == ("tree", "LL128") and m == 1:
+        eff = 0.92 * 7 / 9
+    bus *= eff
+    return bus * n / (2 * (n - 1)) if algorithm == "ring" else bus / 2
+
+
+def nccl_allreduce_time(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s,
+                        algorithm="auto", protocol="auto"):
+    """Seconds for an all-reduce of ``nbytes`` as NCCL's own tuning model predicts it (src/graph/tuning.cc).
+
+    ``gpus_per_node`` GPUs per node on NVLink (``intra_bandwidth_bytes_per_s`` each, one direction),
+    ``nodes`` nodes with one NIC per GPU (``inter_bandwidth_bytes_per_s`` each). T = latency + nbytes/algbw:
+
+    - ring: latency = base + 2(nodes−1) network steps + the other 2(n−1) − 2(nodes−1) steps on NVLink
+      (NCCL orders its rings node by node, so only 2(nodes−1) of the 2(n−1) hops leave a node);
+      algbw = busbw · n / (2(n−1)).
+    - tree: latency = base + 2((gpus_per_node−1) NVLink steps + ⌊log₂ nodes⌋ network steps) (a chain in
+      each node, a double binary tree across nodes); algbw = busbw / 2.
+
+    busbw = nccl_bus_bandwidth(...) × the protocol's efficiency (NCCL_PROTOCOL_EFFICIENCY), latencies
+    from NCCL_HW_LATENCY / NCCL_BASE_LATENCY (v2.30.7). ``algorithm`` "ring", "tree" or "auto",
+    ``protocol`` "LL", "LL128", "Simple" or "auto": "auto" takes the fastest, as NCCL's tuner does.
+    Left out: NCCL's per-channel bandwidth caps, its tree correction factors for medium sizes, the ring
+    "plateau" factor, NVLS/CollNet and the topology's own latency — so this is NCCL's model at line rate,
+    a lower bound on a real run. Arrays of nbytes broadcast.
+    """
+    nbytes, g, m, b_in, b_out = _nccl_args(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                           inter_bandwidth_bytes_per_s)
+    options = _nccl_options(algorithm, protocol)
+    if g * m == 1:
+        return _out(np.zeros_like(np.asarray(nbytes, dtype=float)))
+    with np.errstate(over="ignore"):
+        times = [_nccl_latency(a, p, g, m) + np.asarray(nbytes) / _nccl_algbw(a, p, g, m, b_in, b_out)
+                 for a, p in options]
+        return _out(np.minimum.reduce(times), f"the time (from {_NCCL_ARGS})")
+
+
+def nccl_allreduce_choice(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s):
+    """The (algorithm, protocol) NCCL's model finds fastest for one all-reduce of ``nbytes`` (a scalar)."""
+    nbytes, g, m, b_in, b_out = _nccl_args(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                           inter_bandwidth_bytes_per_s)
+    if np.ndim(nbytes):
+        raise ValueError("nbytes must be one size here (a number), not an array")
+    options = _nccl_options("auto", "auto")
+    times = [nccl_allreduce_time(nbytes, g, m, b_in, b_out, a, p) for a, p in options]
+    return options[int(np.argmin(times))]
+
+
+def nccl_allreduce_busbw(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s,
+                         algorithm="auto", protocol="auto"):
+    """nccl-tests' busbw (bytes/s) of the all-reduce nccl_allreduce_time predicts: what all_reduce_perf
+    would print in its busbw column for each size. 0 for one GPU (nothing crosses a link)."""
+    t = nccl_allreduce_time(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s,
+                            algorithm, protocol)
+    n = int(gpus_per_node) * int(nodes)
+    nbytes = np.asarray(nbytes, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        bw = np.where(np.asarray(t) > 0, nbytes / np.where(np.asarray(t) > 0, t, 1.0) * 2 * (n - 1) / n, 0.0)
+    return _out(bw, f"busbw (from {_NCCL_ARGS})")
+
+
+# ---------------------------------------------------------------------------------------------
+# In-network reduction (SHARP)
+# ---------------------------------------------------------------------------------------------
+# How to Scale Your Model (Austin et al. 2025), GPU chapter: in-network reductions give "theoretically
+# 2x the AllReduce bandwidth", "in practice the benefit is closer to 30%". The 8×H100 figures of
+# nccl-tests issue #212 agree: NVLS (NVLink SHARP) ≈480 GB/s busbw vs ≈370 GB/s with rings, ×1.30.
+SHARP_THEORETICAL_GAIN = 2.0
+SHARP_MEASURED_GAIN_HSYM = 0.30
+
+
+def sharp_allreduce_time(nbytes, n, bandwidth_bytes_per_s, latency=0.0):
+    """Seconds for an all-reduce of ``nbytes`` over ``n`` ranks reduced inside the switch (SHARP, NVLS).
+
+    Every rank sends its array to the switch once and receives the sum once — both directions of its
+    link at the same time, pipelined — so the data crosses each link once each way: 2α + nbytes/β.
+    A ring moves 2(n−1)/n·nbytes each way instead, so in-network reduction has up to 2(n−1)/n ≈ 2× the
+    ring's speed, and nccl-tests' busbw (which assumes the ring's traffic) reads up to ≈2β. Assumes the
+    switch reduces at line rate and has the ports for all n ranks.
+    """
+    nbytes, n, bandwidth, latency = _sized(nbytes, n, bandwidth_bytes_per_s, latency)
+    with np.errstate(over="ignore"):
+        out = np.where(np.asarray(n) > 1, 2 * latency + nbytes / bandwidth, 0.0)
+        return _out(out, f"the time (from {_COLLECTIVE_ARGS})")
+
+
+def compare_allreduce_strategies(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                 inter_bandwidth_bytes_per_s):
+    """Seconds for one all-reduce of ``nbytes`` five ways, on ``nodes`` nodes of ``gpus_per_node`` GPUs.
+
+    Returns {name: seconds}:
+    - "flat ring, one NIC": a ring over all n GPUs where every hop crosses a 50 GB/s-class NIC and pays
+      NCCL's network α — the ring NCCL never builds (2(n−1) network latencies);
+    - "NCCL ring": nccl_allreduce_time(algorithm="ring"), node-ordered rings on every NIC at once;
+    - "NCCL tree": nccl_allreduce_time(algorithm="tree");
+    - "hierarchical (RS, AR, AG)": hierarchical_allreduce_time with NCCL's LL per-step latencies;
+    - "in-network (SHARP)": the switches add the arrays — NVLink SHARP inside the node, SHARP in the
+      network switches — so each GPU's data crosses its links once each way: sharp_allreduce_time at the
+      node's bus bandwidth (nccl_bus_bandwidth), paying one NVLink and one network α each way.
+    Protocol: NCCL's best ("auto") for the NCCL rows; LL latencies (NCCL_STEP_LATENCY) for the others.
+    """
+    nbytes, g, m, b_in, b_out = _nccl_args(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                           inter_bandwidth_bytes_per_s)
+    a_in, a_out = NCCL_STEP_LATENCY["nvlink"], NCCL_STEP_LATENCY["network"]
+    return {
+        "flat ring, one NIC": ring_allreduce_time(nbytes, g * m, b_out, a_out),
+        "NCCL ring": nccl_allreduce_time(nbytes, g, m, b_in, b_out, "ring"),
+        "NCCL tree": nccl_allreduce_time(nbytes, g, m, b_in, b_out, "tree"),
+        "hierarchical (RS, AR, AG)": hierarchical_allreduce_time(nbytes, g, m, b_in, b_out, a_in, a_out),
+        "in-network (SHARP)": sharp_allreduce_time(nbytes, g * m, nccl_bus_bandwidth(g, m, b_in, b_out),
+                                                   a_in + (a_out if m > 1 else 0.0)),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,6 +583,7 @@ class RingSimResult:
     analytic_time: float
     n_events: int
     wall_seconds: float = 0.0
+    simulated_links: int = 0
 
     @property
     def algbw(self):
@@ -350,43 +608,42 @@ class RingSimResult:
 
 
 def _run_rings(env, link_bw, steps, segment_bytes, chunks, latency, slowdown):
-    """Start one simpy process per link for R independent rings; returns per-link start/end lists.
+    """Start one simpy process per link for R independent rings; returns per-link start/duration lists.
 
     link_bw: (R, n) one-direction bandwidths; link (r, i) carries rank i → rank i+1 of ring r.
     Message m = step·chunks + chunk. A rank can forward (step s, chunk c) once it has received
     (s−1, c) from its upstream neighbour — the data dependency of ring reduce-scatter/all-gather.
-    A link sends one message at a time; a message occupies it for size/bandwidth, then arrives
-    ``latency`` later (latency is not link-busy time). Returns per-link start times and durations,
-    and which messages a link had to wait for (each such wait costs one wake-up event).
+    A link sends one message at a time, and each message occupies it for ``latency`` (the per-message
+    cost α: software, NIC, first byte's flight) plus size/bandwidth; the message has arrived when that
+    time is over. Returns per-link start times and busy durations, and which messages a link had to wait
+    for (each such wait costs one wake-up event).
     """
     R, n = link_bw.shape
     M = steps * chunks
     chunk_bytes = segment_bytes / chunks
     starts = [[None] * n for _ in range(R)]
     ends = [[None] * n for _ in range(R)]
-    arrived = [[[None] * M for _ in range(n)] for _ in range(R)]   # message m of link i reached rank i+1
+    arrived = [[[False] * M for _ in range(n)] for _ in range(R)]  # message m of link i reached rank i+1
     waiting = [[[None] * M for _ in range(n)] for _ in range(R)]   # link i waits for upstream message m
 
     def link(env, r, i):
         upstream, mine = arrived[r][(i - 1) % n], arrived[r][i]
         my_waiting, downstream_waiting = waiting[r][i], waiting[r][(i + 1) % n]
-        durations = (chunk_bytes / link_bw[r, i] * slowdown[r, i]).tolist()
+        durations = (latency + chunk_bytes / link_bw[r, i] * slowdown[r, i]).tolist()
         start = starts[r][i] = [0.0] * M
         timeout, event = env.timeout, env.event
         last = M - chunks
         for m in range(M):
-            if m >= chunks:  # steps ≥ 1 forward what arrived from upstream in the previous step
-                ev = upstream[m - chunks]
-                if ev is None:
-                    ev = my_waiting[m] = event()
+            if m >= chunks and not upstream[m - chunks]:  # steps ≥ 1 forward what came from upstream
+                ev = my_waiting[m] = event()
                 yield ev
             start[m] = env.now
             yield timeout(durations[m])
             if m < last:
-                arrival = mine[m] = timeout(latency)
+                mine[m] = True
                 pending = downstream_waiting[m + chunks]
-                if pending is not None:  # the downstream link is already waiting: wake it on arrival
-                    arrival.callbacks.append(pending.succeed)
+                if pending is not None:  # the downstream link is already waiting: wake it now
+                    pending.succeed()
         ends[r][i] = durations
 
     for r in range(R):
@@ -413,10 +670,29 @@ def _simulate_rings(link_bw, steps, segment_bytes, chunks, latency, jitter, rng)
     wall = _time.perf_counter() - t0
     start = np.array(starts, dtype=float).reshape(R, n, M)
     end = start + np.array(ends, dtype=float).reshape(R, n, M)
-    # transmissions + arrivals (all but the last step) + process starts + wake-ups of waiting links
-    events = R * n * (2 * M - chunks + 1) + sum(w is not None for ring in waiting for link in ring for w in link)
-    total = float(end.max() + latency) if M else 0.0
+    # transmissions + process starts + wake-ups of waiting links
+    events = R * n * (M + 1) + sum(w is not None for ring in waiting for link in ring for w in link) if M else 0
+    total = float(end.max()) if M else 0.0
     return start, end, total, events, wall
+
+
+def ring_period(link_bandwidths_bytes_per_s):
+    """The shortest repeating pattern (a count of links) in a ring's per-link bandwidths.
+
+    A ring whose links repeat every p links (all equal: p = 1; 8-GPU nodes joined by a network hop:
+    p = 8) behaves the same on every repeat: link i + p sends each message exactly when link i does.
+    simulate_ring_allreduce uses that symmetry to simulate p representative links instead of n.
+    """
+    bws = np.atleast_1d(positive("link_bandwidths_bytes_per_s", link_bandwidths_bytes_per_s, "bytes/s",
+                                 array=True)).astype(float)
+    if bws.ndim != 1 or bws.size > MAX_DEVICES:
+        raise ValueError(f"link_bandwidths_bytes_per_s must be a 1-D list of at most {MAX_DEVICES:,} links, "
+                         f"got shape {bws.shape}")
+    n = bws.size
+    for p in range(1, n + 1):
+        if n % p == 0 and np.array_equal(bws, np.tile(bws[:p], n // p)):
+            return p
+    return n
 
 
 def _sim_size(messages, names):
@@ -435,15 +711,22 @@ def simulate_ring_allreduce(nbytes, n, bandwidth_bytes_per_s, latency=0.0, *, ch
 
     ``n`` ranks in a ring; link i carries rank i → rank i+1 at ``link_bandwidths_bytes_per_s[i]``
     (default: all ``bandwidth_bytes_per_s``). The array is cut into n segments; each of the 2(n−1) steps
-    sends one segment per link, split into ``chunks`` pipelined pieces. A rank forwards a chunk only after
-    it received that chunk in the previous step; a link sends one chunk at a time; each chunk arrives
-    ``latency`` s after it leaves the link. ``jitter`` > 0 slows each transmission by a random factor
-    1 + jitter·Exp(1) (seeded by ``seed``) — stragglers.
+    sends one segment per link, split into ``chunks`` pieces. A rank forwards a chunk only after it
+    received that chunk in the previous step; a link sends one chunk at a time, and every chunk costs its
+    link ``latency`` (α, per message) plus size/bandwidth. ``jitter`` > 0 slows each transmission by a
+    random factor 1 + jitter·Exp(1) (seeded by ``seed``) — stragglers.
 
-    With uniform links and chunks=1 this reproduces ring_allreduce_time exactly; with more chunks,
-    pipelining hides part of the per-step latency. With one slow link the whole ring runs at that
-    link's speed. Assumes full-duplex links and free computation (the reduction itself costs nothing).
-    At most :data:`MAX_SIM_MESSAGES` transmissions (n · 2(n−1) · chunks).
+    With uniform links it reproduces ring_allreduce_time(…, chunks=chunks) exactly: 2(n−1)·chunks·α +
+    2(n−1)/n·nbytes/β — more chunks pay more latency, never less. With one slow link the whole ring runs
+    at that link's speed. Assumes full-duplex links and free computation (the reduction costs nothing).
+
+    **Symmetry.** Without jitter, a ring whose link bandwidths repeat every p links (ring_period: 1 for
+    uniform links, 8 for 8-GPU nodes joined by one network hop) is simulated as p representative links
+    whose upstream wraps around: link i + p does exactly what link i does, so the answer is exact and a
+    1,024-rank ring costs p·2(n−1)·chunks transmissions instead of n·2(n−1)·chunks. ``simulated_links``
+    on the result says how many links were simulated; the per-link arrays are the representatives,
+    repeated. At most :data:`MAX_SIM_MESSAGES` simulated transmissions and :data:`MAX_RESULT_MESSAGES`
+    entries in the per-link arrays.
     """
     nbytes = nonnegative("nbytes", nbytes, "bytes")
     n = integer("n", n, minimum=1)
@@ -452,7 +735,8 @@ def simulate_ring_allreduce(nbytes, n, bandwidth_bytes_per_s, latency=0.0, *, ch
     chunks = integer("chunks", chunks, minimum=1, maximum=1024)
     jitter = _jitter(jitter)
     seed = integer("seed", seed, minimum=0)
-    _sim_size(n * 2 * (n - 1) * chunks, "n and chunks")
+    if n > MAX_DEVICES // 1000:
+        raise ValueError(f"n = {n:,} ranks is beyond a simulation (use ring_allreduce_time)")
     if link_bandwidths_bytes_per_s is None:
         bws = np.full(n, bandwidth)
     else:
@@ -463,20 +747,28 @@ def simulate_ring_allreduce(nbytes, n, bandwidth_bytes_per_s, latency=0.0, *, ch
         if bws.shape != (n,):
             raise ValueError(f"link_bandwidths_bytes_per_s must have one entry per link (n = {n}), "
                              f"got shape {bws.shape}")
-    analytic = ring_allreduce_time(nbytes, n, float(bws.min()), latency)
+    period = n if jitter > 0 else ring_period(bws)
+    _sim_size(period * 2 * (n - 1) * chunks, "n and chunks")
+    if n * 2 * (n - 1) * chunks > MAX_RESULT_MESSAGES:
+        raise ValueError(f"n and chunks ask for {n * 2 * (n - 1) * chunks:,} entries per result array; at most "
+                         f"{MAX_RESULT_MESSAGES:,} (use fewer chunks, or ring_allreduce_time)")
+    analytic = ring_allreduce_time(nbytes, n, float(bws.min()), latency, chunks=chunks)
     steps = 2 * (n - 1)
     rng = np.random.default_rng(seed)
     with np.errstate(over="ignore"):
-        start, end, total, events, wall = _simulate_rings(bws[None, :], steps, nbytes / n, chunks, latency,
-                                                          jitter, rng)
+        start, end, total, events, wall = _simulate_rings(bws[None, :period], steps, nbytes / n, chunks,
+                                                          latency, jitter, rng)
     finite_result(total, "the simulated time (from nbytes, latency, link bandwidths and jitter)")
-    busy = (end[0] - start[0]).sum(axis=1)
+    start, end = start[0], end[0]
+    if period < n:
+        start, end = np.tile(start, (n // period, 1)), np.tile(end, (n // period, 1))
+    busy = (end - start).sum(axis=1)
     return RingSimResult(
         time=total, n=n, nbytes=nbytes, chunks=chunks, latency=latency, link_bandwidths_bytes_per_s=bws,
-        busy_start=start[0], busy_end=end[0], step=np.repeat(np.arange(steps), chunks),
+        busy_start=start, busy_end=end, step=np.repeat(np.arange(steps), chunks),
         chunk=np.tile(np.arange(chunks), steps),
         utilization=np.minimum(busy / total, 1.0) if total > 0 else np.zeros(n), analytic_time=analytic,
-        n_events=events, wall_seconds=wall)
+        n_events=events, wall_seconds=wall, simulated_links=period)
 
 
 def slow_link_bandwidths(n, bandwidth_bytes_per_s, slow_factor=0.25, slow_link=0):
@@ -534,7 +826,8 @@ def simulate_hierarchical_allreduce(nbytes, gpus_per_node, nodes, intra_bandwidt
     jitter = _jitter(jitter)
     rng = np.random.default_rng(integer("seed", seed, minimum=0))
     _sim_size(m * g * (2 * (g - 1) + 2 * (m - 1)) * chunks, "gpus_per_node, nodes and chunks")
-    analytic = np.array([float(x) for x in hierarchical_allreduce_phases(nbytes, g, m, b_in, b_out, a_in, a_out)])
+    analytic = np.array([float(x) for x in hierarchical_allreduce_phases(nbytes, g, m, b_in, b_out, a_in, a_out,
+                                                                          chunks=chunks)])
     plan = [(np.full((m, g), b_in), g - 1, nbytes / g, a_in),            # reduce-scatter
             (np.full((g, m), b_out), 2 * (m - 1), nbytes / g / m, a_out),  # all-reduce of each shard
             (np.full((m, g), b_in), g - 1, nbytes / g, a_in)]             # all-gather
@@ -552,6 +845,142 @@ def simulate_hierarchical_allreduce(nbytes, gpus_per_node, nodes, intra_bandwidt
     return HierarchicalSimResult(time=total, phase_times=np.array(times),
                                  analytic_phase_times=analytic, analytic_time=float(analytic.sum()),
                                  gpus_per_node=g, nodes=m, nbytes=nbytes, n_events=events, wall_seconds=wall)
+
+
+# ---------------------------------------------------------------------------------------------
+# simpy: a ring on an oversubscribed two-tier fat tree (contention at the leaf uplinks)
+# ---------------------------------------------------------------------------------------------
+PLACEMENTS = ("packed", "scattered")
+
+
+@dataclass
+class FabricSimResult:
+    """What simulate_fat_tree_allreduce returns (times in s).
+
+    ``crossing_links``: ring hops that leave their leaf switch; ``leaf_load``: the most crossing hops
+    one leaf must serve per step ÷ its uplinks (above 1, its uplinks are a queue); ``analytic_time``:
+    the ring formula slowed by max(1, leaf_load) — the fluid bound the simulation is checked against.
+    """
+    time: float
+    analytic_time: float
+    n_devices: int
+    gpus_per_leaf: int
+    uplinks_per_leaf: int
+    placement: str
+    nbytes: float
+    crossing_links: int
+    leaf_load: float
+    n_events: int
+    wall_seconds: float = 0.0
+
+    @property
+    def oversubscription(self):
+        """Down ports : up ports of a leaf, as built (gpus_per_leaf / uplinks_per_leaf)."""
+        return self.gpus_per_leaf / self.uplinks_per_leaf
+
+    @property
+    def busbw(self):
+        return bus_bandwidth(self.nbytes, self.time, self.n_devices) if self.time > 0 else 0.0
+
+    def __repr__(self):
+        return (f"<FabricSimResult {self.n_devices} GPUs, {self.gpus_per_leaf} per leaf, "
+                f"{self.oversubscription:g}:1, {self.placement}: {u.fmt_seconds(self.time)} "
+                f"(fluid bound {u.fmt_seconds(self.analytic_time)}), {self.crossing_links} hops leave a leaf>")
+
+
+def _ring_order(n, placement, rng):
+    return np.arange(n) if placement == "packed" else rng.permutation(n)
+
+
+def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latency=0.0, *, gpus_per_leaf=8,
+                                oversubscription=1.0, placement="packed", seed=0):
+    """Simulate a ring all-reduce on a two-tier fat tree whose leaves may be oversubscribed; simpy.
+
+    ``n_devices`` GPUs, ``gpus_per_leaf`` on each leaf switch, every cable ``bandwidth_bytes_per_s`` one
+    way. A leaf has gpus_per_leaf / ``oversubscription`` uplinks to the spines (rounded, at least one):
+    1 is full bisection, 2 or 4 a 2:1 or 4:1 tree. The spines never block. A ring hop inside a leaf uses
+    only the two GPUs' ports; a hop between leaves also needs one uplink of its leaf and one downlink of the
+    other leaf for the whole message (cut-through), waiting in line (FIFO) when all are busy. Every message
+    costs α + size/β, as in simulate_ring_allreduce (one chunk per step).
+
+    ``placement``: "packed" numbers the ring leaf by leaf, so only one hop per leaf leaves it (what a
+    topology-aware scheduler does — Llama 3's 1:7 oversubscribed aggregation layer was survivable because
+    its jobs were placed this way); "scattered" orders the ranks at random (seeded), so most hops cross.
+    """
+    import time as _time
+
+    import simpy
+
+    nbytes = nonnegative("nbytes", nbytes, "bytes")
+    g = integer("gpus_per_leaf", gpus_per_leaf, minimum=1, maximum=4096)
+    n = integer("n_devices", n_devices, minimum=2, maximum=4096)
+    if n % g:
+        raise ValueError(f"n_devices = {n} must fill whole leaves of gpus_per_leaf = {g}")
+    beta = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s")
+    alpha = nonnegative("latency", latency, "s")
+    r = number("oversubscription", oversubscription, "ratio", minimum=1.0, maximum=float(g))
+    placement = choice("placement", placement, PLACEMENTS)
+    rng = np.random.default_rng(integer("seed", seed, minimum=0))
+    steps = 2 * (n - 1)
+    _sim_size(n * steps, "n_devices")
+    up = max(1, int(round(g / r)))
+    order = _ring_order(n, placement, rng)
+    leaf = order // g
+    dst_leaf = np.roll(leaf, -1)
+    crossing = leaf != dst_leaf
+    out_load = np.bincount(leaf[crossing], minlength=n // g)
+    in_load = np.bincount(dst_leaf[crossing], minlength=n // g)
+    load = float(max(out_load.max(), in_load.max())) / up if crossing.any() else 0.0
+    tau = alpha + nbytes / n / beta
+    with np.errstate(over="ignore"):
+        analytic = finite_result(steps * tau * max(1.0, load), "the time (from nbytes, n_devices, latency and "
+                                                              "bandwidth_bytes_per_s)")
+
+    env = simpy.Environment()
+    uplinks = [simpy.Resource(env, capacity=up) for _ in range(n // g)]
+    downlinks = [simpy.Resource(env, capacity=up) for _ in range(n // g)]
+    arrived = [[False] * steps for _ in range(n)]
+    waiting = [[None] * steps for _ in range(n)]
+    counts = {"events": 0, "end": 0.0}
+
+    def link(env, i):
+        upstream, mine = arrived[(i - 1) % n], arrived[i]
+        my_waiting, downstream_waiting = waiting[i], waiting[(i + 1) % n]
+        timeout, event = env.timeout, env.event
+        cross, src, dst = bool(crossing[i]), int(leaf[i]), int(dst_leaf[i])
+        events = 0
+        for m in range(steps):
+            if m and not upstream[m - 1]:
+                ev = my_waiting[m] = event()
+                events += 1
+                yield ev
+            if cross:  # uplink first, then downlink: no cycle of holds, so no deadlock
+                with uplinks[src].request() as a, downlinks[dst].request() as b:
+                    yield a
+                    yield b
+                    yield timeout(tau)
+                events += 5
+            else:
+                yield timeout(tau)
+            events += 1
+            if m < steps - 1:
+                mine[m] = True
+                pending = downstream_waiting[m + 1]
+                if pending is not None:
+                    pending.succeed()
+        counts["events"] += events
+        counts["end"] = max(counts["end"], env.now)
+
+    for i in range(n):
+        env.process(link(env, i))
+    t0 = _time.perf_counter()
+    env.run()
+    wall = _time.perf_counter() - t0
+    total = finite_result(float(counts["end"]), "the simulated time")
+    return FabricSimResult(time=total, analytic_time=float(analytic), n_devices=n, gpus_per_leaf=g,
+                           uplinks_per_leaf=up, placement=placement, nbytes=nbytes,
+                           crossing_links=int(crossing.sum()), leaf_load=load, n_events=counts["events"] + n,
+                           wall_seconds=wall)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -763,12 +1192,12 @@ _STEP_ARGS = "n_devices, grad_bytes, compute_time, bandwidth_bytes_per_s and lat
 
 
 def data_parallel_step(n_devices, grad_bytes, compute_time, bandwidth_bytes_per_s, latency=0.0, *,
-                       bucket_bytes=25 * u.MB, backward_fraction=2 / 3, overlap=True, algorithm="ring"):
+                       bucket_bytes=DDP_BUCKET_BYTES, backward_fraction=2 / 3, overlap=True, algorithm="ring"):
     """Step time of data-parallel training whose gradient all-reduce overlaps the backward pass.
 
     Gradients (``grad_bytes`` in all) become ready uniformly during the backward pass (the last
     ``backward_fraction`` of ``compute_time``) and are all-reduced over the ``n_devices`` GPUs in equal
-    buckets of about ``bucket_bytes`` (PyTorch DDP's default is 25 MB), one after another on the network
+    buckets of about ``bucket_bytes`` (PyTorch DDP's default, bucket_cap_mb=25, is 25 MiB = 25·2²⁰ B), one after another on the network
     (``bandwidth_bytes_per_s`` per GPU, one direction). Bucket j is ready at T_fwd + (j+1)·T_bwd/B; its
     all-reduce takes t_b = allreduce_time(bucket, n, …). Then
 
@@ -826,7 +1255,7 @@ class ScalingResult:
 
 
 def scaling(n_devices, grad_bytes, compute_time, bandwidth_bytes_per_s, latency=0.0, *, mode="weak",
-            bucket_bytes=25 * u.MB, backward_fraction=2 / 3, overlap=True, algorithm="ring"):
+            bucket_bytes=DDP_BUCKET_BYTES, backward_fraction=2 / 3, overlap=True, algorithm="ring"):
     """Data-parallel scaling over a list of GPU counts ``n_devices``.
 
     ``mode="weak"``: each GPU keeps its batch, so ``compute_time`` (one step on one GPU) stays;
@@ -855,6 +1284,11 @@ def dp_critical_tokens_per_gpu(peak_flops_per_s, bandwidth_bytes_per_s, grad_byt
     FLOP per byte of gradient traffic) scaled by the gradient's bytes. With bf16 gradients (2 bytes) and
     large n, T ≈ peak / bandwidth ("How to Scale Your Model", GPU chapter: 990e12 / 400e9 ≈ 2,475 tokens
     on H100 across nodes). ``n_devices`` None means n → ∞.
+
+    Which bandwidth: the all-reduce bandwidth one GPU sees. Across H100 nodes that is the node's egress,
+    8 NICs × 50 GB/s = 400 GB/s, because NCCL's rings (or a hierarchical all-reduce) put every NIC of the
+    node to work on each GPU's gradient (nccl_bus_bandwidth); a flat ring through one 50 GB/s NIC per GPU
+    would need 990e12 / 50e9 = 19,800 tokens. Inside one node it is NVLink's 450 GB/s (2,200 tokens).
     """
     ridge = ridge_point(peak_flops_per_s, bandwidth_bytes_per_s)
     g = positive("grad_bytes_per_param", grad_bytes_per_param, "bytes")
@@ -949,6 +1383,93 @@ def plot_allreduce_algorithms(n, bandwidth_bytes_per_s, latency, ax=None, sizes=
     return fig
 
 
+_BUSBW_SIZES = 2.0 ** np.arange(3, 35)  # bytes: nccl-tests' default sweep, 8 B to 16 GiB (-b 8 -e 16G -f 2)
+
+
+def _busbw_ticks(ax):
+    ax.set_xticks([1e3, 1e6, 1e9], ["1 kB", "1 MB", "1 GB"])
+    ax.grid(True, which="major", alpha=0.3)
+    no_minor_ticks(ax)
+
+
+def plot_busbw_vs_size(gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s,
+                       fractions=(0.8, 0.9), ax=None):
+    """The busbw column of an all_reduce_perf run (8 B to 16 GiB, ×2 steps) as NCCL's model predicts it.
+
+    One line per ring protocol and NCCL's pick ("auto"), a dotted line at the bus bandwidth, and the
+    sizes where the pick first reaches each of ``fractions`` of it marked.
+    """
+    fractions = [float(_fraction_open(f"fractions[{i}]", f)) for i, f in
+                 enumerate(sequence("fractions", fractions, maximum=10))]
+    _, g, m, b_in, b_out = _nccl_args(0.0, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                      inter_bandwidth_bytes_per_s)
+    if g * m < 2:
+        raise ValueError("gpus_per_node × nodes must be at least 2: one GPU has no all-reduce to measure")
+    peak = nccl_bus_bandwidth(g, m, b_in, b_out)
+    fig, ax = new_axes(ax, (8, 4.2), margins={})
+    sizes = _BUSBW_SIZES
+    for i, proto in enumerate(NCCL_PROTOCOLS):
+        bw = nccl_allreduce_busbw(sizes, g, m, b_in, b_out, "ring", proto)
+        ax.semilogx(sizes, bw / u.GB, color=f"C{i}", lw=1, alpha=0.7, label=f"ring, {proto}")
+    best = nccl_allreduce_busbw(sizes, g, m, b_in, b_out)
+    ax.semilogx(sizes, best / u.GB, "k.-", lw=2, ms=4, label="NCCL's pick (ring or tree, any protocol)")
+    ax.axhline(peak / u.GB, color="grey", ls=":", lw=1)
+    ax.text(sizes[0], peak / u.GB, f" bus bandwidth {u.fmt_bandwidth(peak)}", va="bottom", fontsize=8, color="grey")
+    for f in fractions:
+        reached = sizes[best >= f * peak]
+        if reached.size:
+            ax.axvline(reached[0], color="C3", ls="--", lw=1)
+            ax.text(reached[0], f * peak / u.GB, f"{f:.0%} at {u.fmt_bytes(reached[0])} ", fontsize=8, color="C3",
+                    va="top", ha="right")
+    ax.set(xlabel="all-reduce size (bytes)", ylabel="busbw (GB/s)", ylim=(0, peak / u.GB * 1.12),
+           title=f"all_reduce_perf as NCCL's model predicts it: {m} node(s) × {g} GPUs")
+    ax.legend(fontsize=8, loc="center left")
+    _busbw_ticks(ax)
+    return fig
+
+
+def plot_allreduce_strategies(gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s,
+                              ax=None):
+    """busbw vs size of the five strategies of compare_allreduce_strategies (NCCL's ring and tree, the
+    flat ring NCCL never builds, the three-phase hierarchy, SHARP across nodes)."""
+    _, g, m, b_in, b_out = _nccl_args(0.0, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                      inter_bandwidth_bytes_per_s)
+    n = g * m
+    if n < 2:
+        raise ValueError("gpus_per_node × nodes must be at least 2: one GPU has no all-reduce to compare")
+    sizes = _BUSBW_SIZES
+    fig, ax = new_axes(ax, (8, 4.2), margins={})
+    for i, (name, t) in enumerate(compare_allreduce_strategies(sizes, g, m, b_in, b_out).items()):
+        ax.semilogx(sizes, bus_bandwidth(sizes, t, n) / u.GB, color=f"C{i}", label=name)
+    ax.set(xlabel="all-reduce size (bytes)", ylabel="busbw (GB/s)", ylim=(0, None),
+           title=f"All-reduce on {m} nodes × {g} GPUs: NVLink {u.fmt_bandwidth(b_in)}, NIC {u.fmt_bandwidth(b_out)}")
+    ax.legend(fontsize=8)
+    _busbw_ticks(ax)
+    return fig
+
+
+def plot_oversubscription(runs, ax=None):
+    """Simulated all-reduce time by leaf oversubscription, one line per placement, from FabricSimResults."""
+    results = list(runs) if isinstance(runs, (list, tuple)) else [runs]
+    sequence("runs", results, maximum=100)
+    for i, r in enumerate(results):
+        instance(f"runs[{i}]", r, FabricSimResult, "a FabricSimResult from simulate_fat_tree_allreduce")
+    fig, ax = new_axes(ax, (7, 3.8), margins={})
+    for i, placement in enumerate(PLACEMENTS):
+        rows = sorted((r for r in results if r.placement == placement), key=lambda r: r.oversubscription)
+        if rows:
+            ax.plot([r.oversubscription for r in rows], [r.time * 1e3 for r in rows], "o-", color=f"C{i}",
+                    label=f"{placement}: simulated")
+            ax.plot([r.oversubscription for r in rows], [r.analytic_time * 1e3 for r in rows], ":", color=f"C{i}",
+                    label=f"{placement}: fluid bound")
+    first = results[0]
+    ax.set(xlabel="leaf oversubscription (down : up ports)", ylabel="all-reduce time (ms)", ylim=(0, None),
+           title=f"Ring all-reduce of {u.fmt_bytes(first.nbytes)} on {first.n_devices} GPUs, "
+                 f"{first.gpus_per_leaf} per leaf")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def plot_ring_timeline(result, ax=None, max_links=16):
     """A Gantt chart of a RingSimResult: one row per link (the first ``max_links``), one bar per message,
     coloured by step."""
@@ -976,8 +1497,19 @@ def plot_ring_timeline(result, ax=None, max_links=16):
     return fig
 
 
+def _switch_label(t):
+    """Network switches, and the NVSwitches inside nodes separately: a fat tree's count has none."""
+    nvs = t.switches.get("nvswitch", 0)
+    net = t.n_switches - nvs
+    return f"{net:,} network switches" + (f"\n+ {nvs:,} NVSwitches" if nvs else "")
+
+
 def plot_topologies(topologies, ax=None):
-    """Bisection bandwidth per GPU and diameter of several Topology objects, side by side."""
+    """Bisection bandwidth per GPU and diameter of several Topology objects, side by side.
+
+    The right-hand labels count network switches; NVSwitches inside nodes (rail_optimized) are listed
+    apart, so a fat tree and a rail-optimized tree of the same GPUs compare like with like.
+    """
     topologies = sequence("topologies", topologies, maximum=100)
     for i, t in enumerate(topologies):
         instance(f"topologies[{i}]", t, Topology, "a Topology (from fat_tree, rail_optimized or torus)")
@@ -985,7 +1517,7 @@ def plot_topologies(topologies, ax=None):
     if ax is None:
         import matplotlib.pyplot as plt
         fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
-        fig.subplots_adjust(left=0.2, right=0.85, bottom=0.15, top=0.9, wspace=0.1)
+        fig.subplots_adjust(left=0.24, right=0.76, bottom=0.15, top=0.9, wspace=0.1)
     else:
         fig, ax2 = ax.figure, ax.twinx()
     names = [t.name for t in topologies]
@@ -995,7 +1527,7 @@ def plot_topologies(topologies, ax=None):
     ax.invert_yaxis()
     ax.set(xlabel="bisection bandwidth per GPU (GB/s)", title=f"{topologies[0].n_devices:,} GPUs")
     ax2.barh(y, [t.diameter for t in topologies], color="C1")
-    ax2.set_yticks(y, [f"{t.n_switches:,} switches" for t in topologies])
+    ax2.set_yticks(y, [_switch_label(t) for t in topologies])
     ax2.invert_yaxis()
     ax2.yaxis.tick_right()
     ax2.set(xlabel="diameter (links, worst case)")
@@ -1003,7 +1535,7 @@ def plot_topologies(topologies, ax=None):
 
 
 def plot_overlap(n_devices, grad_bytes, compute_time, bandwidth_bytes_per_s, latency=0.0, *,
-                 bucket_bytes=25 * u.MB, backward_fraction=2 / 3, ax=None):
+                 bucket_bytes=DDP_BUCKET_BYTES, backward_fraction=2 / 3, ax=None):
     """The timeline of one data-parallel step: forward, backward, and the bucket all-reduces after it."""
     n_devices = integer("n_devices", n_devices, minimum=1)
     compute_time = positive("compute_time", compute_time, "s")

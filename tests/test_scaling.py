@@ -33,6 +33,8 @@ FUZZ_EXAMPLES = {
                                         **sc.LLAMA3_70B_PLAN),
     "name": "InfiniBand NDR",
     "compute_time": 10.0,
+    "d_ff": 14336,
+    "n_experts": 8,
     "steps": lambda: {"t8 p4 d2": sc.step_time(70e9, 80, 8192, 4096, 512, 1, 2, 8, 4)},
 }
 
@@ -681,3 +683,30 @@ def test_plot_step_breakdown_stacks_each_cause():
     plt.close(fig)
     with pytest.raises(TypeError, match="steps"):
         sc.plot_step_breakdown({"a": 1.0})
+
+
+# --- mixture of experts ----------------------------------------------------------------------------------
+def test_mixtral_total_and_active_parameters():
+    # Mistral AI (2023-12-11) and Jiang et al. 2024 (47B / 13B): 46.7B total, 12.9B active. Tolerance 0.5 %.
+    total, active = sc.moe_params(**sc.MIXTRAL_8X7B)
+    assert total == pytest.approx(sc.MIXTRAL_8X7B_PUBLISHED["n_params"], rel=0.005)
+    assert active == pytest.approx(sc.MIXTRAL_8X7B_PUBLISHED["n_active_params"], rel=0.005)
+    # one expert, top-1, is the dense model plus its router
+    dense = sc.transformer_params(32, 4096, 32000, d_ff=14336, n_heads=32, n_kv_heads=8, gated_ffn=True,
+                                  tied_embeddings=False, biases=False, norm="rmsnorm")
+    one = sc.moe_params(**{**sc.MIXTRAL_8X7B, "n_experts": 1, "experts_per_token": 1})
+    assert one == (dense + 32 * 4096, dense + 32 * 4096)
+    with pytest.raises(ValueError, match="experts_per_token"):
+        sc.moe_params(**{**sc.MIXTRAL_8X7B, "experts_per_token": 9})
+
+
+def test_deepseek_v3_training_compute_uses_active_parameters():
+    # DeepSeek-V3 report: 37B active of 671B, 14.8T tokens, 2.664M H800 GPU-hours of pre-training. 6·N_active·D
+    # gives 3.3e24 FLOP: at the H800's dense BF16 peak (the H100's 989 TFLOP/s) that is ≈ 35 % of the GPU-hours;
+    # 6·N_total·D would need 5.6× the H800's peak for the whole run — impossible, so the active count is the one.
+    v3 = sc.DEEPSEEK_V3
+    flops = sc.training_flops(v3["n_active_params"], v3["n_tokens"])
+    assert flops == pytest.approx(3.29e24, rel=0.01)
+    capacity = v3["pretraining_device_hours"] * u.HOUR * datasheet("H100").peak_flops_per_s
+    assert 0.3 < flops / capacity < 0.4
+    assert sc.training_flops(v3["n_params"], v3["n_tokens"]) / capacity > 5

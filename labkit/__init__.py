@@ -3,7 +3,7 @@
     from labkit import check, hint, progress
 
 One module per chapter (``labkit.hardware``, ``labkit.scaling``, ``labkit.interconnect``,
-``labkit.utilization``, ``labkit.faults``, ``labkit.energy``) on a shared core (``labkit.core``: devices,
+``labkit.utilization``, ``labkit.faults``, ``labkit.energy``, ``labkit.codesign``) on a shared core (``labkit.core``: devices,
 roofline, timeline, plotting, explorers, validation), SI units inside (``labkit.units``), cited
 datasets (``labkit.data``) and a health check (``labkit.doctor()``). Module map and vocabulary:
 labkit/ARCHITECTURE.md.
@@ -19,7 +19,7 @@ REPO_URL = "https://github.com/ai-infra-lab/ai-infra-lab"  # the one place the r
 REPO_BRANCH = "main"
 
 _LAZY = {"units", "data", "core", "hardware", "scaling", "interconnect", "utilization", "faults", "energy",
-         "exercises", "release", "start_here"}
+         "exercises", "release", "start_here", "codesign"}
 
 __all__ = ["check", "hint", "progress", "doctor", "REPO_URL", "__version__", *sorted(_LAZY)]
 

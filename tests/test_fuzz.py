@@ -40,6 +40,7 @@ MODULES = {
     "labkit.utilization": "test_utilization",
     "labkit.faults": "test_faults",
     "labkit.energy": "test_energy",
+    "labkit.codesign": "test_codesign",
 }
 
 # Functions that cannot be fuzzed this way, each with its reason.

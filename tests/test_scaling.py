@@ -710,3 +710,19 @@ def test_deepseek_v3_training_compute_uses_active_parameters():
     capacity = v3["pretraining_device_hours"] * u.HOUR * datasheet("H100").peak_flops_per_s
     assert 0.3 < flops / capacity < 0.4
     assert sc.training_flops(v3["n_params"], v3["n_tokens"]) / capacity > 5
+
+
+def test_kaplan_view_bends_the_exponent_at_small_budgets():
+    # Pearce & Song 2024: counting non-embedding parameters over small models makes the Chinchilla optimum look
+    # like Kaplan's steeper N* ∝ C^0.73. At large budgets the law's own exponent β/(α+β) = 0.28/0.62 returns.
+    big = np.logspace(21, 25, 20)
+    ne, ck = sc.kaplan_view(big)
+    assert sc.fit_power_law(ck, ne)[0] == pytest.approx(0.28 / 0.62, rel=0.01)
+    small = np.logspace(15, 19, 20)
+    ne, ck = sc.kaplan_view(small)
+    assert 0.55 < sc.fit_power_law(ck, ne)[0] < 0.73
+    n, _ = sc.compute_optimal_law(small)
+    assert np.all(ne < n) and np.all(ck < small)
+    # the split is a real shape: N = 12·L·d² + (V + positions)·d with d = 64·L
+    d = np.cbrt(ne[0] * 64 / 12)
+    assert ne[0] + (50257 + 1024) * d == pytest.approx(n[0], rel=1e-9)

@@ -357,6 +357,34 @@ def compute_optimal_law(total_flops, E=CHINCHILLA["E"], A=CHINCHILLA["A"], B=CHI
     return scalar_or_array(n), scalar_or_array(d)
 
 
+def kaplan_view(total_flops, vocab_size=50257, n_positions=1024, aspect_ratio=64.0, **law):
+    """The Chinchilla optimum seen through Kaplan et al.'s accounting (Pearce & Song 2024): returns
+    ``(n_non_embedding, kaplan_flops)`` for each budget ``total_flops`` (FLOP, as Hoffmann et al. count it).
+
+    The law's optimal N (all parameters, :func:`compute_optimal_law`; ``law``: its constants) is split into
+    non-embedding parameters 12·L·d² and embeddings (vocab_size + n_positions)·d for a model of width d and
+    d / L = ``aspect_ratio`` (Kaplan et al. found 40–100 equally good); Kaplan's compute counts only the
+    former: 6·N_non-embedding·D. At small budgets embeddings are most of N, which bends a power law fitted
+    to (kaplan_flops, n_non_embedding) above the law's own β/(α+β). Accepts arrays.
+    """
+    v = integer("vocab_size", vocab_size, minimum=1)
+    positions = integer("n_positions", n_positions, minimum=0)
+    aspect = positive("aspect_ratio", aspect_ratio, "d_model per layer", maximum=1e6)
+    n, d_tokens = compute_optimal_law(total_flops, **law)
+    n = np.asarray(n, dtype=float)
+    a, b = 12.0 / aspect, float(v + positions)            # N = a·d³ + b·d, solved for d by Newton's method
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.minimum(np.cbrt(n / a), n / b)
+        for _ in range(60):
+            d = d - (a * d**3 + b * d - n) / (3 * a * d**2 + b)
+        non_embedding = a * d**3
+        flops = 6 * non_embedding * np.asarray(d_tokens, dtype=float)
+    finite_result([non_embedding, flops], "the non-embedding parameters", "total_flops", "vocab_size")
+    if np.any(non_embedding <= 0):
+        raise ValueError("total_flops is too small for a model with any non-embedding parameters")
+    return scalar_or_array(non_embedding), scalar_or_array(flops)
+
+
 def fit_power_law(x, y):
     """Least-squares fit of log y = log k + p·log x; returns (p, k) so that y ≈ k·x^p."""
     x = np.atleast_1d(positive("x", x, array=True, finite=True))

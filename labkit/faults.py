@@ -834,7 +834,8 @@ def compare_strategies(n_devices, device_mtbf, work, strategies, *, seeds=2):
     [other simulate_training options])}``. Without an interval each uses the exact optimum for the
     time it stalls (the checkpoint_stall when asynchronous), but never shorter than the background
     write, so saves do not queue. ``seeds``: 1 to 1,000 per strategy. Returns a list of dicts: name,
-    interval (s), goodput (mean), failures (mean), and the mean share of wall time in each state.
+    interval (s), goodput (mean), failures (mean), spare_misses (mean restarts that found no spare),
+    and the mean share of wall time in each state.
     """
     n = integer("n_devices", n_devices, minimum=1)
     m_dev = positive("device_mtbf", device_mtbf, "s")
@@ -872,7 +873,8 @@ def compare_strategies(n_devices, device_mtbf, work, strategies, *, seeds=2):
         runs = [simulate_training(n, m_dev, work, tau, delta, restart, seed=s, **spec) for s in range(k)]
         shares = {st: float(np.mean([r.timeline.fractions()[st] for r in runs])) for st in FAULT_STATES.names}
         rows.append({"name": name, "interval": float(tau), "goodput": float(np.mean([r.goodput for r in runs])),
-                     "failures": float(np.mean([r.failures for r in runs])), **shares})
+                     "failures": float(np.mean([r.failures for r in runs])),
+                     "spare_misses": float(np.mean([r.spare_misses for r in runs])), **shares})
     return rows
 
 

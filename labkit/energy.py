@@ -407,7 +407,8 @@ def optimal_power_cap(max_power_w, static_power_w=None, compute_fraction=1.0, ob
     (max − static) × min_clock³ (61 % of TDP with the chapter's assumptions). Zeus's measured sweeps
     (``datasets/power_limit_sweeps.csv``) put the energy-optimal limit at 58–67 % of the maximum; Zeus
     reports 15.3–75.8 % better energy efficiency when the power limit is tuned together with the batch size
-    (You, Chung & Chowdhury, NSDI 2023). EDP weighs time more and lands nearer the max.
+    (You, Chung & Chowdhury, NSDI 2023). EDP weighs time more: never below the energy optimum, and at or near
+    the max once host power is counted.
     """
     objective = choice("objective", text("objective", objective), ("energy", "edp"))
     max_power_w, static_power_w = _static_below_max(max_power_w, static_power_w)
@@ -1036,7 +1037,7 @@ def _update_energy(h, n_devices, utilization, cap_fraction, pue, grid_g_per_kwh,
 
 
 def energy_explorer(n_devices=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, grid_g_per_kwh=400.0, gpu="A100",
-                    idle_fraction=0.2):
+                    idle_fraction=IDLE_POWER_FRACTION):
     """The chapter's explorer: GPT-3's training compute (3.14e23 FLOP) on ``n_devices`` GPUs (``gpu``:
     one of :data:`labkit.core.devices.TRAINING_GPUS`) → energy added up from compute, idle and cooling,
     against the same work done 100 % busy at PUE 1; a power cap (``cap_fraction`` of TDP) slows the

@@ -60,7 +60,7 @@ register(ValueExercise(
     ],
     mistakes=[
         Mistake("Off by 10 %: you left out the PUE (1.10) — or used the V100's 300 W TDP instead of the "
-                "330 W average system power Patterson et al. measured per GPU.", factor=1 / 1.1),
+                "330 W average system power per GPU that Patterson et al. list (host included).", factor=1 / 1.1),
         Mistake("That is in kWh, not MWh: divide by 1,000 more.", factor=1e3),
         Mistake("That is in Wh (watts × hours): divide by 10⁶ to get MWh.", factor=1e6),
         Mistake("That is in joules: 1 MWh = 3.6 × 10⁹ J.", factor=3.6e9),
@@ -225,7 +225,8 @@ register(FunctionExercise(
 ))
 
 # --------------------------------------------------------------------------------------- power cap
-CAP = dict(max_power_w=700.0, static_power_w=210.0, compute_fraction=0.5)   # H100 TDP; stated static power
+CAP = dict(max_power_w=700.0, static_power_w=en.IDLE_POWER_FRACTION * 700.0,  # H100 TDP; the chapter's static
+           compute_fraction=0.5)                                                # (= idle) power, 140 W
 
 
 def _cap_energy(cap):
@@ -243,6 +244,8 @@ def _grade_cap(answer):
         return False, f"{cap:g} W is above the 700 W TDP: a cap there does nothing. Look below 700 W."
     if cap <= CAP["static_power_w"]:
         return False, f"{cap:g} W is at or below the static power ({CAP['static_power_w']:g} W): the clock would stop."
+    if cap < CAP["static_power_w"] + 0.05 * (CAP["max_power_w"] - CAP["static_power_w"]):
+        return False, f"{cap:g} W is below the lowest cap the model allows (static + 5 % of the dynamic range)."
     best = en.optimal_power_cap(**CAP)
     e_best, e_you = _cap_energy(best), _cap_energy(cap)
     if e_you <= e_best * 1.005:
@@ -255,15 +258,17 @@ def _grade_cap(answer):
 
 register(CustomExercise(
     "06.energy_cap",
-    "The energy-optimal power cap for half-memory-bound work on a 700 W GPU",
+    "The energy-optimal power cap for half-memory-bound work on a 700 W GPU (the chapter's DVFS assumptions)",
     grade_fn=_grade_cap,
     example=lambda: float(en.optimal_power_cap(**CAP)),
     constant=700.0,
     quantity="power",
     hints=[
-        "Use labkit.energy.power_cap_tradeoff(caps, 700, 210, compute_fraction=0.5) on an array of caps "
-        "from about 240 W to 700 W; it returns (time_ratio, energy_ratio).",
-        "Pick the cap with the smallest energy_ratio (numpy's argmin). It lies well below 700 W.",
+        "Use labkit.energy.power_cap_tradeoff(caps, 700, 140, compute_fraction=0.5) on an array of caps "
+        "from about 170 W to 700 W; it returns (time_ratio, energy_ratio) under the chapter's assumptions "
+        "(voltage floor, memory-bound phases below TDP).",
+        "Pick the cap with the smallest energy_ratio (numpy's argmin). It lies below 700 W, near where the clock "
+        "reaches the voltage floor.",
     ],
 ))
 
@@ -343,5 +348,111 @@ register(ChoiceExercise(
         "Energy per useful FLOP ∝ PUE × (idle + (max − idle) × u) / u. Take max = 1 and idle = 0.5 (Barroso & "
         "Hölzle's 2007 server drew about half its peak power when idle).",
         "Base: 1.5 × (0.5 + 0.5 × 0.4) / 0.4. Compare 1.1 × (same) with 1.5 × (0.5 + 0.5 × 0.8) / 0.8.",
+    ],
+))
+
+# --------------------------------------------------------------------------------------- measured power limits
+ZEUS_SWEEP = ("A40", "ResNet-50 (ImageNet)")
+
+
+def _zeus_sweep():
+    return next(r for r in en.power_limit_sweeps() if (r["gpu"], r["workload"]) == ZEUS_SWEEP)
+
+
+def _sweep_pick(key):
+    def pick():
+        sweep = _zeus_sweep()
+        return float(sweep["power_limit_w"][int(np.argmin(sweep[key]))]) if key else float(sweep["power_limit_w"][-1])
+    return pick
+
+
+register(ValueExercise(
+    "06.measured_best_cap",
+    "The power limit (W) with the least energy per epoch in Zeus's measured A40 ResNet-50 sweep",
+    expected=_sweep_pick("energy_ratio"),
+    unit="W",
+    rtol=0.001,
+    quantity="power",
+    hints=[
+        "load('power_limit_sweeps').where(gpu='A40', workload='ResNet-50 (ImageNet)') gives one row per power limit "
+        "with time_per_epoch_s and average_power_w.",
+        "Energy per epoch = average power × time per epoch; take the power limit of the row where it is smallest.",
+    ],
+    mistakes=[
+        Mistake("That limit draws the least power, but each epoch takes so much longer that it uses more energy: "
+                "compare power × time.", value=_sweep_pick("average_power_w")),
+        Mistake("That is the fastest setting (the highest limit), not the one with the least energy.",
+                value=_sweep_pick(None)),
+    ],
+))
+
+# --------------------------------------------------------------------------------------- power swings
+SWING = dict(n_devices=16_384, busy_power_w=700.0, pue=1.10)    # Llama 3 405B's 16K H100s; a PUE of 1.10
+
+
+def _swing_mw():
+    idle = en.IDLE_POWER_FRACTION * SWING["busy_power_w"]
+    return float(en.power_swing(SWING["n_devices"], SWING["busy_power_w"], idle, SWING["pue"])) / u.MW
+
+
+register(ValueExercise(
+    "06.power_swing_mw",
+    "How many MW the facility's power drops when 16,384 H100s stop together for a checkpoint",
+    expected=_swing_mw,
+    unit="MW",
+    rtol=0.01,
+    quantity="power",
+    hints=[
+        "Each GPU goes from 700 W to its idle power (20 % of 700 W); the facility adds the PUE on top.",
+        "Swing = GPUs × (busy − idle) × PUE = 16,384 × (700 − 140) W × 1.10; 1 MW = 10⁶ W.",
+    ],
+    mistakes=[
+        Mistake("You left out the PUE: cooling and power delivery follow the IT load (× 1.10).", factor=1 / 1.1),
+        Mistake("A waiting GPU does not fall to zero: it still draws its idle power (140 W).",
+                value=lambda: 16_384 * 700 * 1.1 / u.MW),
+        Mistake("A waiting GPU does not fall to zero (it draws 140 W), and the facility adds the PUE.",
+                value=lambda: 16_384 * 700 / u.MW),
+        Mistake("That is in watts: divide by 10⁶ for MW.", factor=1e6),
+        Mistake("That is in kW: divide by 1,000 for MW.", factor=1e3),
+    ],
+))
+
+# --------------------------------------------------------------------------------------- waiting costs carbon
+WAIT = dict(duration_s=4 * u.HOUR, power_w=1 * u.MW, release_s=18 * u.HOUR, max_delay_s=18 * u.HOUR,
+            waiting_power_w=0.2 * u.MW)
+
+
+def _wait_tonnes(waiting_power_w=WAIT["waiting_power_w"], total=True):
+    kw = dict(WAIT, waiting_power_w=waiting_power_w)
+    plan = en.carbon_aware_schedule(_profile(), kw.pop("duration_s"), kw.pop("power_w"), **kw)
+    return float(plan.scheduled_kg[0] if total else plan.scheduled_kg[0] - plan.waiting_kg[0]) / 1000
+
+
+def _wait_ignored_then_paid():
+    plan = en.carbon_aware_schedule(_profile(), WAIT["duration_s"], WAIT["power_w"], release_s=WAIT["release_s"],
+                                    max_delay_s=WAIT["max_delay_s"])
+    waiting = en.job_carbon(WAIT["release_s"], plan.delay_s[0], WAIT["waiting_power_w"], _profile())
+    return (float(plan.scheduled_kg[0]) + float(waiting)) / 1000
+
+
+register(ValueExercise(
+    "06.waiting_carbon_t",
+    "Tonnes CO2e of the best plan for a 4-hour 1 MW job whose reserved GPUs draw 0.2 MW while it waits",
+    expected=_wait_tonnes,
+    unit="t",
+    rtol=0.01,
+    quantity="mass",
+    hints=[
+        "en.carbon_aware_schedule(profile, 4 * 3600, 1e6, release_s=18 * 3600, max_delay_s=18 * 3600, "
+        "waiting_power_w=0.2e6) weighs each start's carbon plus the carbon of the power held while waiting.",
+        "plan.scheduled_kg[0] is in kg (waiting included); 1 t = 1,000 kg.",
+    ],
+    mistakes=[
+        Mistake("That plan waits for the midday trough as if waiting were free: the reserved GPUs' 0.2 MW "
+                "for the hours of waiting is left out.", value=lambda: _wait_tonnes(0.0)),
+        Mistake("That is the midday plan with its waiting counted afterwards: waiting that long costs more than "
+                "the cleaner hours save. Let the scheduler count the waiting power when it chooses.",
+                value=_wait_ignored_then_paid),
+        Mistake("That is in kilograms: divide by 1,000 for tonnes.", factor=1e3),
     ],
 ))

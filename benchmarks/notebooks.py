@@ -78,6 +78,7 @@ SIMULATIONS = {
     "labkit.faults.simulate_training":
         lambda m: ((1024, 5 * _u().YEAR, 180 * _u().DAY, _u().HOUR, 60.0, 600.0), {"seed": 0}),
     "labkit.faults.simulate_goodput": None,
+    "labkit.faults.simulate_seeds": None,
 }
 
 WIDGET_CODE = f"""

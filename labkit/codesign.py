@@ -37,12 +37,9 @@ from .core.validate import (choice, counts, finite_result, instance, integer, no
 #: TDP. From Patterson et al. 2021, Table 4: GPT-3's 330 W average system power per 300 W V100.
 HOST_POWER_FRACTION = 0.10
 
-#: Bytes a checkpoint holds per parameter: bf16 weights (2) + fp32 master weights, Adam momentum and
-#: variance (12). BLOOM's full checkpoint was 2.3 TB for 176B parameters (13 bytes per parameter).
-CHECKPOINT_BYTES_PER_PARAM = 14.0
-
-#: Storage write bandwidth for checkpoints (bytes/s): Meta's Tectonic file system sustained 2 TB/s for
-#: the Llama 3 run (Llama Team 2024, arXiv:2407.21783, Section 3.3.1).
+#: Storage write bandwidth for checkpoints (bytes/s): chapter 05's Llama 3 figure, Meta's Tectonic file
+#: system sustaining 2 TB/s (Llama Team 2024, arXiv:2407.21783, Section 3.3.1). A checkpoint's bytes are
+#: chapter 05's ``faults.checkpoint_nbytes`` (14 per parameter; BLOOM's was 2.3 TB for 176B).
 STORAGE_BANDWIDTH_BYTES_PER_S = 2e12
 
 #: Seconds to detect a failure, replace the node and reload the last checkpoint. Assumption (chapter 05's
@@ -372,17 +369,17 @@ def plan(model, n_tokens=None, device="H100", n_devices=1024, tensor_parallel=8,
 
 def _settings(dev, w, interval, storage_bw, restart_time, device_mtbf, cap_w, pue, grid, start_hour,
               price_per_device_hour, price_per_kwh, host_power_w):
-    from .energy import STATIC_POWER_FRACTION, _pue
-    from .faults import llama3_mtbf
+    from .energy import IDLE_POWER_FRACTION, MAX_PUE, STATIC_POWER_FRACTION
+    from .faults import checkpoint_nbytes, checkpoint_write_time, llama3_mtbf
     s = dict(
         interval=None if interval is None else positive("interval", interval, "s", maximum=1e9),
-        checkpoint_time=w.n_params * CHECKPOINT_BYTES_PER_PARAM /
-        positive("storage_bandwidth_bytes_per_s", storage_bw, "bytes/s"),
+        checkpoint_time=float(checkpoint_write_time(checkpoint_nbytes(w.n_params), positive(
+            "storage_bandwidth_bytes_per_s", storage_bw, "bytes/s", maximum=1e15))),
         restart_time=nonnegative("restart_time", restart_time, "s", maximum=1e7),
         device_mtbf=llama3_mtbf()[1] if device_mtbf is None else positive("device_mtbf", device_mtbf, "s"),
-        tdp=dev.power_w, static=STATIC_POWER_FRACTION * dev.power_w,
+        tdp=dev.power_w, static=STATIC_POWER_FRACTION * dev.power_w, idle=IDLE_POWER_FRACTION * dev.power_w,
         cap=dev.power_w if cap_w is None else positive("cap_w", cap_w, "W", array=True),
-        pue=_pue(pue), grid=_grid(grid),
+        pue=number("pue", pue, "ratio", minimum=1.0, maximum=MAX_PUE), grid=_grid(grid),
         start_hour=nonnegative("start_hour", start_hour, "hours", array=True, maximum=1e6),
         price_hour=nonnegative("price_per_device_hour", price_per_device_hour, "per device-hour", maximum=1e6),
         price_kwh=nonnegative("price_per_kwh", price_per_kwh, "per kWh", maximum=1e3),
@@ -406,9 +403,10 @@ def _limits(deadline_s, power_budget_w, carbon_cap_kg, max_devices):
 def _evaluate(busy, communication, bubble, n, s):
     """Step time under the cap, failures and checkpoints; broadcasts over arrays of layouts (busy,
     communication, bubble in s per step; n devices) and of the cap, interval and start hour (the sweep)."""
-    from .energy import dvfs_clock
+    from .energy import busy_power, dvfs_clock
     from .faults import cluster_mtbf, expected_goodput, optimal_interval
     clock = dvfs_clock(s["cap"], s["tdp"], s["static"])
+    s["busy_power"] = busy_power(s["tdp"], s["cap"], s["static"])   # chapter 06: what a capped GPU draws
     step_time = busy / clock + communication + bubble
     mtbf = cluster_mtbf(s["device_mtbf"], n)
     interval = optimal_interval(s["checkpoint_time"], mtbf) if s["interval"] is None else s["interval"]
@@ -423,8 +421,8 @@ def _finish(ev, n_steps, n, s):
     with np.errstate(over="ignore"):
         wall = n_steps * ev["step_time"] / ev["goodput"]
         restarts = np.minimum(wall / ev["mtbf"] * s["restart_time"], wall)  # expected seconds spent restarting
-        busy_power = np.minimum(s["cap"], s["tdp"]) + s["host"]   # a synchronous job keeps every GPU at its (capped) power
-        idle_power = s["static"] + s["host"]
+        busy_power = s["busy_power"] + s["host"]   # a synchronous job keeps every GPU at its (capped) power
+        idle_power = s["idle"] + s["host"]
         it_energy = n * ((wall - restarts) * busy_power + restarts * idle_power)
         energy = it_energy * s["pue"]
         peak = n * busy_power * s["pue"]

@@ -113,7 +113,8 @@ register(ValueExercise(
 # --------------------------------------------------------------------------------------- 5. checkpoint
 def _checkpoint_s():
     from .. import codesign as cd
-    return _brief()["model"] * cd.CHECKPOINT_BYTES_PER_PARAM / cd.STORAGE_BANDWIDTH_BYTES_PER_S
+    from ..faults import checkpoint_nbytes, checkpoint_write_time
+    return float(checkpoint_write_time(checkpoint_nbytes(_brief()["model"]), cd.STORAGE_BANDWIDTH_BYTES_PER_S))
 
 
 register(ValueExercise(
@@ -249,4 +250,28 @@ register(CustomExercise(
            "stages) or pick a more efficient GPU. Several designs pass.",
            "Your numbers: wall clock = steps × step time / goodput; energy = GPUs × days × power × PUE; carbon = "
            "energy × grid intensity. Compare with codesign.plan(...).summary()."],
+))
+
+
+# --------------------------------------------------------------------------------------- 9. GPT-3's MFU
+def _gpt3_mfu():
+    from ..core.devices import datasheet
+    from ..core.published import published_run
+    from ..core.roofline import utilization_from_run
+    run = published_run("GPT-3")
+    return float(utilization_from_run(run.total_flops, run.n_devices, datasheet("V100").peak_flops_per_s,
+                                      run.seconds))
+
+
+register(ValueExercise(
+    "07.gpt3_mfu",
+    "GPT-3's average utilization from its published figures: 3.14e23 FLOP, 10,000 V100s, 14.8 days",
+    expected=_gpt3_mfu,
+    unit="fraction",
+    rtol=0.02,
+    quantity="fraction",
+    hints=["Utilization = FLOPs done / (GPUs × peak FLOP/s × seconds); the V100's dense FP16 peak is 125 TFLOP/s.",
+           "14.8 days = 14.8 × 86,400 s."],
+    mistakes=[Mistake("Write it as a fraction (0.2 means 20 %), not a percentage.", factor=100),
+              Mistake("Off by 24: the 14.8 are days — multiply by 86,400, not 3,600.", factor=24)],
 ))

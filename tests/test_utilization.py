@@ -30,6 +30,11 @@ FUZZ_EXAMPLES = {
                                               for p in ("static", "continuous")],
     "simulate_scheduler.jobs": lambda: ut.make_job_trace(50, n_devices=16, seed=0),
     "plot_scheduler.results": lambda: [ut.simulate_scheduler(ut.make_job_trace(30, n_devices=16), 16)],
+    "d_ff": 53248,
+    "bytes_per_value": 2,
+    "passes": 3.0,
+    "row": "16K GPUs, 8K tokens",
+    "waterfall": lambda: ut.mfu_waterfall(),
 }
 
 
@@ -768,3 +773,75 @@ def test_steady_throughput_is_the_offered_load_or_the_capacity():
     s = 100 * float(_step(1))
     over = ut.simulate_serving(2 / s, max_batch=1, max_wait=0.0, tokens="fixed", n_requests=2000, seed=0)
     assert over.steady_throughput == pytest.approx(1 / s, rel=0.02)
+
+
+# =============================================================================================
+# Persistent stragglers and the MFU loss budget (Llama 3 405B, Dubey et al. 2024, Table 4)
+# =============================================================================================
+def test_slow_node_slowdown_closed_form_and_simulation():
+    assert ut.slow_node_slowdown(1024, 0.0, 1.3) == 1.0
+    assert ut.slow_node_slowdown(1, 0.25, 1.4) == pytest.approx(1.1)
+    assert ut.slow_node_slowdown(10**6, 0.001, 1.3) == pytest.approx(1.3)
+    # Twin: with no jitter a run is slow (× slowdown) iff it drew a slow worker: the mean over 400 runs is
+    # 1 + 0.3·(1 − 0.999^1024) = 1.192. Tolerance 3 %, about four standard errors.
+    runs = [ut.simulate_stragglers(1024, 1.0, 0.0, n_steps=5, seed=k, slow_fraction=0.001, slowdown=1.3)
+            for k in range(400)]
+    assert np.mean([r.mean_step_time for r in runs]) == pytest.approx(ut.slow_node_slowdown(1024, 0.001, 1.3),
+                                                                      rel=0.03)
+    for r in runs[:20]:        # persistent: every step of a run is slow, or none is
+        assert np.allclose(r.step_times, 1.3 if r.n_slow else 1.0)
+
+
+def test_nonmatmul_bytes_of_llama3_405b():
+    # (12·d + 3·d_ff + 2·n_kv·head_dim) values per layer forward, BF16, × 3 passes, × 126 layers (exact)
+    per_layer = 12 * 16384 + 3 * 53248 + 2 * 8 * 128
+    assert ut.nonmatmul_bytes_per_token(16384, 53248, 126, 8, 128) == per_layer * 2 * 3 * 126
+
+
+def test_waterfall_lands_near_llama3_table4():
+    # Dubey et al. 2024, Table 4: 43 % (8K GPUs), 41 % (16K GPUs), 38 % (16K GPUs, 131K tokens) BF16 MFU.
+    # Every input is cited or named in WATERFALL_ASSUMPTIONS, none fitted. Tolerance: ±5 percentage points
+    # per row; the 16K-GPU, 8K-token row lands inside the published 38–43 % band.
+    falls = ut.llama3_waterfalls()
+    for w in falls:
+        assert abs(w.modelled - w.published) <= 0.05, w.summary()
+        assert sum(w.bars.values()) == pytest.approx(1 - w.modelled)
+        assert all(bar >= 0 for bar in w.bars.values())
+    assert 0.38 <= falls[1].modelled <= 0.43
+    assert falls[0].modelled > falls[1].modelled > falls[2].modelled      # the published order
+
+
+def test_waterfall_separates_scale_from_sequence_length():
+    eight_k, sixteen_k, long = ut.llama3_waterfalls()
+    # scale (8K → 16K GPUs at 8K tokens, 16M tokens a step either way): per-GPU kernels are identical;
+    # what changes is the bubble (half the micro-batches) and the data-parallel all-reduce
+    for name in ("matmuls below peak", "attention kernels", "memory-bound kernels"):
+        assert eight_k.bars[name] == pytest.approx(sixteen_k.bars[name], rel=1e-6)
+    assert sixteen_k.config["bubble_fraction"] == pytest.approx(2 * eight_k.config["bubble_fraction"])
+    assert sixteen_k.bars["pipeline bubble"] > eight_k.bars["pipeline bubble"]
+    # sequence length (8K → 131K tokens on the same 16K GPUs): attention is 57 % of PaLM's FLOP count
+    attn = 12 * 126 * 16384 * 131072
+    assert attn / (6 * 405e9 + attn) == pytest.approx(0.572, abs=0.001)
+    assert long.bars["attention kernels"] > 5 * sixteen_k.bars["attention kernels"]
+    assert "context-parallel comm" in long.bars and "context-parallel comm" not in sixteen_k.bars
+
+
+def test_waterfall_assumptions_can_be_changed_and_are_checked():
+    base = ut.mfu_waterfall()
+    assert ut.mfu_waterfall(matmul_efficiency=0.7).modelled < base.modelled
+    assert ut.mfu_waterfall(slow_fraction=0.001, slowdown=1.2).modelled < base.modelled
+    with pytest.raises(TypeError, match="unknown assumption"):
+        ut.mfu_waterfall(fudge=0.9)
+    with pytest.raises(ValueError):
+        ut.mfu_waterfall(matmul_efficiency=1.5)
+    with pytest.raises(ValueError):
+        ut.mfu_waterfall("32K GPUs")
+
+
+def test_plot_mfu_waterfall_draws_every_bar():
+    import matplotlib.pyplot as plt
+    w = ut.mfu_waterfall()
+    fig = ut.plot_mfu_waterfall(w)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert len(labels) == len(w.bars) + 3 and labels[-1] == "published MFU"
+    plt.close(fig)

@@ -287,6 +287,36 @@ register(ValueExercise(
 ))
 
 # ---------------------------------------------------------------------------------------------
+# 04.attention_share — at 131K tokens attention is most of the FLOPs: count it
+# ---------------------------------------------------------------------------------------------
+def _attention_share(seq_len=131072, n_params=405e9, n_layers=126, d_model=16384, factor=12):
+    attention = factor * n_layers * d_model * seq_len
+    return attention / (6 * n_params + attention)
+
+
+register(ValueExercise(
+    "04.attention_share",
+    "Share of Llama 3 405B's training FLOPs per token that is attention, at 131,072 tokens",
+    expected=lambda: _attention_share(),
+    rtol=0.005,
+    quantity="fraction",
+    hints=[
+        "Per token, the matmuls over the weights cost 6·N FLOP; attention (QKᵀ and attention·V, forward and "
+        "backward) costs 12·L·d·s with L layers, model dimension d and sequence length s (PaLM, Appendix B).",
+        "N = 405e9, L = 126, d = 16384, s = 131072: share = 12·L·d·s / (6·N + 12·L·d·s).",
+    ],
+    mistakes=[
+        Mistake("That is the share at 8,192 tokens: the sequence is 131,072 tokens long, 16 times more.",
+                value=lambda: _attention_share(seq_len=8192), rtol=0.005),
+        Mistake("That is attention ÷ matmuls (a ratio): the share divides by the total, 6·N + 12·L·d·s.",
+                value=lambda: 12 * 126 * 16384 * 131072 / (6 * 405e9), rtol=0.005),
+        Mistake("You counted the forward pass only for attention (4·L·d·s): training does forward and backward, "
+                "12·L·d·s, as the 6·N does for the matmuls.", value=lambda: _attention_share(factor=4), rtol=0.005),
+        Mistake("That is a percentage: answer with a fraction.", factor=100),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
 # 04.md1_wait — the queueing twin of batch-1 serving
 # ---------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ Five models, one module each, each with an analytic twin its simulation is teste
 - :mod:`.stragglers` — a synchronous step waits for the slowest worker; twin: expected order statistics;
 - :mod:`.inference` — prefill vs decode, TTFT and TPOT, the batch the KV cache lets fit in HBM;
 - :mod:`.serving` — the decode roofline, queueing formulas, a batching server with prefill and a KV limit (simpy);
+- :mod:`.budget` — the MFU loss budget: a waterfall from peak to Llama 3 405B's published MFU;
 - :mod:`.scheduler` — FIFO vs EASY backfilling on a job trace (simpy); twin: M/M/c (Erlang C).
 
 SI units everywhere (s, bytes, FLOP, FLOP/s, requests/s); utilizations are fractions (0.4 = 40 %).
@@ -16,6 +17,8 @@ inside the functions that need them, so importing this package stays fast.
 """
 
 from ..core.roofline import decode_step_time, ridge_point
+from .budget import (LLAMA3_405B, LLAMA3_TABLE4, WATERFALL_ASSUMPTIONS, Waterfall, llama3_waterfalls,
+                     mfu_waterfall, nonmatmul_bytes_per_token, plot_mfu_waterfall)
 from .inference import (LLAMA2_7B, VLLM_MEMORY_FRACTION, critical_batch_size, generation_latency,
                         kv_bytes_per_token, kv_capacity_batch, load_serving_measurements, plot_kv_capacity,
                         plot_serving_validation, prefill_time, roofline_vs_measured, time_per_output_token)
@@ -27,7 +30,7 @@ from .serving import (ServingResult, decode_utilization, md1_wait, mg1_wait, mm1
                       plot_decode_roofline, plot_serving_snapshot, plot_serving_tradeoff, serving_explorer,
                       serving_sweep, simulate_serving)
 from .stragglers import (StragglerResult, expected_step_time, plot_straggler_scaling, simulate_stragglers,
-                         straggler_efficiency)
+                         slow_node_slowdown, straggler_efficiency)
 
 __all__ = [
     # core ideas this chapter teaches (re-exported, not copied)
@@ -39,7 +42,10 @@ __all__ = [
     "plot_gpu_timeline", "plot_loader_sweep",
     # stragglers
     "expected_step_time", "straggler_efficiency", "simulate_stragglers", "StragglerResult",
-    "plot_straggler_scaling",
+    "plot_straggler_scaling", "slow_node_slowdown",
+    # budget: the MFU waterfall
+    "LLAMA3_405B", "LLAMA3_TABLE4", "WATERFALL_ASSUMPTIONS", "nonmatmul_bytes_per_token", "Waterfall",
+    "mfu_waterfall", "llama3_waterfalls", "plot_mfu_waterfall",
     # serving
     "decode_utilization", "plot_decode_roofline", "mm1_wait", "md1_wait", "mg1_wait", "mmc_wait",
     "simulate_serving", "ServingResult", "serving_sweep", "plot_serving_tradeoff", "plot_serving_snapshot",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.plotting import log_axis, new_axes
-from ..core.validate import choice, counts, finite_result, integer, nonnegative, positive, sequence
+from ..core.validate import choice, counts, finite_result, fraction, integer, nonnegative, number, positive, sequence
 
 #: Largest coefficient of variation of a worker's step time the model takes.
 MAX_JITTER = 10.0
@@ -147,6 +147,21 @@ def straggler_efficiency(n_workers, step_time, jitter, *, distribution="lognorma
     return (np.asarray(n, dtype=float) - d) * step_time / ((np.asarray(n, dtype=float) + b) * np.asarray(t))
 
 
+def slow_node_slowdown(n_workers, slow_fraction, slowdown):
+    """Expected slowdown (≥ 1) of a synchronous job whose workers are each, independently, persistently slow
+    with probability ``slow_fraction``, running ``slowdown`` times slower: 1 + (slowdown − 1)·(1 − (1 − f)^n).
+
+    Persistent, not per step: a slow worker (a bad host, a throttled GPU, a flaky link; MegaScale, Jiang et
+    al. 2024, §5) slows every step until someone finds and replaces it, so the job runs at its pace
+    whenever at least one of the n workers is slow. Per-step jitter is :func:`expected_step_time`.
+    """
+    n = integer("n_workers", n_workers, minimum=1, maximum=MAX_WORKERS)
+    f = fraction("slow_fraction", slow_fraction)
+    s = number("slowdown", slowdown, "", minimum=1.0, maximum=1e6)
+    some_slow = -math.expm1(n * math.log1p(-f)) if f < 1 else 1.0
+    return 1.0 + (s - 1.0) * some_slow
+
+
 @dataclass
 class StragglerResult:
     """What :func:`simulate_stragglers` returns.
@@ -162,6 +177,9 @@ class StragglerResult:
     backup_workers: int
     drop_slowest: int
     step_times: np.ndarray       # each synchronous step's duration (s)
+    slow_fraction: float = 0.0   # share of workers persistently slow (drawn once per run)
+    slow_factor: float = 1.0     # how many times slower they run
+    n_slow: int = 0              # slow workers this run drew
 
     @property
     def mean_step_time(self):
@@ -185,7 +203,7 @@ class StragglerResult:
 
 
 def simulate_stragglers(n_workers, step_time, jitter, *, n_steps=200, seed=0, distribution="lognormal",
-                        backup_workers=0, drop_slowest=0):
+                        backup_workers=0, drop_slowest=0, slow_fraction=0.0, slowdown=1.0):
     """Synchronous data parallelism: each step waits for the slowest worker (numpy Monte Carlo).
 
     Every step, each of ``n_workers + backup_workers`` workers draws an independent compute time
@@ -195,6 +213,10 @@ def simulate_stragglers(n_workers, step_time, jitter, *, n_steps=200, seed=0, di
     all n; backup workers (Chen et al. 2016) let the slowest extra ones be ignored; dropping the
     slowest k discards their gradients. Communication is not modelled. Steps are independent, so
     no queue forms and no event simulation is needed. Analytic twin: :func:`expected_step_time`.
+
+    Persistent stragglers: each worker is, with probability ``slow_fraction``, slow for the whole run —
+    every one of its step times is ``slowdown`` times longer (a bad host, a throttled GPU; MegaScale,
+    Jiang et al. 2024). Their twin, without jitter, is :func:`slow_node_slowdown` (the expectation over runs).
     """
     n_workers = integer("n_workers", n_workers, minimum=1, maximum=MAX_SAMPLES)
     step_time = positive("step_time", step_time, "s")
@@ -209,12 +231,19 @@ def simulate_stragglers(n_workers, step_time, jitter, *, n_steps=200, seed=0, di
     if n_steps * total > MAX_SAMPLES:
         raise ValueError(f"n_steps × workers = {n_steps * total:,} samples is too many for memory; "
                          "use fewer steps for very large clusters")
+    slow_fraction = fraction("slow_fraction", slow_fraction)
+    slowdown = number("slowdown", slowdown, "", minimum=1.0, maximum=1e6)
     rng = np.random.default_rng(integer("seed", seed, minimum=0))
     times = _sample_times(rng, step_time, jitter, distribution, (n_steps, total))
+    slow = np.zeros(total, dtype=bool)
+    if slow_fraction > 0 and slowdown > 1:
+        slow = rng.random(total) < slow_fraction          # drawn once: the same workers every step
+        times[:, slow] *= slowdown
     k = n_workers - drop_slowest - 1
     steps = np.partition(times, k, axis=1)[:, k] if k < total - 1 else times.max(axis=1)
     finite_result(steps, "the step times", "step_time", "jitter")
-    return StragglerResult(n_workers, step_time, jitter, distribution, backup_workers, drop_slowest, steps)
+    return StragglerResult(n_workers, step_time, jitter, distribution, backup_workers, drop_slowest, steps,
+                           slow_fraction, slowdown, int(slow.sum()))
 
 
 

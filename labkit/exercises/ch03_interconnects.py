@@ -197,8 +197,10 @@ register(ChoiceExercise(
     choices=_CHOICES,
     explanations={
         "tree": "The tree moves about the same bytes as the ring (2·S/β ≈ 40 ms) but pays 20 latencies instead "
-                "of 2,046 (≈10 ms): ≈40.1 ms vs ≈50.2 ms. At this scale even big messages feel the ring's "
-                "linear latency — one reason NCCL switches to trees across many nodes.",
+                "of 2,046 (≈10 ms): ≈40.1 ms vs ≈50.2 ms. That assumes a perfectly pipelined tree; paying its "
+                "pipeline fill and α per chunk (ic.tree_allreduce_time) makes it ≈43.9 ms — still the fastest. "
+                "At this scale even big messages feel the ring's linear latency — one reason NCCL switches to "
+                "trees across many nodes.",
         "ring": "The ring is bandwidth-optimal (≈39.96 ms of transfer), but 2(n−1) = 2,046 steps of 5 µs add "
                 "≈10 ms. Compute both with ic.allreduce_time.",
         "recursive_doubling": "Each of its 10 steps sends the whole 1 GB: ≈200 ms. Fine for tiny messages only.",
@@ -234,8 +236,8 @@ def _slow_link_chunks(chunks):
             / ic.simulate_ring_allreduce(*args, chunks=chunks).time)
 
 
-# The simulated slowdown (3.967) is 0.8 % below the bandwidth ratio 4 that a guess without simulating
-# gives (the latency of each step is not slowed by the slow link): the tolerance must be well inside that.
+# The simulated slowdown (3.975: every message pays α + size/β, and α is not slowed by the slow link) is
+# 0.6 % below the bandwidth ratio 4 that a guess without simulating gives: the tolerance must be inside that.
 SLOW_LINK_RTOL = 0.004
 
 register(ValueExercise(
@@ -249,7 +251,7 @@ register(ValueExercise(
         "ic.slow_link_bandwidths(16, 50e9, 0.25, 5) — and divide the two .time values (one chunk per step, the "
         "default). Keep at least three decimals: the check's tolerance is ±0.4 %.",
         "Every byte passes every link on a ring, and each rank waits for its upstream neighbour: the ring "
-        "moves at the pace of its slowest link — but not exactly 4× slower: the latency of each step is not "
+        "moves at the pace of its slowest link — but not exactly 4× slower: each message's latency α is not "
         "slowed down.",
     ],
     mistakes=[
@@ -292,7 +294,7 @@ register(ValueExercise(
 
 # --- 03.max_gpus_weak_scaling ----------------------------------------------------------------
 WEAK_SCALING_SETUP = dict(grad_bytes=2 * 1.3e9, compute_time=0.5, bandwidth_bytes_per_s=50 * u.GB, latency=5 * u.US,
-                          bucket_bytes=25 * u.MB, algorithm="ring")
+                          bucket_bytes=ic.DDP_BUCKET_BYTES, algorithm="ring")
 _POWERS = 2 ** np.arange(0, 17)
 
 
@@ -321,7 +323,7 @@ def _grade_max_gpus(answer):
     nxt = weak_scaling_efficiency(2 * n)
     if nxt >= 0.9:
         return False, f"At {n:,} GPUs the efficiency is {eff:.0%}, and at {2 * n:,} it is still {nxt:.0%}: go further."
-    return True, (f"Correct: {n:,} GPUs keep {eff:.0%}; at {2 * n:,} it drops to {nxt:.0%}. Each 25 MB bucket's ring "
+    return True, (f"Correct: {n:,} GPUs keep {eff:.0%}; at {2 * n:,} it drops to {nxt:.0%}. Each 25 MiB bucket's ring "
                   f"pays 2(n−1)·α of latency, so past a few hundred GPUs the buckets no longer fit in the backward pass.")
 
 
@@ -336,5 +338,112 @@ register(CustomExercise(
         "Call ic.scaling(n_list, 2.6e9, 0.5, 50e9, 5e-6, mode='weak') for n_list = 1, 2, 4, … and look at "
         ".efficiency.",
         "Find the last power of two whose efficiency is still ≥ 0.9 — the step after it falls below.",
+    ],
+))
+
+
+# --- 03.busbw_size ---------------------------------------------------------------------------
+register(FunctionExercise(
+    "03.busbw_size",
+    "How large must a ring all-reduce be to reach a given share of the line rate in busbw?",
+    reference=lambda fraction, n, bandwidth, latency: ic.ring_allreduce_size_for_busbw(fraction, n, bandwidth,
+                                                                                       latency),
+    cases=lambda rng: {"fraction": float(rng.choice([0.5, 0.8, 0.9, 0.95, 0.99])),
+                       "n": int(rng.choice([2, 4, 8, 16, 64, 256, 1024])),
+                       "bandwidth": float(10 ** rng.uniform(10, 12)), "latency": float(rng.uniform(0.5e-6, 20e-6))},
+    edge_cases=[{"fraction": 0.5, "n": 2, "bandwidth": 50e9, "latency": 5e-6},
+                {"fraction": 0.9, "n": 1024, "bandwidth": 50e9, "latency": 5e-6},
+                {"fraction": 0.8, "n": 8, "bandwidth": 450e9, "latency": 0.6e-6}],
+    rtol=1e-6,
+    quantity="bytes",
+    teaches=("labkit.interconnect.ring_allreduce_size_for_busbw",),
+    hints=[
+        "Write busbw / bandwidth for the ring: busbw = 2(n−1)/n · S / T, and T = 2(n−1)·α + 2(n−1)/n · S/β. "
+        "Set the ratio equal to fraction and solve for S.",
+        "The 2(n−1) cancels: busbw/β = (S/n) / (α·β + S/n). So S/n must be fraction/(1 − fraction) · α·β.",
+        "return fraction / (1 - fraction) * n * latency * bandwidth",
+    ],
+    mistakes=[
+        Mistake("That is the size for ONE link (f/(1−f)·α·β). A ring step moves only S/n per link while paying a "
+                "whole α, so the ring needs n times more: multiply by n.",
+                fn=lambda f, n, b, a: f / (1 - f) * a * b),
+        Mistake("Solve busbw/β = f exactly: S/n = f/(1−f)·α·β, not f·α·β (at f = 0.9 that is 9·α·β, not 0.9·α·β).",
+                fn=lambda f, n, b, a: f * n * a * b),
+        Mistake("You counted the ring's 2(n−1) latencies against one step's S/n: they cancel against the 2(n−1) "
+                "steps of the bandwidth term. S = f/(1−f)·n·α·β.",
+                fn=lambda f, n, b, a: f / (1 - f) * 2 * (n - 1) * n * a * b),
+    ],
+))
+
+
+# --- 03.nccl_network_steps -------------------------------------------------------------------
+def _nccl_network_latencies(gpus_per_node=8, nodes=16):
+    """Network latencies NCCL's ring model charges: its latency with only the network α, in units of α."""
+    hw = ic.NCCL_HW_LATENCY[("ring", "LL")]
+    n = gpus_per_node * nodes
+    total = ic.nccl_allreduce_time(0.0, gpus_per_node, nodes, 450e9, 50e9, "ring", "LL")
+    nvlink_steps = 2 * (n - 1) - 2 * (nodes - 1)
+    return round((total - ic.NCCL_BASE_LATENCY[("ring", "LL")] - nvlink_steps * hw["nvlink"]) / hw["network"])
+
+
+register(ValueExercise(
+    "03.nccl_network_steps",
+    "How many network latencies does NCCL's ring model charge an all-reduce on 16 nodes × 8 GPUs?",
+    expected=lambda: _nccl_network_latencies(),
+    rtol=0.0,
+    quantity="count",
+    hints=[
+        "NCCL orders each ring node by node: the 8 GPUs of a node are consecutive, joined by NVLink, and the ring "
+        "leaves the node once. How many of a ring's hops cross between nodes?",
+        "A ring over 16 nodes has 16 node-to-node hops per trip... but NCCL's tuning.cc counts nInterSteps = "
+        "2·(nNodes − 1) for an all-reduce (a reduce-scatter pass and an all-gather pass).",
+    ],
+    mistakes=[
+        Mistake("254 = 2(n−1) for n = 128: that is the flat ring where every hop is a network hop — the ring NCCL "
+                "never builds. Only the hops between nodes pay the network's α.", value=254, rtol=0.0),
+        Mistake("32 = 2·nNodes: older NCCL releases (v2.21) counted that; tuning.cc now counts 2·(nNodes − 1).",
+                value=32, rtol=0.0),
+        Mistake("One pass round the ring crosses between nodes nNodes − 1 times in NCCL's count; an all-reduce "
+                "makes two passes (reduce-scatter, then all-gather).", value=15, rtol=0.0),
+        Mistake("224 are the NVLink steps (2(n−1) − 2(nNodes−1)); the question asks for the network ones.",
+                value=224, rtol=0.0),
+    ],
+))
+
+
+# --- 03.oversubscribed_slowdown --------------------------------------------------------------
+OVERSUBSCRIBED_SETUP = dict(nbytes=64 * u.MB, n_devices=64, bandwidth_bytes_per_s=50 * u.GB, latency=2.7 * u.US,
+                            gpus_per_leaf=8, oversubscription=4, seed=0)
+
+
+def oversubscribed_slowdown(placement="scattered", setup=OVERSUBSCRIBED_SETUP):
+    """Simulated time on the 4:1 tree ÷ time on a full-bisection tree, same placement."""
+    s = dict(setup)
+    args = (s["nbytes"], s["n_devices"], s["bandwidth_bytes_per_s"], s["latency"])
+    kw = dict(gpus_per_leaf=s["gpus_per_leaf"], placement=placement, seed=s["seed"])
+    slow = ic.simulate_fat_tree_allreduce(*args, oversubscription=s["oversubscription"], **kw)
+    full = ic.simulate_fat_tree_allreduce(*args, oversubscription=1, **kw)
+    return slow.time / full.time
+
+
+register(ValueExercise(
+    "03.oversubscribed_slowdown",
+    "Simulate: how much slower is a scattered ring on a 4:1 oversubscribed fat tree?",
+    expected=oversubscribed_slowdown,
+    rtol=0.01,
+    quantity="ratio",
+    hints=[
+        "Call ic.simulate_fat_tree_allreduce(64e6, 64, 50e9, 2.7e-6, gpus_per_leaf=8, placement='scattered', "
+        "seed=0) twice, with oversubscription=4 and oversubscription=1, and divide the .time values.",
+        "More than 4: the hops queue at the leaf uplinks, and a ring hop that waits delays the next hop too.",
+    ],
+    mistakes=[
+        Mistake("That is the oversubscription ratio itself (the fluid bound: every leaf's crossing hops share a "
+                "quarter of the ports). Simulate it: queueing costs more than the ratio.", value=4.0, rtol=0.005),
+        Mistake("That is the packed placement: numbered leaf by leaf, the ring leaves each leaf once and the "
+                "uplinks never queue. The question asks for placement='scattered'.",
+                value=lambda: oversubscribed_slowdown("packed"), rtol=0.005),
+        Mistake("Upside down: the oversubscribed tree is the slower one, so slow time / full time is above 1.",
+                value=lambda: 1 / oversubscribed_slowdown(), rtol=0.02),
     ],
 ))

@@ -14,7 +14,8 @@ SI units in and out: seconds for every time (MTBF, checkpoint, restart, interval
   in the states of ``FAULT_STATES``: computing (kept), checkpointing, computing work that was later
   lost, or restarting. Each state says how hard the devices work and how much of it is kept, so
   chapter 06 prices the timeline in joules without knowing these states.
-- ``goodput_explorer``: sliders for devices, MTBF, checkpoint and restart time, interval.
+- ``goodput_explorer``: sliders for devices, MTBF, checkpoint bytes per GPU and write bandwidth (δ is
+  their ratio), restart time, interval.
 """
 
 import math
@@ -1287,14 +1288,17 @@ def _build_goodput(fig):
     return h
 
 
-def _update_goodput(h, n_devices, device_mtbf_hours, checkpoint_time, restart_time_min, interval_min):
-    """One slider move: devices, per-device MTBF (hours), checkpoint time (s), restart time (minutes)
-    and interval (minutes of compute), the explorer's units; the model gets SI seconds."""
+def _update_goodput(h, n_devices, device_mtbf_hours, checkpoint_gb_per_gpu, write_gb_per_s, restart_time_min,
+                    interval_min):
+    """One slider move: devices, per-device MTBF (hours), checkpoint shard per GPU (GB) and the write
+    bandwidth each GPU gets (GB/s), restart time (minutes) and interval (minutes of compute), the
+    explorer's units; the model gets SI seconds, with δ = shard ÷ bandwidth."""
     from matplotlib.colors import to_rgba_array
 
     n = max(1, int(round(n_devices)))
     device_mtbf = device_mtbf_hours * u.HOUR
-    delta, restart, tau = checkpoint_time, restart_time_min * u.MINUTE, interval_min * u.MINUTE
+    delta = float(checkpoint_write_time(checkpoint_gb_per_gpu * u.GB, write_gb_per_s * u.GB))
+    restart, tau = restart_time_min * u.MINUTE, interval_min * u.MINUTE
     m = float(cluster_mtbf(device_mtbf, n))
     best = optimal_interval(delta, m)
     young = float(young_interval(delta, m))
@@ -1321,32 +1325,39 @@ def _update_goodput(h, n_devices, device_mtbf_hours, checkpoint_time, restart_ti
     ft = run.failure_times[run.failure_times <= window] / u.HOUR
     h["failures"].set_data(ft, np.full(len(ft), 1.08))
     share = tl.fractions()
-    return (f"expected goodput {g_here:.1%} at {interval_min:.1f} min (best {g_best:.1%} at "
+    return (f"δ = {u.fmt_seconds(delta)} ({checkpoint_gb_per_gpu:.3g} GB at {write_gb_per_s:.3g} GB/s); "
+            f"expected goodput {g_here:.1%} at {interval_min:.1f} min (best {g_best:.1%} at "
             f"{best / u.MINUTE:.1f} min); simulated day: {run.failures} failures, "
             + ", ".join(f"{k} {v:.0%}" for k, v in share.items()))
 
 
-def goodput_explorer(n_devices=LLAMA3_GPUS, device_mtbf_hours=None, checkpoint_time=60.0, restart_time_min=5.0,
-                     interval_min=None):
-    """Sliders: devices, per-device MTBF (hours), checkpoint time (s), restart time (minutes) and
-    interval (minutes of compute) → expected goodput and a simulated day. ``device_mtbf_hours``:
-    Llama 3's per-GPU MTBF when None; ``interval_min``: Young's interval when None."""
+def goodput_explorer(n_devices=LLAMA3_GPUS, device_mtbf_hours=None, checkpoint_gb_per_gpu=4.0, write_gb_per_s=None,
+                     restart_time_min=5.0, interval_min=None):
+    """Sliders: devices, per-device MTBF (hours), checkpoint shard per GPU (GB) and each GPU's write
+    bandwidth (GB/s; δ is their ratio, not a slider of its own), restart time (minutes) and interval
+    (minutes of compute) → expected goodput and a simulated day. Defaults: Llama 3's per-GPU MTBF,
+    its largest 4 GB shard at a 1/16,384 share of its store's 2 TB/s (δ ≈ 33 s), Young's interval."""
     from .core.explore import explorer, slider
 
     n_devices = number("n_devices", n_devices, "devices", minimum=1_000, maximum=200_000)
     device_mtbf_hours = round(llama3_mtbf()[1] / u.HOUR) if device_mtbf_hours is None else \
         number("device_mtbf_hours", device_mtbf_hours, "hours", minimum=5_000, maximum=500_000)
-    checkpoint_time = number("checkpoint_time", checkpoint_time, "s", minimum=1, maximum=1800)
+    checkpoint_gb_per_gpu = number("checkpoint_gb_per_gpu", checkpoint_gb_per_gpu, "GB", minimum=0.01, maximum=10)
+    write_gb_per_s = round(LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S / LLAMA3_GPUS / u.GB, 3) if write_gb_per_s is None \
+        else number("write_gb_per_s", write_gb_per_s, "GB/s", minimum=0.01, maximum=100)
     restart_time_min = number("restart_time_min", restart_time_min, "minutes", minimum=0.5, maximum=60)
     if interval_min is None:
         m = float(cluster_mtbf(device_mtbf_hours * u.HOUR, n_devices))
-        interval_min = min(600.0, max(1.0, round(float(young_interval(checkpoint_time, m)) / u.MINUTE, 1)))
+        delta = checkpoint_gb_per_gpu / write_gb_per_s
+        interval_min = min(600.0, max(1.0, round(float(young_interval(delta, m)) / u.MINUTE, 1)))
     interval_min = number("interval_min", interval_min, "minutes", minimum=1, maximum=600)
     return explorer(_build_goodput, _update_goodput, title="Checkpointing at scale: goodput and a simulated day",
                     figsize=(7.5, 5.0),
                     n_devices=slider(n_devices, 1_000, 200_000, None, "GPUs", log=True, readout_format=",.0f"),
                     device_mtbf_hours=slider(device_mtbf_hours, 5_000, 500_000, None, "per-GPU MTBF (h)", log=True,
                                              readout_format=",.0f"),
-                    checkpoint_time=slider(checkpoint_time, 1, 1800, None, "checkpoint time (s)", log=True),
+                    checkpoint_gb_per_gpu=slider(checkpoint_gb_per_gpu, 0.01, 10, None, "checkpoint GB per GPU",
+                                                 log=True),
+                    write_gb_per_s=slider(write_gb_per_s, 0.01, 100, None, "write GB/s per GPU", log=True),
                     restart_time_min=slider(restart_time_min, 0.5, 60, 0.5, "restart (min)"),
                     interval_min=slider(interval_min, 1, 600, None, "interval (min)", log=True))

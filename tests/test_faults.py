@@ -437,10 +437,10 @@ def test_explorer_extreme_settings_keep_the_axes():
     ex = f.goodput_explorer()
     assert "expected goodput" in ex.readout
     limits = [(a.get_xlim(), a.get_ylim()) for a in ex.figure.axes]
-    settings = [dict(n_devices=200_000, device_mtbf_hours=5_000, checkpoint_time=1800, restart_time_min=60,
-                     interval_min=1),
-                dict(n_devices=1_000, device_mtbf_hours=500_000, checkpoint_time=1, restart_time_min=0.5,
-                     interval_min=600)]
+    settings = [dict(n_devices=200_000, device_mtbf_hours=5_000, checkpoint_gb_per_gpu=10, write_gb_per_s=0.01,
+                     restart_time_min=60, interval_min=1),
+                dict(n_devices=1_000, device_mtbf_hours=500_000, checkpoint_gb_per_gpu=0.01, write_gb_per_s=100,
+                     restart_time_min=0.5, interval_min=600)]
     for s in settings:
         ex.update(**s)
         assert "expected goodput" in ex.readout
@@ -466,8 +466,8 @@ def test_explorer_blitted_frames_match_a_full_render():
 
     ex = f.goodput_explorer()
     first = ex.png
-    moved = dict(n_devices=100_000, device_mtbf_hours=20_000, checkpoint_time=10, restart_time_min=2,
-                 interval_min=3)
+    moved = dict(n_devices=100_000, device_mtbf_hours=20_000, checkpoint_gb_per_gpu=1, write_gb_per_s=0.1,
+                 restart_time_min=2, interval_min=3)
     ex.update(**moved)
     fig = Figure(figsize=tuple(ex.figure.get_size_inches()), dpi=ex.figure.dpi)
     FigureCanvasAgg(fig)
@@ -489,11 +489,12 @@ def test_explorer_update_moves_the_curve_and_markers():
 
     fig = Figure()
     h = f._build_goodput(fig)
-    values = dict(n_devices=16_384, device_mtbf_hours=50_677, checkpoint_time=60, restart_time_min=5,
-                  interval_min=19.3)
+    values = dict(n_devices=16_384, device_mtbf_hours=50_677, checkpoint_gb_per_gpu=6, write_gb_per_s=0.1,
+                  restart_time_min=5, interval_min=19.3)
     text = f._update_goodput(h, **values)
     m = f.cluster_mtbf(50_677 * u.HOUR, 16_384)
     assert "expected goodput" in text and len(fig.axes) == 2
+    assert text.startswith("δ = 1 min (6 GB at 0.1 GB/s)")            # δ is bytes ÷ bandwidth, not a slider
     assert h["yours"].get_ydata()[0] == pytest.approx(100 * f.expected_goodput(19.3 * u.MINUTE, 60, 300, m))
     assert h["best"].get_xdata()[0] == pytest.approx(f.optimal_interval(60, m) / u.MINUTE)
     assert h["title"].get_text().startswith("16,384 GPUs")

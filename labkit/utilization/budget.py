@@ -241,7 +241,7 @@ def plot_mfu_waterfall(waterfall, ax=None):
            width=0.7)
     ax.bar(k + 2, waterfall.published * 100, color="k", width=0.7)
     ax.text(k + 2, waterfall.published * 100 + 1, f"{waterfall.published:.0%}", ha="center", fontsize=7)
-    labels = ["100 % → " + names[0]] + names[1:] + ["modelled MFU", "not modelled", "published MFU"]
+    labels = names + ["modelled MFU", "not modelled", "published MFU"]
     ax.set_xticks(range(len(labels)), labels, rotation=40, ha="right", fontsize=7)
     ax.set_ylim(0, 105)
     ax.set_ylabel("% of peak FLOP/s")

@@ -183,13 +183,15 @@ class ServingResult:
 
     @property
     def steady_throughput(self):
-        """Requests completed per second inside :attr:`steady_window` (requests/s): the server's sustained
-        rate — the offered load when it keeps up, its capacity when it cannot. Falls back to
-        :attr:`throughput` when the window is empty (fewer than 10 requests)."""
+        """Requests completed per second inside :attr:`steady_window` (requests/s), from its first completion to
+        its last: the server's sustained rate — the offered load when it keeps up, its capacity when it
+        cannot. Falls back to :attr:`throughput` when the window holds fewer than two completion times."""
         t0, t1 = self.steady_window
-        if t1 <= t0:
+        done = np.sort(self.finish[(self.finish >= t0) & (self.finish < t1)])
+        if len(done) < 2 or done[-1] <= done[0]:
             return self.throughput
-        return float(np.count_nonzero((self.finish >= t0) & (self.finish < t1))) / (t1 - t0)
+        # from the first completion in the window to the last: batches that finish together are not cut in two
+        return float(np.count_nonzero(done > done[0])) / float(done[-1] - done[0])
 
     @property
     def offered_rate(self):

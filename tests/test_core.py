@@ -18,6 +18,7 @@ FUZZ_EXAMPLES = {
     "value": 1.0, "min": 0.1, "max": 10.0,
     "dropdown.value": "x", "options": ["x", "y"],
     "int_slider.value": 5, "int_slider.min": 1, "int_slider.max": 10,
+    "styled.function": lambda: (lambda: None),
     "seconds": 3.0e6,                        # utilization_from_run: GPT-3 on 1,024 H100s at ~10 % of peak
 }
 
@@ -180,3 +181,32 @@ def test_log_axis_has_major_ticks_only():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "10", "100"]
     no_minor_ticks(ax, y=False)
     assert isinstance(ax.xaxis.get_minor_locator(), NullLocator)
+
+
+# --- readable by every learner: palette, line styles, a figure in words --------------------------
+def test_course_style_tells_series_apart_without_colour():
+    from labkit.core.plotting import LINESTYLES, PALETTE
+    fig, ax = new_axes()
+    lines = [ax.plot([0, 1], [k, k + 1])[0] for k in range(len(PALETTE))]
+    assert [l.get_color().lower() for l in lines] == [c.lower() for c in PALETTE]   # Okabe & Ito's eight
+    dashes = [(l.get_linestyle(), str(l._unscaled_dash_pattern)) for l in lines]
+    assert len(set(dashes)) == len(lines) == len(LINESTYLES)                     # and a shape each
+
+
+def test_describe_says_what_a_figure_shows():
+    from labkit.core.plotting import describe
+    import matplotlib.pyplot as plt
+    fig, (left, right) = plt.subplots(1, 2)
+    left.plot([1, 10, 100], [2.0, 4.0, 8.0], label="A100")
+    left.plot([1, 10], [1.0, 1.0], linestyle="--", label="_hidden")
+    left.set_xscale("log")
+    left.set(title="Roofline", xlabel="FLOP per byte", ylabel="FLOP/s")
+    right.bar(["x", "y"], [3, 5], label="energy")
+    fig.suptitle("Two views")
+    text = describe(fig)
+    assert text.startswith("Figure: Two views. Plot 1 of 2 'Roofline': x axis 'FLOP per byte' (log scale)")
+    assert "'A100' (solid, 3 points, y 2 to 8)" in text and "a line (dashed, 2 points, y 1)" in text
+    assert "Plot 2 of 2 without a title" in text and "'energy' (2 bars, 3 to 5)" in text
+    assert len(describe(fig, limit=80)) == 80
+    with pytest.raises(TypeError, match="fig"):
+        describe("not a figure")

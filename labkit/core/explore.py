@@ -160,13 +160,13 @@ class Explorer:
         return [(ax.get_xlim(), ax.get_ylim()) for ax in self.figure.axes]
 
     def _draw(self, values):
-        from .plotting import lean_figure
+        from .plotting import lean_figure, styled
         self._started = time.perf_counter()
         self.values.update(values)
         fresh = self.handles is None
         if fresh:
             self.figure.clear()
-            self.handles = self.build(self.figure)
+            self.handles = styled(self.build, self.figure)   # the course's palette and line styles
         self.readout = self.update_fn(self.handles, **self.values) or ""
         if fresh:
             lean_figure(self.figure)
@@ -225,6 +225,8 @@ class Explorer:
         children = []
         if self.title:
             children.append(widgets.HTML(f"<b>{self.title}</b>"))
+        # keyboard: Tab reaches each control; arrow keys (Home/End) move a slider by one step, and
+        # each key press redraws like a drag does
         children += [widgets.VBox(list(made.values())), self._image, self._readout]
         self.widget = widgets.VBox(children, layout=widgets.Layout(border="1px solid #ddd", padding="6px"))
         self.widget.add_class("labkit-explorer")
@@ -234,12 +236,18 @@ class Explorer:
         """The output: the live widget where it can render, else the PNG at default values."""
         bundle = {"image/png": base64.b64encode(self.png).decode("ascii"),
                   "text/plain": f"{self.title or 'Explorer'} (static view at default values; "
-                                f"open in JupyterLab, Colab or Binder for live sliders)\n{self.readout}"}
+                                f"open in JupyterLab, Colab or Binder for live sliders)\n{self.readout}\n"
+                                f"{self.description()}"}
         widget = self.widget or self.build_widget()
         if widget is not None and getattr(widget, "_model_id", None):
             bundle["application/vnd.jupyter.widget-view+json"] = {
                 "version_major": 2, "version_minor": 0, "model_id": widget._model_id}
         return bundle
+
+    def description(self):
+        """The current frame in words (:func:`labkit.core.plotting.describe`): its text alternative."""
+        from .plotting import describe
+        return describe(self.figure)
 
     def _ipython_display_(self):
         from IPython import get_ipython
@@ -247,7 +255,7 @@ class Explorer:
         ip = get_ipython()
         if ip is not None and getattr(self, "_shown_at", None) == ip.execution_count:
             return  # explorer() already showed it in this cell
-        display(self.mimebundle(), raw=True)
+        display(self.mimebundle(), raw=True, metadata={"image/png": {"alt": self.description()}})
         self._shown_at = ip.execution_count if ip is not None else None
 
 

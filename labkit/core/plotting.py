@@ -7,6 +7,11 @@ Every ``plot_*`` function in labkit takes ``ax=None`` and returns its Figure:
 Minor ticks on a log axis are many artists each and most of a redraw's time; the course draws
 major ticks only (:func:`no_minor_ticks`, :func:`log_axis`). pyplot is imported on first use, so
 importing a chapter module stays fast.
+
+Readable by every learner: axes made here (and every explorer's) cycle through the Okabe–Ito
+colour-blind-safe palette *and* a line style per series (:data:`STYLE`), so no two series are told
+apart by colour alone; :func:`describe` says in words what a figure shows (its text alternative: the
+course website's alt text).
 """
 
 from .validate import axes as _check_axes
@@ -16,6 +21,33 @@ from .validate import figsize as _figsize
 #: The course's default figure size (inches) and the margins of a fixed layout (cheaper than tight_layout).
 FIGSIZE = (7.5, 4.2)
 MARGINS = {"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.9}
+
+
+#: Okabe & Ito (2008), "Color Universal Design": distinguishable with any common colour-vision deficiency
+#: (yellow, the lowest-contrast on white, last).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+#: One dash pattern per palette colour, so that series differ in shape as well as in colour.
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 3)), (0, (3, 2, 1, 2)))
+
+
+def style():
+    """The course's rcParams: the colour-blind-safe palette paired with a line style per series."""
+    from cycler import cycler
+    return {"axes.prop_cycle": cycler(color=list(PALETTE)) + cycler(linestyle=list(LINESTYLES))}
+
+
+def styled(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` with the course's style in force (axes made inside take its cycle)."""
+    if not callable(function):
+        raise TypeError(f"function must be callable (what to run in the course's style), got {function!r}")
+    import matplotlib
+    with matplotlib.rc_context(style()):
+        result = function(*args, **kwargs)
+        # a first figure resolves the backend, and Jupyter's inline backend turns interactive mode on
+        # then: keep that after the context, or later figures would no longer show by themselves
+        interactive = matplotlib.is_interactive()
+    matplotlib.interactive(interactive)
+    return result
 
 
 def new_axes(ax=None, figsize=FIGSIZE, margins=None):
@@ -30,6 +62,7 @@ def new_axes(ax=None, figsize=FIGSIZE, margins=None):
         return ax.figure, ax
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=figsize)
+    ax.set_prop_cycle(style()["axes.prop_cycle"])
     if margins is not None:
         fig.subplots_adjust(**{**MARGINS, **margins})
     return fig, ax
@@ -100,3 +133,90 @@ def lean_figure(fig):
         for axis in (ax.xaxis, ax.yaxis):
             if axis.get_scale() == "log":
                 axis.set_minor_locator(NullLocator())
+
+
+# ---------------------------------------------------------------------------------------------
+# A figure in words (its text alternative)
+# ---------------------------------------------------------------------------------------------
+def _g(v):
+    return f"{v:.0f}" if 1e3 <= abs(v) < 1e5 else f"{v:.3g}"   # years read as years
+
+
+def _label(text, fallback):
+    text = " ".join(str(text or "").split())
+    return f"'{text}'" if text else fallback
+
+
+def _axis_words(ax, name):
+    axis = ax.xaxis if name == "x" else ax.yaxis
+    lo, hi = sorted(ax.get_xlim() if name == "x" else ax.get_ylim())
+    scale = " (log scale)" if axis.get_scale() == "log" else ""
+    return f"{name} axis {_label(axis.get_label_text(), 'unlabelled')}{scale} from {_g(lo)} to {_g(hi)}"
+
+
+def _range(values):
+    import numpy as np
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v)]
+    return (f"{_g(v.min())}" if v.min() == v.max() else f"{_g(v.min())} to {_g(v.max())}") if v.size else "no data"
+
+
+def _series_words(ax):
+    """One phrase per visible series of ``ax`` (lines, scatter groups, bar groups), legend labels first."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.container import BarContainer
+    words = []
+    for line in ax.get_lines():
+        if not line.get_visible() or len(line.get_xdata()) == 0:
+            continue
+        label = line.get_label()
+        name = f"'{label}'" if label and not label.startswith("_") else "a line"
+        style = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dot", "None": "markers", "": "markers"}.get(
+            str(line.get_linestyle()), "patterned")
+        words.append(f"{name} ({style}, {len(line.get_xdata())} points, y {_range(line.get_ydata())})")
+    for coll in ax.collections:
+        if isinstance(coll, PathCollection) and coll.get_visible() and len(coll.get_offsets()):
+            label = coll.get_label()
+            name = f"'{label}'" if label and not label.startswith("_") else "points"
+            offsets = coll.get_offsets()
+            words.append(f"{name} (scatter, {len(offsets)} points, y {_range(offsets[:, 1])})")
+    for bars in ax.containers:
+        if isinstance(bars, BarContainer) and len(bars.patches):
+            label = bars.get_label()
+            name = f"'{label}'" if label and not label.startswith("_") else "bars"
+            horizontal = bars.orientation == "horizontal"
+            sizes = [p.get_width() if horizontal else p.get_height() for p in bars.patches]
+            words.append(f"{name} ({len(sizes)} {'horizontal ' if horizontal else ''}bars, {_range(sizes)})")
+    if not words:
+        from matplotlib.collections import LineCollection, PathCollection
+        shapes = len(ax.patches) + sum(len(c.get_paths()) for c in ax.collections
+                                       if not isinstance(c, (PathCollection, LineCollection)))
+        if shapes:
+            words.append(f"{shapes} shapes (bars, areas or boxes)")
+    return words
+
+
+def describe(fig, limit=1500):
+    """What ``fig`` shows, in words: its title, each plot's title, axes (labels, scales, ranges) and
+    series (label, line style, size, range of values). The text alternative of a figure for learners
+    who cannot see it; at most ``limit`` characters."""
+    from matplotlib.figure import FigureBase
+    from .validate import integer
+    instance("fig", fig, FigureBase, "a matplotlib Figure")
+    limit = integer("limit", limit, minimum=80, maximum=100_000)
+    plots = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    parts = []
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        parts.append(f"Figure: {' '.join(suptitle.get_text().split())}.")
+    if not plots:
+        parts.append("A figure with no plots.")
+    for n, ax in enumerate(plots, 1):
+        title = next((t.get_text() for t in (ax.title, ax._left_title, ax._right_title) if t.get_text().strip()), "")
+        head = f"Plot {n} of {len(plots)}" if len(plots) > 1 else "Plot"
+        series = _series_words(ax)
+        body = f"{head} {_label(title, 'without a title')}: {_axis_words(ax, 'x')}; {_axis_words(ax, 'y')}; "
+        body += (f"{len(series)} series: " + "; ".join(series) if series else "no data series") + "."
+        parts.append(body)
+    text = " ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

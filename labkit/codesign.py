@@ -3,14 +3,14 @@
 ``plan(model, n_tokens, device, n_devices, tensor_parallel, pipeline_parallel, ...)`` composes the
 chapter modules into one estimate; it holds no second copy of any of their models:
 
-- the step (chapter 02, ``labkit.scaling``): training FLOPs, memory per device (``memory_breakdown``),
-  the 3D-parallel layout's bubble and bytes (``plan_parallelism``) priced on the node's links
-  (``plan_overhead``); the data-parallel all-reduce hides behind the backward pass as in chapter 03;
+- the step (chapter 02, ``labkit.scaling.step_time``): compute at the kernels' share of peak, the
+  tensor-, pipeline- and data-parallel traffic priced with chapter 03's collectives on the node's NVLink
+  and network, the pipeline bubble, memory per device (split by kind with ``memory_breakdown``);
 - failures and checkpoints (chapter 05, ``labkit.faults``): the job's MTBF from the per-GPU MTBF of the
-  Llama 3 run, the optimal checkpoint interval and the expected goodput (Daly's model);
+  Llama 3 run, checkpoint bytes and write time, the optimal interval and the expected goodput (Daly);
 - power, energy and carbon (chapter 06, ``labkit.energy``): a power cap slows the compute part of a step
-  (``dvfs_clock``), the facility multiplies IT power by its PUE, and carbon follows the grid's hours
-  (``job_carbon``).
+  (``dvfs_clock``) and sets the GPU's draw (``busy_power``), the facility multiplies IT power by its PUE,
+  and carbon follows the grid's hours (``job_carbon``).
 
 What is capstone logic lives here: the composition, the constraints (deadline, power envelope, carbon
 cap, pod size), cost, the sweep over a grid of designs and its Pareto front. SI units inside; carbon in
@@ -25,9 +25,9 @@ import numpy as np
 
 from . import units as u
 from .core.devices import datasheet
-from .scaling import MATMUL_EFFICIENCY   # chapter 02's calibrated share of peak the kernels sustain (0.6)
 from .core.validate import (choice, counts, finite_result, instance, integer, nonnegative, number, positive, sequence,
                             text)
+from .scaling import MATMUL_EFFICIENCY, RECOMPUTE   # chapter 02's calibrated share of peak (0.6); recompute options
 
 # ---------------------------------------------------------------------------------------------
 # Assumptions (each one a number the learner can change through plan()'s arguments)
@@ -180,10 +180,6 @@ class Step:
     flops: float            # model FLOPs of one step (whole cluster)
 
     @property
-    def time(self):
-        return self.compute + self.other + self.communication + self.bubble
-
-    @property
     def fits(self):
         return bool(self.memory.total <= self.memory_bytes)
 
@@ -322,9 +318,9 @@ def plan(model, n_tokens=None, device="H100", n_devices=1024, tensor_parallel=8,
          storage_bandwidth_bytes_per_s=STORAGE_BANDWIDTH_BYTES_PER_S, restart_time=RESTART_TIME_S,
          device_mtbf=None, cap_w=None, pue=1.1, grid_g_per_kwh=None, start_hour=0.0,
          price_per_device_hour=PRICE_PER_DEVICE_HOUR, price_per_kwh=PRICE_PER_KWH,
-         interleave=1, recompute="selective", matmul_efficiency=MATMUL_EFFICIENCY, host_power_w=None, intra_bandwidth_bytes_per_s=None,
-         inter_bandwidth_bytes_per_s=None, deadline_s=None, power_budget_w=None, carbon_cap_kg=None,
-         max_devices=None):
+         interleave=1, recompute="selective", matmul_efficiency=MATMUL_EFFICIENCY, host_power_w=None,
+         intra_bandwidth_bytes_per_s=None, inter_bandwidth_bytes_per_s=None, deadline_s=None, power_budget_w=None,
+         carbon_cap_kg=None, max_devices=None):
     """Estimate a training run end to end and judge it against the constraints given.
 
     ``model``: a name of datasets/training_configs.csv ("GPT-3", "BLOOM", "OPT-175B", "Llama 3.1 405B":
@@ -352,7 +348,6 @@ def plan(model, n_tokens=None, device="H100", n_devices=1024, tensor_parallel=8,
     zero = integer("zero_stage", zero_stage, minimum=0, maximum=3)
     eff = number("matmul_efficiency", matmul_efficiency, "fraction", minimum=0.01, maximum=1.0)
     v = integer("interleave", interleave, minimum=1, maximum=128)
-    from .scaling import RECOMPUTE
     choice("recompute", recompute, RECOMPUTE)
     intra, inter = _links(dev, intra_bandwidth_bytes_per_s, inter_bandwidth_bytes_per_s)
     _check_layout(w, n, tp, pp)
@@ -406,13 +401,13 @@ def _evaluate(busy, communication, bubble, n, s):
     from .energy import busy_power, dvfs_clock
     from .faults import cluster_mtbf, expected_goodput, optimal_interval
     clock = dvfs_clock(s["cap"], s["tdp"], s["static"])
-    s["busy_power"] = busy_power(s["tdp"], s["cap"], s["static"])   # chapter 06: what a capped GPU draws
     step_time = busy / clock + communication + bubble
     mtbf = cluster_mtbf(s["device_mtbf"], n)
     interval = optimal_interval(s["checkpoint_time"], mtbf) if s["interval"] is None else s["interval"]
     goodput = expected_goodput(interval, s["checkpoint_time"], s["restart_time"], mtbf)
     goodput = np.maximum(goodput, 1e-6)   # a design that never finishes gets a huge, finite wall clock
-    return dict(clock=clock, step_time=step_time, mtbf=mtbf, interval=interval, goodput=goodput)
+    return dict(clock=clock, step_time=step_time, mtbf=mtbf, interval=interval, goodput=goodput,
+                busy_power=busy_power(s["tdp"], s["cap"], s["static"]))   # chapter 06: what a capped GPU draws
 
 
 def _finish(ev, n_steps, n, s):
@@ -421,7 +416,7 @@ def _finish(ev, n_steps, n, s):
     with np.errstate(over="ignore"):
         wall = n_steps * ev["step_time"] / ev["goodput"]
         restarts = np.minimum(wall / ev["mtbf"] * s["restart_time"], wall)  # expected seconds spent restarting
-        busy_power = s["busy_power"] + s["host"]   # a synchronous job keeps every GPU at its (capped) power
+        busy_power = ev["busy_power"] + s["host"]   # a synchronous job keeps every GPU at its (capped) power
         idle_power = s["idle"] + s["host"]
         it_energy = n * ((wall - restarts) * busy_power + restarts * idle_power)
         energy = it_energy * s["pue"]
@@ -530,6 +525,12 @@ def _band(value, rtol):
     return value * (1 - rtol), value * (1 + rtol)
 
 
+def _published_device_hours(name):
+    from .data import load
+    rows = [r for r in load("models").rows() if r["model"] == name]
+    return float(rows[0]["device_hours"])
+
+
 def validation():
     """Every end-to-end check against a published run, as a list of :class:`Check` (the chapter's
     validation table; tests/test_codesign.py asserts each is within its band)."""
@@ -564,6 +565,10 @@ def validation():
                    float(LLAMA3_UNEXPECTED), *_band(LLAMA3_UNEXPECTED, 0.01), "count", meta),
              Check("Llama 3.1 405B", "effective training time (goodput)", ll.goodput, LLAMA3_EFFECTIVE_TRAINING,
                    LLAMA3_EFFECTIVE_TRAINING, 1.0, "fraction", meta + " (\"higher than 90 %\")")]
+    # Its GPU-hours (model card, models.csv), although the real run also had a long-context stage.
+    hours = _published_device_hours("Llama 3.1 405B")
+    rows += [Check("Llama 3.1 405B", "GPU-hours", ll.device_hours, hours, *_band(hours, 0.15), "GPU-h",
+                   "Llama 3.1 model card (30.84M GPU-hours), datasets/models.csv")]
     # OPT-175B trained with FSDP. Chapter 02's ZeRO-3 re-gathers the weights for each of the step's nine
     # micro-batches over 25 GB/s (35 s exposed per step, MFU 17 %); keeping the gathered weights through
     # the step's micro-batches — ZeRO-2's traffic, what FSDP does without resharding — gives 147 TFLOP/s.
@@ -673,7 +678,6 @@ def sweep(model, n_tokens=None, devices=("H100",), n_devices=(1024, 2048, 4096, 
         positive("intervals", list(sequence("intervals", intervals, maximum=64)), "s", array=True, maximum=1e9))
     mb = integer("micro_batch_size", micro_batch_size, minimum=1, maximum=4096)
     zero = integer("zero_stage", zero_stage, minimum=0, maximum=3)
-    from .scaling import RECOMPUTE
     choice("recompute", recompute, RECOMPUTE)
     eff = float(number("matmul_efficiency", matmul_efficiency, "fraction", minimum=0.01, maximum=1.0))
     limits = _limits(deadline_s, power_budget_w, carbon_cap_kg, max_devices)
@@ -726,8 +730,9 @@ def _sweep_device(w, dev, layouts, steps, caps, intervals, hours, limits, o):
             "n_devices": full(n).astype(int), "tensor_parallel": full(col(layouts[:, 1])).astype(int),
             "pipeline_parallel": full(col(layouts[:, 2])).astype(int),
             "cap_w": full(s["cap"]), "interval_s": full(ev["interval"]), "start_hour": full(s["start_hour"]),
-            "step_time_s": full(ev["step_time"]), "mfu": full(compute / ev["step_time"]), "goodput": full(ev["goodput"]),
-            "wall_clock_s": full(out["wall"]), "device_hours": full(out["device_hours"]), "energy_j": full(out["energy"]),
+            "step_time_s": full(ev["step_time"]), "mfu": full(compute / ev["step_time"]),
+            "goodput": full(ev["goodput"]), "wall_clock_s": full(out["wall"]),
+            "device_hours": full(out["device_hours"]), "energy_j": full(out["energy"]),
             "peak_power_w": full(out["peak"]), "carbon_kg": full(out["carbon"]), "cost": full(out["cost"]),
             "fits_in_memory": full(fits).astype(bool), "feasible": np.broadcast_to(feasible, shape).reshape(-1).copy()}
 
@@ -860,3 +865,21 @@ def _brief():
 
 
 BRIEF = _brief()
+
+
+def plot_validation(checks=None, ax=None):
+    """Each published quantity as labkit's estimate ÷ the published figure (1 = exact), with its test band."""
+    from .core.plotting import new_axes
+    checks = validation() if checks is None else list(sequence("checks", checks, maximum=100))
+    for c in checks:
+        instance("checks", c, Check, "Check rows from validation()")
+    fig, ax = new_axes(ax, figsize=(7.5, 0.32 * len(checks) + 1.0))
+    y = np.arange(len(checks))[::-1]
+    ax.hlines(y, [c.low / c.published for c in checks], [c.high / c.published for c in checks], color="0.8", lw=6,
+              label="test band")
+    ax.plot([c.ratio for c in checks], y, "o", color="C0", label="labkit ÷ published")
+    ax.axvline(1.0, color="k", lw=1, ls="--")
+    ax.set_yticks(y, [f"{c.run}: {c.quantity}" for c in checks], fontsize=7)
+    ax.set_xlabel("labkit's estimate ÷ the published figure")
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    return fig

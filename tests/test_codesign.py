@@ -30,6 +30,7 @@ FUZZ_EXAMPLES = {
     "codesign_explorer.device": "H100",
     "plot_budget.plans": lambda: [cd.plan(7e9, 1.4e11, "H100", 64, 8, 1)],
     "plot_pareto.result": lambda: cd.sweep(7e9, 1.4e11, n_devices=(64,), tensor_parallel=(8,), pipeline_parallel=(1,)),
+    "plot_validation.checks": lambda: cd.validation()[:2],
     "deadline_s": 30 * u.DAY,
     "power_budget_w": 4e6,
     "carbon_cap_kg": 150_000.0,

@@ -67,6 +67,9 @@ SIMULATIONS = {
         lambda m: ((1 * _u().GB, 64, 50 * _u().GB, 5e-6), {"chunks": 4, "jitter": 0.1, "seed": 0}),
     "labkit.interconnect.simulate_hierarchical_allreduce":
         lambda m: ((1 * _u().GB, 8, 8, 300 * _u().GB, 50 * _u().GB, 1e-6, 5e-6), {"chunks": 4, "seed": 0}),
+    "labkit.interconnect.simulate_fat_tree_allreduce":
+        lambda m: ((64 * _u().MB, 64, 50 * _u().GB, 2.7e-6), {"gpus_per_leaf": 8, "oversubscription": 4,
+                                                             "placement": "scattered", "seed": 0}),
     "labkit.utilization.simulate_input_pipeline":
         lambda m: ((4, 0.35, 0.1), {"n_steps": 5000, "load_jitter": 0.5, "seed": 0}),
     "labkit.utilization.simulate_serving":

@@ -22,6 +22,7 @@ rank's send buffer (all-to-all). ``n`` is the number of ranks taking part in one
 """
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -629,7 +630,10 @@ def _run_rings(env, link_bw, steps, segment_bytes, chunks, latency, slowdown):
     def link(env, r, i):
         upstream, mine = arrived[r][(i - 1) % n], arrived[r][i]
         my_waiting, downstream_waiting = waiting[r][i], waiting[r][(i + 1) % n]
-        durations = (latency + chunk_bytes / link_bw[r, i] * slowdown[r, i]).tolist()
+        if slowdown is None:  # no jitter: every message of this link takes as long
+            durations = [latency + chunk_bytes / float(link_bw[r, i])] * M
+        else:
+            durations = (latency + chunk_bytes / link_bw[r, i] * slowdown[r, i]).tolist()
         start = starts[r][i] = [0.0] * M
         timeout, event = env.timeout, env.event
         last = M - chunks
@@ -660,9 +664,7 @@ def _simulate_rings(link_bw, steps, segment_bytes, chunks, latency, jitter, rng)
 
     R, n = link_bw.shape
     M = steps * chunks
-    slowdown = np.ones((R, n, M))
-    if jitter > 0:
-        slowdown += jitter * rng.exponential(1.0, size=(R, n, M))
+    slowdown = 1.0 + jitter * rng.exponential(1.0, size=(R, n, M)) if jitter > 0 else None
     env = simpy.Environment()
     t0 = _time.perf_counter()
     starts, ends, waiting = _run_rings(env, link_bw, steps, segment_bytes, chunks, latency, slowdown)
@@ -689,8 +691,9 @@ def ring_period(link_bandwidths_bytes_per_s):
         raise ValueError(f"link_bandwidths_bytes_per_s must be a 1-D list of at most {MAX_DEVICES:,} links, "
                          f"got shape {bws.shape}")
     n = bws.size
-    for p in range(1, n + 1):
-        if n % p == 0 and np.array_equal(bws, np.tile(bws[:p], n // p)):
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    for p in sorted(set(small + [n // d for d in small])):  # the divisors of n, smallest first
+        if np.array_equal(bws, np.tile(bws[:p], n // p)):
             return p
     return n
 
@@ -937,17 +940,34 @@ def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latenc
                                                               "bandwidth_bytes_per_s)")
 
     env = simpy.Environment()
-    uplinks = [simpy.Resource(env, capacity=up) for _ in range(n // g)]
-    downlinks = [simpy.Resource(env, capacity=up) for _ in range(n // g)]
+    # a leaf's uplinks (and downlinks): `up` ports, free count and a FIFO of waiting hops (a semaphore)
+    uplinks = [[up, deque()] for _ in range(n // g)]
+    downlinks = [[up, deque()] for _ in range(n // g)]
     arrived = [[False] * steps for _ in range(n)]
     waiting = [[None] * steps for _ in range(n)]
     counts = {"events": 0, "end": 0.0}
+
+    def acquire(pool):
+        """None when a port is free (taken at once), else an event that fires when one is handed over."""
+        if pool[0]:
+            pool[0] -= 1
+            return None
+        ev = env.event()
+        pool[1].append(ev)
+        return ev
+
+    def release(pool):
+        if pool[1]:
+            pool[1].popleft().succeed()  # the port passes straight to the next in line
+        else:
+            pool[0] += 1
 
     def link(env, i):
         upstream, mine = arrived[(i - 1) % n], arrived[i]
         my_waiting, downstream_waiting = waiting[i], waiting[(i + 1) % n]
         timeout, event = env.timeout, env.event
-        cross, src, dst = bool(crossing[i]), int(leaf[i]), int(dst_leaf[i])
+        cross = bool(crossing[i])
+        up_pool, down_pool = uplinks[int(leaf[i])], downlinks[int(dst_leaf[i])]
         events = 0
         for m in range(steps):
             if m and not upstream[m - 1]:
@@ -955,11 +975,14 @@ def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latenc
                 events += 1
                 yield ev
             if cross:  # uplink first, then downlink: no cycle of holds, so no deadlock
-                with uplinks[src].request() as a, downlinks[dst].request() as b:
-                    yield a
-                    yield b
-                    yield timeout(tau)
-                events += 5
+                for pool in (up_pool, down_pool):
+                    ev = acquire(pool)
+                    if ev is not None:
+                        events += 1
+                        yield ev
+                yield timeout(tau)
+                release(up_pool)
+                release(down_pool)
             else:
                 yield timeout(tau)
             events += 1

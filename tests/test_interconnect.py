@@ -553,14 +553,14 @@ def test_explorer_frame_matches_a_full_redraw():
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from labkit.core.plotting import lean_figure
+    from labkit.core.plotting import lean_figure, styled
     values = dict(nbytes=3e8, n=1000, bandwidth_bytes_per_s=400e9, latency=0.5e-6, algorithm="tree")
     ex = ic.collective_explorer()
     ex.update(**values)
     fast = np.asarray(ex.figure.canvas.buffer_rgba())[..., :3].astype(int)
     fig = Figure(figsize=ex.figure.get_size_inches(), dpi=ex.figure.dpi)
     FigureCanvasAgg(fig)
-    readout = ic._update_collective(ic._build_collective(fig), **values)
+    readout = ic._update_collective(styled(ic._build_collective, fig), **values)  # built as the explorer builds
     lean_figure(fig)  # what the explorer does after building
     fig.canvas.draw()
     full = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)

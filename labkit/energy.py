@@ -1041,8 +1041,9 @@ def energy_explorer(n_devices=4096, utilization=0.4, cap_fraction=1.0, pue=1.1, 
     """The chapter's explorer: GPT-3's training compute (3.14e23 FLOP) on ``n_devices`` GPUs (``gpu``:
     one of :data:`labkit.core.devices.TRAINING_GPUS`) → energy added up from compute, idle and cooling,
     against the same work done 100 % busy at PUE 1; a power cap (``cap_fraction`` of TDP) slows the
-    compute and lowers its power; idle power is ``idle_fraction`` of TDP. Shown in a notebook; returns
-    the Explorer."""
+    compute and lowers its power (the chapter's DVFS model, compute-bound); idle power is ``idle_fraction`` of
+    TDP (default ``IDLE_POWER_FRACTION``), and it is also the static power the cap cannot remove — one number,
+    by design. Shown in a notebook; returns the Explorer."""
     from .core.explore import dropdown, explorer, int_slider, slider
     n_devices = integer("n_devices", n_devices, minimum=256, maximum=20_000)
     utilization = number("utilization", utilization, "fraction", minimum=0.05, maximum=1.0)

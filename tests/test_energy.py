@@ -89,6 +89,9 @@ def test_pue_dataset_figures():
     industry = t.where(series="industry_survey", year=2023.0)["pue"]
     assert google[0] == pytest.approx(1.10) and industry[0] == pytest.approx(1.58)
     assert np.all(t["pue"] >= 1.0) and np.all(t["pue"] < 2.6)
+    # NREL's warm-water liquid-cooled HPC data center: trailing-twelve-month PUE 1.04 (NREL/PR-2C00-70433).
+    liquid = t.where(series="liquid_cooled_hpc")["pue"]
+    assert len(liquid) == 1 and liquid[0] == pytest.approx(1.04) and liquid[0] < google[0]
 
 
 def test_grid_profile_reproduces_lifecycle_factors():
@@ -165,6 +168,11 @@ def test_facility_power_and_units():
     (lambda: e.plot_grid_profile(duration_s=[3600.0]), "schedule"),
     (lambda: e.energy_explorer(gpu="TPU"), "gpu"),
     (lambda: e.energy_explorer(n_devices=10), "n_devices"),
+    (lambda: e.power_swing(10, 100, 200), "waiting_power_w"),
+    (lambda: e.timeline_power(stepped(1, 1, 2), 100, 700, n_devices=0), "n_devices"),
+    (lambda: e.plot_power_swings(object(), 10, 100, 700), "result"),
+    (lambda: e.plot_power_cap(700, optimistic="yes"), "optimistic"),
+    (lambda: e.busy_power(700, cap_w=100), "cap_w"),
 ])
 def test_bad_input_gets_a_clear_error(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
@@ -474,6 +482,25 @@ def test_evening_job_shifted_to_midday_saves_about_half():
     assert 8 <= (s.start_s[0] / u.HOUR) % 24 <= 13
 
 
+def test_waiting_power_is_counted_by_the_scheduler():
+    # GPUs held for a delayed job draw power while it waits: each start's cost is its run plus the wait
+    prof = e.grid_intensity_profile()
+    args = dict(release_s=18 * u.HOUR, max_delay_s=18 * u.HOUR, granularity_s=u.HOUR)
+    for waiting in (0.0, 0.05e6, 0.2e6):
+        s = e.carbon_aware_schedule(prof, 4 * u.HOUR, 1e6, waiting_power_w=waiting, **args)
+        brute = min(e.job_carbon(18 * u.HOUR + h * u.HOUR, 4 * u.HOUR, 1e6, prof)
+                    + e.job_carbon(18 * u.HOUR, h * u.HOUR, waiting, prof) for h in range(19))
+        assert s.scheduled_kg[0] == pytest.approx(brute)
+        assert s.waiting_kg[0] == pytest.approx(e.job_carbon(18 * u.HOUR, s.delay_s[0], waiting, prof))
+    free = e.carbon_aware_schedule(prof, 4 * u.HOUR, 1e6, **args)
+    held = e.carbon_aware_schedule(prof, 4 * u.HOUR, 1e6, waiting_power_w=0.2e6, **args)
+    assert free.delay_s[0] > 12 * u.HOUR and free.saved_fraction > 0.45     # free waiting: off to midday
+    assert held.delay_s[0] == 0 and held.saved_fraction == 0                # idle GPUs at 20 %: start now
+    assert len(held.select([0]).waiting_kg) == 1
+    with pytest.raises(ValueError, match="waiting_power_w"):
+        e.carbon_aware_schedule(prof, [3600.0, 7200.0], 1e6, waiting_power_w=[1.0, 2.0, 3.0])
+
+
 # ----------------------------------------------------------------------------- footprint & plots
 def test_run_footprint_adds_up():
     f = e.run_footprint(1e21, 100, 1e15, 0.5, 700, 100, pue=1.2, grid_g_per_kwh=400)
@@ -492,6 +519,8 @@ def test_plots_draw_their_data():
     try:
         ax = e.plot_pue().axes[0]
         google = next(line for line in ax.lines if line.get_label() == "Google fleet")
+        liquid = next(line for line in ax.lines if line.get_label().startswith("warm-water liquid-cooled"))
+        assert list(liquid.get_ydata()) == [1.04]
         assert 1.10 in np.round(google.get_ydata(), 2)          # 2023's fleet PUE (datasets/pue.csv)
 
         ax = e.plot_training_energy().axes[0]

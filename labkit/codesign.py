@@ -462,7 +462,8 @@ def _plan_result(w, dev, n, tp, pp, step, ev, settings, limits):
                  "communication": step.communication, "bubble": step.bubble}
     finite_result([step_time, f["wall"], f["energy"], f["carbon"], f["cost"]], "the plan (from its arguments)")
     goodput = float(ev["goodput"])
-    reasons = _reasons(step.fits, step.memory.total, step.memory_bytes, n, f, limits)
+    floor = w.n_tokens / (step.global_batch_size * w.seq_len) * step.compute   # every step at 100 % of peak
+    reasons = _reasons(step.fits, step.memory.total, step.memory_bytes, n, f, limits, floor)
     return Plan(w.name, dev.short_name, n, tp, pp, n // (tp * pp), step_time, breakdown,
                 step.compute / step_time, goodput, n_steps, f["wall"], f["device_hours"], f["energy"],
                 f["it_energy"], f["peak"], f["carbon"], f["cost"], step.fits, step.memory, step.memory_bytes,
@@ -470,14 +471,16 @@ def _plan_result(w, dev, n, tp, pp, step, ev, settings, limits):
                 float(ev["clock"]), _bottleneck(step, breakdown, goodput, step.fits), reasons)
 
 
-def _reasons(fits, memory_total, memory_bytes, n, f, limits):
+def _reasons(fits, memory_total, memory_bytes, n, f, limits, floor_s=0.0):
     reasons = []
     if not fits:
         reasons.append(f"does not fit: {u.fmt_bytes(memory_total)} per device of {u.fmt_bytes(memory_bytes)}")
     if limits["devices"] is not None and n > limits["devices"]:
         reasons.append(f"{n:,} devices, more than the {limits['devices']:,} in the pod")
     if limits["deadline"] is not None and f["wall"] > limits["deadline"]:
-        reasons.append(f"misses the deadline: {f['wall'] / u.DAY:,.1f} days > {limits['deadline'] / u.DAY:,.1f}")
+        physics = (f" — physics forbids it on {n:,} of these GPUs: even at 100 % of peak the model FLOPs take "
+                   f"{floor_s / u.DAY:,.1f} days" if floor_s > limits["deadline"] else "")
+        reasons.append(f"misses the deadline: {f['wall'] / u.DAY:,.1f} days > {limits['deadline'] / u.DAY:,.1f}{physics}")
     if limits["power"] is not None and f["peak"] > limits["power"]:
         reasons.append(f"peak facility power {u.fmt_power(f['peak'])} > the {u.fmt_power(limits['power'])} envelope")
     if limits["carbon"] is not None and f["carbon"] > limits["carbon"]:

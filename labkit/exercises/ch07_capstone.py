@@ -155,7 +155,31 @@ register(ValueExercise(
 ))
 
 
-# --------------------------------------------------------------------------------------- 7. the lever
+# --------------------------------------------------------------------------------------- 7. GPT-3's MFU
+def _gpt3_mfu():
+    from ..core.devices import datasheet
+    from ..core.published import published_run
+    from ..core.roofline import utilization_from_run
+    run = published_run("GPT-3")
+    return float(utilization_from_run(run.total_flops, run.n_devices, datasheet("V100").peak_flops_per_s,
+                                      run.seconds))
+
+
+register(ValueExercise(
+    "07.gpt3_mfu",
+    "GPT-3's average utilization from its published figures: 3.14e23 FLOP, 10,000 V100s, 14.8 days",
+    expected=_gpt3_mfu,
+    unit="fraction",
+    rtol=0.02,
+    quantity="fraction",
+    hints=["Utilization = FLOPs done / (GPUs × peak FLOP/s × seconds); the V100's dense FP16 peak is 125 TFLOP/s.",
+           "14.8 days = 14.8 × 86,400 s."],
+    mistakes=[Mistake("Write it as a fraction (0.2 means 20 %), not a percentage.", factor=100),
+              Mistake("Off by 24: the 14.8 are days — multiply by 86,400, not 3,600.", factor=24)],
+))
+
+
+# --------------------------------------------------------------------------------------- 8. the lever
 def _lever_effects():
     """Carbon (kg) of the brief's default design and of the same design with each lever pulled."""
     from .. import codesign as cd
@@ -191,7 +215,7 @@ register(ChoiceExercise(
 ))
 
 
-# --------------------------------------------------------------------------------------- 8. the design
+# --------------------------------------------------------------------------------------- 9. the design
 DESIGN_FIELDS = ("device", "n_devices", "tensor_parallel", "pipeline_parallel", "cap_fraction", "start_hour",
                  "wall_clock_days", "energy_mwh", "carbon_t")
 OWN_NUMBERS_RTOL = 0.15
@@ -252,26 +276,3 @@ register(CustomExercise(
            "energy × grid intensity. Compare with codesign.plan(...).summary()."],
 ))
 
-
-# --------------------------------------------------------------------------------------- 9. GPT-3's MFU
-def _gpt3_mfu():
-    from ..core.devices import datasheet
-    from ..core.published import published_run
-    from ..core.roofline import utilization_from_run
-    run = published_run("GPT-3")
-    return float(utilization_from_run(run.total_flops, run.n_devices, datasheet("V100").peak_flops_per_s,
-                                      run.seconds))
-
-
-register(ValueExercise(
-    "07.gpt3_mfu",
-    "GPT-3's average utilization from its published figures: 3.14e23 FLOP, 10,000 V100s, 14.8 days",
-    expected=_gpt3_mfu,
-    unit="fraction",
-    rtol=0.02,
-    quantity="fraction",
-    hints=["Utilization = FLOPs done / (GPUs × peak FLOP/s × seconds); the V100's dense FP16 peak is 125 TFLOP/s.",
-           "14.8 days = 14.8 × 86,400 s."],
-    mistakes=[Mistake("Write it as a fraction (0.2 means 20 %), not a percentage.", factor=100),
-              Mistake("Off by 24: the 14.8 are days — multiply by 86,400, not 3,600.", factor=24)],
-))

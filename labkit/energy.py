@@ -471,8 +471,9 @@ def grid_intensity_profile(day="mean"):
     "2022-04-26") or the hour-of-day mean over that week (``"mean"``).
 
     What it is and is not: the **average** lifecycle intensity of the electricity **generated inside**
-    CAISO's balancing area — imports (about a quarter of California's supply, much of it from coal and gas
-    in neighbouring states) are excluded, so it reads cleaner than what Californians consume. And it is
+    CAISO's balancing area — imports from neighbouring states (a large share of California's supply, with a
+    different mix of plants) are excluded, so it is the intensity of what is generated there, not of what is
+    consumed. And it is
     an average, not the **marginal** intensity: a job moved into the solar trough changes which plant
     ramps up to serve it (at midday often none, when solar is curtailed; in the evening a gas turbine), so
     the carbon a shift really saves can be larger or smaller than the difference of averages. Carbon-aware

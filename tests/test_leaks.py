@@ -101,6 +101,8 @@ def shows_number(text, expected, unit=""):
         return None
     targets = renderings(abs(expected), unit)
     count = not unit and float(expected).is_integer()
+    if count and abs(expected) < 100:          # a small count cannot be searched for (see the module docstring)
+        return None
     for match, value, half_ulp, n_digits in numbers(text):
         after = text[match.end():match.end() + 12]
         if n_digits < 2 or (count and UNIT_AFTER.match(after)):

@@ -265,6 +265,47 @@ register(FunctionExercise(
     ],
 ))
 
+# --- 8b. the critical batch of data parallelism -------------------------------------------------
+#: The data-parallel run of the exercise: Llama 2 7B (6,738,415,616 parameters without rotary buffers, 32 layers,
+#: d_model 4,096), 4,096-token sequences, 64 H100s, one per node on InfiniBand NDR, ZeRO-1, one micro-batch of
+#: ``micro_batch_size`` sequences per GPU per step.
+CRITICAL_RUN = dict(n_params=6_738_415_616, n_layers=32, d_model=4096, seq_len=4096, data_parallel=64, zero_stage=1)
+#: The exposed share of the step the exercise allows.
+CRITICAL_SHARE = 0.05
+
+
+def _critical_micro_batch(**options):
+    """Smallest micro_batch_size whose exposed data-parallel time is below CRITICAL_SHARE of the step."""
+    import numpy as np
+    b = np.arange(1, 257)
+    r = sc.step_time(global_batch_size=64 * b, micro_batch_size=b, **CRITICAL_RUN, **options)
+    return int(b[np.argmax(r.exposed_dp / r.step_time < CRITICAL_SHARE)])
+
+
+register(ValueExercise(
+    "02.critical_batch",
+    "The smallest batch per GPU that hides the gradient traffic",
+    expected=_critical_micro_batch,
+    rtol=1e-9,
+    quantity="count",
+    hints=[
+        "Sweep it: sc.step_time(..., global_batch_size=64 * b, micro_batch_size=b, data_parallel=64, zero_stage=1) "
+        "for b = 1, 2, 3, … (numpy arrays work) and compare exposed_dp with step_time.",
+        "The all-reduce takes the same time whatever b is; the backward pass it hides behind grows with b. Chapter "
+        "03's interconnect.dp_critical_tokens_per_gpu gives the crossing at peak; the GPUs run at "
+        "matmul_efficiency of peak, so their backward pass is longer than at peak.",
+    ],
+    mistakes=[
+        Mistake("That is the crossing at the GPUs' peak FLOP/s. They sustain matmul_efficiency (0.6) of it, so "
+                "the backward pass takes longer and a smaller batch already hides the all-reduce.",
+                value=lambda: _critical_micro_batch(matmul_efficiency=1.0), rtol=1e-9),
+        Mistake("That is the batch without overlap: the step waits for the whole all-reduce after the backward "
+                "pass. The exercise's run overlaps it with the backward pass (step_time's default).",
+                value=lambda: _critical_micro_batch(overlap=False), rtol=1e-9),
+    ],
+))
+
+
 # --- 9. choose a parallel layout ---------------------------------------------------------------
 PLAN_DEVICES, PLAN_MAX_TP = sc.LLAMA3_70B_PLAN_DEVICES, sc.LLAMA3_70B_PLAN_MAX_TP
 #: How far above the shortest step time of all the layouts that fit an answer may be: 15 %, so that every
@@ -361,6 +402,42 @@ register(CustomExercise(
         "traffic that the backward pass cannot hide.",
         "Look at plan_step_time(plan).breakdown() for a few candidates. ZeRO-3 gathers the weights again for every "
         "micro-batch — with 512 / d micro-batches per step that is a lot of network traffic.",
+    ],
+))
+
+
+# --- 9b. mixture of experts: what DeepSeek-V3's GPU-hours imply ------------------------------------
+#: The peak the exercise states: the H800's dense BF16 rate, the H100 SXM's (hardware.csv) — the H800 differs
+#: in its NVLink and FP64, not its tensor cores.
+H800_BF16_PEAK = 989.4e12
+
+
+def _deepseek_utilization():
+    v3 = sc.DEEPSEEK_V3
+    return float(sc.training_flops(v3["n_active_params"], v3["n_tokens"])
+                 / (v3["pretraining_device_hours"] * u.HOUR * H800_BF16_PEAK))
+
+
+register(ValueExercise(
+    "02.moe_utilization",
+    "What share of its GPUs' BF16 peak did DeepSeek-V3's pre-training use?",
+    expected=_deepseek_utilization,
+    rtol=0.02,
+    quantity="fraction",
+    hints=[
+        "Work done / work the GPUs could have done: 6 · N · D over GPU-hours × 3,600 s × 989.4e12 FLOP/s. "
+        "Which N does a token's arithmetic use?",
+        "6 × 37e9 (active) × 14.8e12 tokens / (2.664e6 pre-training H800-hours × 3,600 × 989.4e12); a fraction.",
+    ],
+    mistakes=[
+        Mistake("Far above 1: a GPU cannot do more than its peak. You used all 671B parameters; each token is "
+                "routed to a few experts and only the 37B active parameters do its arithmetic: 6·N_active·D.",
+                factor=671 / 37),
+        Mistake("That counts all 2.788M GPU-hours; the 14.8T tokens were trained in the 2.664M pre-training hours "
+                "(the rest is context extension and post-training).", factor=2.664 / 2.788),
+        Mistake("That is against the FP8 peak (twice BF16's). DeepSeek-V3 did train mostly in FP8, which is "
+                "the point of the reflection below; the exercise asks for the BF16 figure.", factor=0.5),
+        Mistake("That is a percentage: answer as a fraction (0.3 for 30 %).", factor=100),
     ],
 ))
 

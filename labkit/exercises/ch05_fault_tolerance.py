@@ -272,9 +272,9 @@ register(ChoiceExercise(
              "restarts": "failures during restarts are not counted, so every run sees fewer",
              "weibull": "the failures are not exponential, so the Poisson figure does not apply"},
     explanations={
-        "chance": "Right: a Poisson count with mean 422 has a standard deviation of about 21, and over seeds the "
-                  "counts range from the 370s to the 470s; 380 is two standard deviations low, which one seed in "
-                  "twenty or so does. Compare many runs (or one very long one) with the formula, never one.",
+        "chance": "Right: a Poisson count with mean 422 has a standard deviation of about 21; 380 is two standard "
+                  "deviations low, which about one draw in twenty or forty is (over the notebook's 20 seeds the "
+                  "counts run from 380 to 473). Compare many runs (or one very long one) with the formula, never one.",
         "bug": "Look at the histogram: other seeds give more than 422. A bug would shift every seed.",
         "restarts": "Failures during restarts are counted (a restart can fail), and other seeds exceed 422.",
         "weibull": "This run uses exponential failures (failure_shape=1); the spread is chance alone.",

@@ -317,6 +317,31 @@ register(ValueExercise(
 ))
 
 # ---------------------------------------------------------------------------------------------
+# 04.bubble — one bar of the waterfall by hand: the pipeline bubble of the 16K-GPU row
+# ---------------------------------------------------------------------------------------------
+register(ValueExercise(
+    "04.bubble",
+    "Llama 3 405B on 16K GPUs: the bubble's idle time as a fraction of the pipelined work",
+    expected=lambda: float(ut.mfu_waterfall("16K GPUs, 8K tokens").config["bubble_fraction"]),
+    rtol=0.005,
+    quantity="fraction",
+    hints=[
+        "Interleaved 1F1B (chapter 02, Narayanan et al. 2021): each GPU idles (p − 1)/(v·m) of its pipelined "
+        "work, p stages, v virtual stages per GPU, m micro-batches per step.",
+        "p = 16, v = 4; m = sequences per data-parallel group = 16 (one 8K sequence per micro-batch).",
+    ],
+    mistakes=[
+        Mistake("That is the 8K-GPU row (32 micro-batches per group): at 16K GPUs the same 16M tokens are split "
+                "over twice the groups, so each gets 16.", value=15 / (4 * 32), rtol=0.005),
+        Mistake("Without interleaving (v = 1) the bubble would be 15/16 of the work: the waterfall assumes v = 4 "
+                "virtual stages per GPU.", value=15 / 16, rtol=0.005),
+        Mistake("That is the bubble's share of the whole step, (p − 1)/(v·m + p − 1): the question asks for it "
+                "relative to the pipelined work, (p − 1)/(v·m).", value=15 / (64 + 15), rtol=0.005),
+        Mistake("That is a percentage: answer with a fraction.", factor=100),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
 # 04.md1_wait — the queueing twin of batch-1 serving
 # ---------------------------------------------------------------------------------------------
 

@@ -909,6 +909,39 @@ def plot_power_limit_sweeps(compute_fractions=(0.5, 1.0), ax=None):
     return fig
 
 
+def plot_wait_carbon(profile_g_per_kwh, duration_s, power_w, release_s=0.0, max_delay_s=12 * u.HOUR,
+                     waiting_powers_w=(0.0,), ax=None):
+    """Emissions (t CO2e) of one deferrable job against how long it waits (hours), one curve per power held
+    while it waits (``waiting_powers_w``, W): the job's own carbon plus the waiting carbon, on an hourly
+    profile (:func:`job_carbon`); each curve's minimum — the start :func:`carbon_aware_schedule` picks — is
+    marked."""
+    from .core.plotting import new_axes
+    profile, _ = _profile(profile_g_per_kwh, u.HOUR)
+    duration_s = positive("duration_s", duration_s, "s")
+    power_w = nonnegative("power_w", power_w, "W")
+    release_s = nonnegative("release_s", release_s, "s")
+    max_delay_s = positive("max_delay_s", max_delay_s, "s", maximum=30 * u.DAY)
+    waiting = np.atleast_1d(nonnegative("waiting_powers_w", waiting_powers_w, "W", array=True))
+    if waiting.ndim != 1 or waiting.size > 8:
+        raise ValueError("waiting_powers_w must be a list of at most 8 powers")
+    delays = np.linspace(0.0, max_delay_s, 241)
+    try:
+        run = job_carbon(release_s + delays, duration_s, power_w, profile)
+        totals = [(run + job_carbon(release_s, delays, w, profile)) / 1000 for w in waiting]
+    except ValueError:
+        raise ValueError("the emissions are not finite for these inputs (from release_s, duration_s, power_w, "
+                         "waiting_powers_w, profile_g_per_kwh): use values within the course's range") from None
+    fig, ax = new_axes(ax, _FIGSIZE)
+    for k, (w, total) in enumerate(zip(waiting, totals)):
+        best = int(np.argmin(np.round(total, 12)))
+        ax.plot(delays / u.HOUR, total, color=f"C{k}", label=f"{u.fmt_power(w)} held while waiting")
+        ax.plot([delays[best] / u.HOUR], [total[best]], "o", color=f"C{k}")
+    ax.set(xlabel="hours the job waits after its release", ylabel="emissions, waiting included (t CO2e)",
+           title="A wait pays only if the GPUs it holds draw little", ylim=(0, None))
+    ax.legend(fontsize=8)
+    return fig
+
+
 def plot_power_swings(result, n_devices, idle_power_w, max_power_w, pue=1.0, hours=None, ax=None):
     """Facility power (MW) over time of ``n_devices`` GPUs following a simulated run's ``.timeline``
     (chapter 05's ``simulate_training``): :func:`timeline_power` drawn as steps; ``hours`` limits the

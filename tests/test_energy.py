@@ -173,6 +173,7 @@ def test_facility_power_and_units():
     (lambda: e.plot_power_swings(object(), 10, 100, 700), "result"),
     (lambda: e.plot_power_cap(700, optimistic="yes"), "optimistic"),
     (lambda: e.busy_power(700, cap_w=100), "cap_w"),
+    (lambda: e.plot_wait_carbon(np.full(24, 300.0), 3600.0, 1e6, waiting_powers_w=[1.0] * 9), "waiting_powers_w"),
 ])
 def test_bad_input_gets_a_clear_error(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
@@ -555,6 +556,14 @@ def test_plots_draw_their_data():
         for line, sweep in zip(ax.lines, sweeps):                            # measured energy, one series each
             assert np.allclose(line.get_ydata(), sweep["energy_ratio"])
         assert ax.lines[len(sweeps)].get_label() == "model, 50% compute-bound"
+
+        ax = e.plot_wait_carbon(np.array([100.0, 300.0] * 12), 3600.0, 1000.0, max_delay_s=2 * 3600.0,
+                                waiting_powers_w=(0.0, 500.0)).axes[0]
+        free, free_best, held, held_best = ax.lines
+        assert free.get_ydata()[0] == pytest.approx(e.job_carbon(0, 3600, 1000, [100.0, 300.0]) / 1000)
+        assert held.get_ydata()[-1] == pytest.approx((e.job_carbon(7200, 3600, 1000, [100.0, 300.0])
+                                                      + e.job_carbon(0, 7200, 500, [100.0, 300.0])) / 1000)
+        assert held_best.get_ydata()[0] == pytest.approx(held.get_ydata().min())
 
         run = types.SimpleNamespace(timeline=Timeline(np.arange(3.0) * 3600, np.arange(1.0, 4) * 3600,
                                                       np.array([0, 1, 0]), FAULT_STATES))

@@ -456,3 +456,37 @@ register(ValueExercise(
         Mistake("That is in kilograms: divide by 1,000 for tonnes.", factor=1e3),
     ],
 ))
+
+# --------------------------------------------------------------------------------------- liquid cooling
+RACK_W = 120e3   # a GB200 NVL72 rack's compute trays (datasets/system_power.csv)
+
+
+def _pue_of(series):
+    from ..data import load
+    return float(load("pue").where(series=series).sort("year")["pue"][-1])
+
+
+def _liquid_saving_kw():
+    industry, liquid = _pue_of("industry_survey"), _pue_of("liquid_cooled_hpc")
+    return float(en.facility_power(RACK_W, industry) - en.facility_power(RACK_W, liquid)) / 1e3
+
+
+register(ValueExercise(
+    "06.liquid_saving_kw",
+    "kW of facility power a 120 kW rack saves at the liquid-cooled PUE 1.04 instead of the industry's 1.58",
+    expected=_liquid_saving_kw,
+    unit="kW",
+    rtol=0.01,
+    quantity="power",
+    hints=[
+        "The facility draws IT × PUE; the difference between two facilities is IT × (PUE₁ − PUE₂).",
+        "120 kW × (1.58 − 1.04) = ? kW",
+    ],
+    mistakes=[
+        Mistake("That is the whole facility at PUE 1.58; subtract what the liquid-cooled facility draws.",
+                value=lambda: RACK_W * _pue_of("industry_survey") / 1e3),
+        Mistake("That is the overhead at PUE 1.58 alone; the liquid-cooled facility still has 4 % overhead.",
+                value=lambda: RACK_W * (_pue_of("industry_survey") - 1) / 1e3),
+        Mistake("That is in watts: divide by 1,000 for kW.", factor=1e3),
+    ],
+))

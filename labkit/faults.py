@@ -543,6 +543,7 @@ class TrainingRun:
     failure_times: np.ndarray = field(repr=False)
     params: dict = field(default_factory=dict, repr=False)
     spare_misses: int = 0       # restarts that found no hot spare ready (0 without spares)
+    sdc_rollbacks: int = 0      # silent corruptions detected (each rolled back past corrupt saves)
 
     @property
     def goodput(self):
@@ -584,6 +585,34 @@ def _failures(env, job, gaps, times, clock):
         job.interrupt()
 
 
+def _corruptions(env, job, rng, p, ends, states):
+    """Silent data corruptions: Poisson arrivals at rate 1/sdc_mtbf in wall time; one that strikes
+    while the job computes is noticed ``detection_time`` later (a separate waiting process), unless a
+    rollback has meanwhile taken the job back to before it."""
+    mean, delay = p["sdc_mtbf"], p["detection_time"]
+    while True:
+        yield env.timeout(float(rng.exponential(mean)))
+        if not job.is_alive:
+            return
+        if p["phase"] == _COMPUTE:
+            env.process(_detection(env, job, env.now, delay, p))
+
+
+def _detection(env, job, t_corrupt, delay, p):
+    if delay > 0:
+        yield env.timeout(delay)
+    else:
+        yield env.timeout(0)
+    # erased if the job rolled back, since the corruption, to a state saved before it
+    for when, snapshot in reversed(p["rollbacks"]):
+        if when < t_corrupt:
+            break
+        if snapshot <= t_corrupt:
+            return
+    if job.is_alive:
+        job.interrupt(("sdc", t_corrupt))
+
+
 def _training(env, p, ends, states, spares_ready):
     """The job: compute τ, checkpoint, repeat; on a failure roll back to the last durable
     checkpoint and restart. Appends each interval's end time and state (intervals are contiguous
@@ -593,13 +622,20 @@ def _training(env, p, ends, states, spares_ready):
     work, tau, delta, stall, horizon = p["work"], p["interval"], p["checkpoint_time"], p["stall"], p["horizon"]
     progress = durable = 0.0       # compute done / compute saved
     durable_index = 0              # timeline entries from here on are not yet saved
-    pending = None                 # async save in flight: (progress, ready_time, index)
+    pending = None                 # async save in flight: (progress, ready_time, index, snapshot time)
+    history = p["history"]         # saves in the current lineage: (progress, index, snapshot time)
+    track = p["sdc_mtbf"] is not None   # only silent corruptions need the phase and the history
     phase = _COMPUTE
     yields = checkpoints = 0
     while True:
         now = env.now
+        if track:
+            p["phase"] = phase
         if pending is not None and now >= pending[1]:
-            durable, durable_index, pending = pending[0], pending[2], None
+            durable, durable_index = pending[0], pending[2]
+            if track:
+                history.append((durable, durable_index, pending[3]))
+            pending = None
             checkpoints += 1
         if durable >= work * (1 - 1e-12):
             return yields, checkpoints
@@ -624,13 +660,18 @@ def _training(env, p, ends, states, spares_ready):
                 if wait < wanted:                        # stopped at max_wall_time
                     return yields, checkpoints
                 if pending is not None:                  # waited for it above: it is on disk now
-                    durable, durable_index, pending = pending[0], pending[2], None
+                    durable, durable_index = pending[0], pending[2]
+                    if track:
+                        history.append((durable, durable_index, pending[3]))
+                    pending = None
                     checkpoints += 1
                 if final or stall >= delta:              # synchronous save: durable now
                     durable, durable_index = progress, len(states)
+                    if track:
+                        history.append((durable, durable_index, now))
                     checkpoints += 1
                 else:                                    # the rest of the write overlaps compute
-                    pending = (progress, now + delta - stall, len(states))
+                    pending = (progress, now + delta - stall, len(states), now)
                 phase = _COMPUTE
             else:  # _RESTART
                 restart = p["restart_time"]
@@ -649,18 +690,30 @@ def _training(env, p, ends, states, spares_ready):
                 if p["renew"] is not None:                    # the failure clock starts afresh
                     p["renew"]()
                 phase = _COMPUTE
-        except simpy.Interrupt:
+        except simpy.Interrupt as interrupt:
             if env.now > now:
                 ends.append(env.now); states.append(phase)
             if phase == _COMPUTE:
                 progress += env.now - now
             if pending is not None and env.now >= pending[1]:
                 durable, durable_index = pending[0], pending[2]
+                if track:
+                    history.append((durable, durable_index, pending[3]))
                 checkpoints += 1
             pending = None
-            for i in range(durable_index, len(states)):   # roll back: unsaved compute is lost
+            if interrupt.cause is not None:             # a silent corruption, noticed now: go back to the
+                t_corrupt = interrupt.cause[1]          # newest save taken before it (later ones are corrupt)
+                while len(history) > 1 and history[-1][2] >= t_corrupt:
+                    history.pop()
+                durable, first = history[-1][0], history[-1][1]
+                p["sdc_rollbacks"] += 1
+            else:
+                first = durable_index
+            for i in range(first, len(states)):        # roll back: unsaved compute is lost
                 if states[i] == _COMPUTE:
                     states[i] = _LOST
+            if track:
+                p["rollbacks"].append((env.now, history[-1][2]))
             durable_index = len(states)
             progress = durable
             phase = _RESTART
@@ -668,7 +721,8 @@ def _training(env, p, ends, states, spares_ready):
 
 def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, restart_time,
                       *, seed=0, checkpoint_stall=None, hot_spares=0, spare_restart_time=None,
-                      repair_time=u.DAY, failure_shape=1.0, failure_renewal="restart", max_wall_time=None):
+                      repair_time=u.DAY, failure_shape=1.0, failure_renewal="restart", sdc_mtbf=None,
+                      detection_time=0.0, max_wall_time=None):
     """Simulate a synchronous training job with failures, checkpoints and restarts (simpy).
 
     n_devices: devices the job needs (a failure of any one stops it); device_mtbf (s);
@@ -694,6 +748,12 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
         k < 1 failures cluster just after restarts; "failure" only at each failure, as one renewal
         process for the whole job. Exponential failures have no memory: both are the same model
         (and the same random draws).
+      sdc_mtbf, detection_time: silent data corruptions, arriving at random at rate 1/sdc_mtbf (s);
+        one that strikes while the job computes (so at that rate per second of computing) is noticed
+        detection_time seconds later, and the job then rolls back to the newest checkpoint taken
+        before it (every later one holds corrupt state) and restarts (``.sdc_rollbacks``). A
+        rollback in the meantime to a save from before the corruption erases it. A corruption still
+        unnoticed when the run ends goes unnoticed. Twin: :func:`sdc_waste` (first order).
       max_wall_time: stop there even if unfinished (default: 100 × work or 20,000 MTBFs, whichever
         is shorter; at most 10⁶ MTBFs); see ``.completed``.
 
@@ -722,6 +782,8 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
     repair = nonnegative("repair_time", repair_time, "s")
     shape = _shape("failure_shape", failure_shape)
     renewal = choice("failure_renewal", failure_renewal, ("restart", "failure"))
+    m_sdc = None if sdc_mtbf is None else positive("sdc_mtbf", sdc_mtbf, "s")
+    detect = nonnegative("detection_time", detection_time, "s")
     mtbf = m_dev / n
     if mtbf <= 0 or not math.isfinite(mtbf):
         raise ValueError(f"device_mtbf / n_devices must be a positive time, got {mtbf!r} s")
@@ -742,7 +804,8 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
     ends, states, failure_times = [], [], []
     params = {"work": w, "interval": tau, "checkpoint_time": delta, "stall": stall, "restart_time": r,
               "spare_restart_time": r_spare, "repair_time": repair, "horizon": horizon, "spare_misses": 0,
-              "renew": None}
+              "renew": None, "phase": _COMPUTE, "history": [(0.0, 0, 0.0)], "rollbacks": [], "sdc_rollbacks": 0,
+              "sdc_mtbf": m_sdc, "detection_time": detect}
     job = env.process(_training(env, params, ends, states, [0.0] * spares))
     gaps, clock = _failure_gaps(rng, mtbf, shape), {"generation": 0}
     if renewal == "restart" and shape != 1.0:
@@ -751,6 +814,8 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
             env.process(_failures(env, job, gaps, failure_times, clock))
         params["renew"] = renew
     env.process(_failures(env, job, gaps, failure_times, clock))
+    if m_sdc is not None:     # its own stream, so adding SDCs leaves the fail-stop draws as they were
+        env.process(_corruptions(env, job, np.random.default_rng([seed, 1]), params, ends, states))
     yields, checkpoints = env.run(until=job)
     renewals = clock["generation"]
 
@@ -759,8 +824,9 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
     timeline = Timeline(starts, ends, np.asarray(states, dtype=int), FAULT_STATES)
     done = timeline.time_in(_COMPUTE)
     failures = len(failure_times)
-    misses = params.pop("spare_misses")
-    params.pop("renew")
+    misses, sdcs = params.pop("spare_misses"), params.pop("sdc_rollbacks")
+    for key in ("renew", "phase", "history", "rollbacks"):
+        params.pop(key)
     params.update(n_devices=n, device_mtbf=m_dev, mtbf=mtbf, seed=seed, failure_shape=shape,
                   hot_spares=spares, failure_renewal=renewal)
     # simpy events: the job's timeouts, each failure's timeout and interrupt, the pending failure
@@ -769,7 +835,7 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
                        failures=failures, checkpoints=checkpoints, completed=done >= w * (1 - 1e-9),
                        timeline=timeline, n_events=yields + 2 * failures + 3 + 2 * renewals,
                        failure_times=np.asarray(failure_times, dtype=float), params=params,
-                       spare_misses=misses)
+                       spare_misses=misses, sdc_rollbacks=sdcs)
 
 
 def simulate_goodput(intervals, n_devices, device_mtbf, work, checkpoint_time, restart_time,
@@ -825,7 +891,8 @@ def simulate_seeds(n_devices, device_mtbf, work, interval, checkpoint_time, rest
 
 
 _STRATEGY_KEYS = {"checkpoint_time", "restart_time", "interval", "checkpoint_stall", "hot_spares",
-                  "spare_restart_time", "repair_time", "failure_shape", "failure_renewal", "max_wall_time"}
+                  "spare_restart_time", "repair_time", "failure_shape", "failure_renewal", "sdc_mtbf",
+                  "detection_time", "max_wall_time"}
 
 
 def compare_strategies(n_devices, device_mtbf, work, strategies, *, seeds=2):

@@ -123,25 +123,34 @@ def model_shape(n_params):
 
 
 def _workload(model, n_tokens, seq_len, global_batch_size):
+    """What is trained. A name of training_configs.csv brings its published shape and batch; any other
+    models.csv name, or a parameter count, gets :func:`model_shape` and 4 Mi-token batches of 4,096."""
+    cfg = None
     if isinstance(model, str):
         from .core.published import published_run
-        cfg = training_config(model)
-        run = published_run(cfg["model"])
-        n_params, name = run.n_params, cfg["model"]
+        names = {str(r).lower() for r in training_configs()["model"]}
+        run = published_run(model)
+        cfg = training_config(run.model) if run.model.lower() in names else None
+        name, n_params = run.model, run.n_params
+        if n_params is None:
+            raise ValueError(f"models.csv gives no parameter count for {run.model!r}; pass a count as model")
+        if n_tokens is None:
+            n_tokens = run.n_tokens
+    else:
+        n_params = positive("model", model, "parameters (a count, or a name of models.csv)", maximum=1e14)
+        name = f"{n_params / 1e9:,.3g}B"
+    n_params = positive("model", n_params, "parameters", maximum=1e14)
+    if n_tokens is None:
+        raise ValueError(f"n_tokens (training tokens) is required: models.csv gives none for {name}")
+    tokens = positive("n_tokens", n_tokens, "tokens", maximum=1e16)
+    if cfg is not None:
         shape = (cfg["n_layers"], cfg["d_model"], cfg["n_heads"])
-        tokens = run.n_tokens if n_tokens is None else n_tokens
         seq = cfg["seq_len"] if seq_len is None else seq_len
         batch = cfg["global_batch_size"] if global_batch_size is None else global_batch_size
     else:
-        n_params = positive("model", model, "parameters (a count, or a name of training_configs.csv)",
-                            maximum=1e14)
-        name, shape = f"{n_params / 1e9:,.3g}B", model_shape(n_params)
-        if n_tokens is None:
-            raise ValueError("n_tokens (training tokens) is required when model is a parameter count")
-        tokens = n_tokens
+        shape = model_shape(n_params)
         seq = DEFAULT_SEQ_LEN if seq_len is None else integer("seq_len", seq_len, minimum=1, maximum=10**7)
         batch = max(1, round(DEFAULT_BATCH_TOKENS / seq)) if global_batch_size is None else global_batch_size
-    tokens = positive("n_tokens", tokens, "tokens", maximum=1e16)
     seq = integer("seq_len", seq, minimum=1, maximum=10**7)
     batch = integer("global_batch_size", batch, minimum=1, maximum=10**9)
     return Workload(name, float(n_params), float(tokens), *shape, seq, batch)
@@ -323,9 +332,9 @@ def plan(model, n_tokens=None, device="H100", n_devices=1024, tensor_parallel=8,
          carbon_cap_kg=None, max_devices=None):
     """Estimate a training run end to end and judge it against the constraints given.
 
-    ``model``: a name of datasets/training_configs.csv ("GPT-3", "BLOOM", "OPT-175B", "Llama 3.1 405B":
-    its published shape and batch, and its tokens from models.csv) or a parameter count (shape from
-    :func:`model_shape`; then ``n_tokens`` is required). ``device``: a GPU of :data:`NODE_LINKS`
+    ``model``: a name of models.csv (with datasets/training_configs.csv's published shape and batch for
+    "GPT-3", "BLOOM", "OPT-175B" and "Llama 3.1 405B"; its tokens unless ``n_tokens`` is given) or a parameter
+    count (shape from :func:`model_shape`; then ``n_tokens`` is required). ``device``: a GPU of :data:`NODE_LINKS`
     (datasheet name). Layout: ``tensor_parallel`` (inside one node) × ``pipeline_parallel`` × data
     parallel = ``n_devices``; the global batch rounds up to whole micro-batches per replica.
     Checkpoints: ``interval`` (s of compute between checkpoints; default the optimal one for the

@@ -154,3 +154,12 @@ def test_design_exercise_checks_the_learners_numbers():
 def test_biggest_lever_answer_is_what_the_model_says():
     from labkit.exercises import ch07_capstone as ex
     assert ex._best_lever() == "grid"
+
+
+def test_any_models_csv_name_plans_with_a_derived_shape():
+    p = cd.plan("Chinchilla", device="H100", n_devices=1024, tensor_parallel=8, pipeline_parallel=2)
+    assert p.model == "Chinchilla" and p.feasible
+    with pytest.raises(ValueError, match="n_tokens"):
+        cd.plan("GPT-2", device="H100", n_devices=64, tensor_parallel=8)
+    with pytest.raises(ValueError, match="no model named"):
+        cd.plan("GPT-5", device="H100")

@@ -19,8 +19,6 @@ import numpy as np
 from .. import units as u
 from ..core.devices import Device, datasheet
 from ..core.validate import choice, counts, flag, fraction, instance, nonnegative, positive, text
-from ..interconnect import NCCL_STEP_LATENCY, allgather_time, allreduce_time, alltoall_time, reduce_scatter_time, \
-    transfer_time
 
 #: Share of a device's dense peak its transformer kernels (matmuls and the memory-bound softmax, norm and
 #: activation kernels between them) sustain when nothing waits for communication. 0.6 is a round value
@@ -223,9 +221,10 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
     eff = fraction("matmul_efficiency", matmul_efficiency, array=True, allow_zero=False)
     intra = _link_default(intra_bandwidth_bytes_per_s, "intra_bandwidth_bytes_per_s", INTRA_NODE_LINK)
     inter = _link_default(inter_bandwidth_bytes_per_s, "inter_bandwidth_bytes_per_s", INTER_NODE_LINK)
-    a_in = NCCL_STEP_LATENCY["nvlink"] if intra_latency is None else \
+    from .. import interconnect as ic          # chapter 03's collectives, imported when first used
+    a_in = ic.NCCL_STEP_LATENCY["nvlink"] if intra_latency is None else \
         nonnegative("intra_latency", intra_latency, "s", array=True)
-    a_out = NCCL_STEP_LATENCY["network"] if inter_latency is None else \
+    a_out = ic.NCCL_STEP_LATENCY["network"] if inter_latency is None else \
         nonnegative("inter_latency", inter_latency, "s", array=True)
     node = counts("gpus_per_node", gpus_per_node, minimum=1, maximum=1024)
     overlap = flag("overlap", overlap)
@@ -257,6 +256,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
 def _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage, v, ep, k, peak, eff, intra_link,
           inter_link, node, overlap, recompute):
     """The step time's parts (see step_time): a dict of StepTime's fields, arrays or floats."""
+    from ..interconnect import allgather_time, allreduce_time, alltoall_time, reduce_scatter_time, transfer_time
     intra, a_in = intra_link
     inter, a_out = inter_link
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

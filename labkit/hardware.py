@@ -320,7 +320,7 @@ class MachineMeasurement:
                      f"({_factor_words(self.blas_speedup)}).")
         if self.thread_speedup is not None:
             efficiency = parallel_efficiency(self.matmul.value, self.matmul_one_thread.value, self.n_threads)
-            lines.append(f"Every core ({self.n_threads} threads) vs one: {self.thread_speedup:.1f}× "
+            lines.append(f"Every core ({self.n_threads} threads) vs one: {self.thread_speedup:.2g}× "
                          f"(parallel efficiency {efficiency:.0%}).")
         lines.append(f"Ridge point of this machine: {self.ridge_point:.1f} FLOP/byte "
                      "(best matmul rate ÷ copy bandwidth).")

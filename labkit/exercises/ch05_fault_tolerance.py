@@ -389,3 +389,58 @@ register(ValueExercise(
         Mistake("You left out the scheduling goodput: multiply by 0.95 too.", value=lambda: _split_total() / 0.95),
     ],
 ))
+
+
+def _timeout_cost(timeout=None):
+    timeout = faults.NCCL_DEFAULT_TIMEOUT if timeout is None else timeout
+    m = faults.llama3_mtbf()[0]
+    tau = faults.optimal_interval(30.0, m)
+    nbytes = faults.checkpoint_nbytes(405e9)
+    bandwidth = faults.LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S
+
+    def goodput(detect):
+        r = faults.restart_time_for(detect, 2 * u.MINUTE, nbytes, bandwidth)
+        return faults.expected_goodput(tau, 30.0, r, m)
+    return goodput(60.0) - goodput(timeout)
+
+
+register(ValueExercise(
+    "05.timeout_cost",
+    "What PyTorch's default NCCL timeout costs Llama 3 if every failure is a hang",
+    expected=_timeout_cost,
+    rtol=0.03,
+    unit="",
+    quantity="fraction",
+    hints=[
+        "R = f.restart_time_for(detection_time, 2 * u.MINUTE, total, f.LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S) for "
+        "detection_time = 60 s and f.NCCL_DEFAULT_TIMEOUT; then f.expected_goodput(τ, 30, R, cluster_m) with "
+        "τ = f.optimal_interval(30, cluster_m).",
+        "Answer the difference of the two goodputs as a fraction (about 0.04), not in percent.",
+    ],
+    mistakes=[
+        Mistake("That is the cost of the OLD 30-minute default (PyTorch before 2.2); the default is now 10 minutes "
+                "(f.NCCL_DEFAULT_TIMEOUT).", value=lambda: _timeout_cost(1800.0)),
+    ],
+))
+
+register(ChoiceExercise(
+    "05.elastic_or_restart",
+    "Replicas of 1,024 GPUs, away a day after each failure: elastic, or checkpoint/restart?",
+    answer="restart",
+    choices={"elastic": "elastic training: carry on with fewer replicas",
+             "restart": "checkpoint/restart (δ 1 min, R 5 min) at the optimal interval",
+             "same": "about the same"},
+    explanations={
+        "restart": "Right: a 1,024-GPU replica fails every 50,677 / 1,024 ≈ 49 hours and is then away 24 hours, so "
+                   "it is up only about two thirds of the time, and the job runs at two thirds of full speed; "
+                   "checkpoint/restart keeps about 87 %. Elastic training pays off with small replicas or fast "
+                   "replacement (a spare).",
+        "elastic": "Work out one replica's availability: MTBF (per-GPU MTBF / 1,024) over MTBF + a day of repair.",
+        "same": "Compute both: elastic_goodput(16, gpu_m / 1024, u.DAY, 60) against expected_goodput at the optimum.",
+    },
+    quantity="choice",
+    hints=["One 1,024-GPU replica fails every gpu_m / 1,024 seconds and is gone a day each time: what share of "
+           "the time is it up?",
+           "Compare f.elastic_goodput(16, gpu_m / 1024, u.DAY, 60.0) with "
+           "f.expected_goodput(f.optimal_interval(60, cluster_m), 60, 300, cluster_m)."],
+))

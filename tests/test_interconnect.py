@@ -10,6 +10,9 @@ import pytest
 from labkit import interconnect as ic
 from labkit import units as u
 from labkit.data import load
+from labkit.interconnect import explore as icx
+from labkit.interconnect import plots as icp
+from labkit.interconnect.ringsim import _simulate_rings
 
 # Examples for tests/test_fuzz.py: parameters of labkit.interconnect that the vocabulary does not cover.
 FUZZ_EXAMPLES = {
@@ -254,7 +257,7 @@ def test_symmetric_ring_equals_the_full_simulation(chunks):
     bws = np.tile([450e9] * 7 + [50e9], 4)
     r = ic.simulate_ring_allreduce(1e8, 32, 50e9, 1e-6, chunks=chunks, link_bandwidths_bytes_per_s=bws)
     assert r.simulated_links == 8
-    start, end, total, _, _ = ic._simulate_rings(bws[None, :], 2 * 31, 1e8 / 32, chunks, 1e-6, 0.0, None)
+    start, end, total, _, _ = _simulate_rings(bws[None, :], 2 * 31, 1e8 / 32, chunks, 1e-6, 0.0, None)
     assert r.time == pytest.approx(total, rel=1e-12)
     assert np.allclose(r.busy_start, start[0]) and np.allclose(r.busy_end, end[0])
     # and the ring runs at its slowest hop: the formula with the network's 50 GB/s, exactly
@@ -458,7 +461,7 @@ def test_plot_bandwidth_hierarchy_draws_each_kind(close_figures):
     fig = ic.plot_bandwidth_hierarchy()
     ax = fig.axes[0]
     kinds = {line.get_label(): line for line in ax.get_lines()}
-    assert set(kinds) == set(ic._KIND_COLOURS) & set(load("interconnects")["kind"])
+    assert set(kinds) == set(icp._KIND_COLOURS) & set(load("interconnects")["kind"])
     assert ic.H100_NVLINK_LINE_RATE in kinds["nvlink"].get_ydata()
     assert ax.get_yscale() == "log" and not ax.yaxis.get_minor_locator()()  # major ticks only
 
@@ -537,9 +540,9 @@ def test_explorer_updates_move_the_curves_in_place():
 
 
 def test_explorer_time_axis_covers_every_slider_setting():
-    lo, hi = ic._EXPLORER_TIME_LIMITS  # fixed limits: the curves must never leave them
-    (s_lo, s_hi), (n_lo, n_hi), (b_lo, b_hi), (a_lo, a_hi) = ic._EXPLORER_RANGES.values()
-    assert (s_lo, s_hi) == (ic._EXPLORER_SIZES[0], ic._EXPLORER_SIZES[-1])
+    lo, hi = icx._EXPLORER_TIME_LIMITS  # fixed limits: the curves must never leave them
+    (s_lo, s_hi), (n_lo, n_hi), (b_lo, b_hi), (a_lo, a_hi) = icx._EXPLORER_RANGES.values()
+    assert (s_lo, s_hi) == (icx._EXPLORER_SIZES[0], icx._EXPLORER_SIZES[-1])
     for alg in ic.ALGORITHMS:
         for n in (n_lo, n_lo + 1, n_hi - 1, n_hi):
             fastest = ic.allreduce_time(s_lo, n, b_hi, a_lo, alg)
@@ -560,7 +563,7 @@ def test_explorer_frame_matches_a_full_redraw():
     fast = np.asarray(ex.figure.canvas.buffer_rgba())[..., :3].astype(int)
     fig = Figure(figsize=ex.figure.get_size_inches(), dpi=ex.figure.dpi)
     FigureCanvasAgg(fig)
-    readout = ic._update_collective(styled(ic._build_collective, fig), **values)  # built as the explorer builds
+    readout = icx._update_collective(styled(icx._build_collective, fig), **values)  # built as the explorer builds
     lean_figure(fig)  # what the explorer does after building
     fig.canvas.draw()
     full = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)

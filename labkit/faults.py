@@ -9,8 +9,14 @@ SI units in and out: seconds for every time (MTBF, checkpoint, restart, interval
 - ``expected_waste``, ``expected_goodput``, ``expected_wall_time``: the analytic model (Daly 2006's
   exact form for exponential failures): a segment of τ compute + δ checkpoint must run without a
   failure; a failure loses the segment and costs a restart R, which can itself be hit by a failure.
+- What practitioners plan for: ``checkpoint_nbytes``, ``checkpoint_write_time``, ``checkpoint_tiers`` (δ is
+  bytes ÷ bandwidth); ``restart_time_for`` and ``NCCL_DEFAULT_TIMEOUT`` (R is detection + rescheduling +
+  reload); ``sdc_rollback``, ``checkpoints_to_keep``, ``sdc_waste`` (silent data corruption noticed late);
+  ``spare_shortfall``, ``spares_needed`` (hot spares as an Erlang loss system); ``elastic_goodput``;
+  ``goodput_split`` (Google's scheduling × runtime × program goodput).
 - ``simulate_training``: the same job in simpy, with options the formula lacks (asynchronous
-  checkpoints, hot spares, Weibull failures). Its ``.timeline`` is a :class:`labkit.core.timeline.Timeline`
+  checkpoints, hot spares that run out, Weibull failures that renew at restarts, silent data
+  corruptions); ``simulate_seeds`` runs it over seeds. Its ``.timeline`` is a :class:`labkit.core.timeline.Timeline`
   in the states of ``FAULT_STATES``: computing (kept), checkpointing, computing work that was later
   lost, or restarting. Each state says how hard the devices work and how much of it is kept, so
   chapter 06 prices the timeline in joules without knowing these states.
@@ -585,7 +591,7 @@ def _failures(env, job, gaps, times, clock):
         job.interrupt()
 
 
-def _corruptions(env, job, rng, p, ends, states):
+def _corruptions(env, job, rng, p):
     """Silent data corruptions: Poisson arrivals at rate 1/sdc_mtbf in wall time; one that strikes
     while the job computes is noticed ``detection_time`` later (a separate waiting process), unless a
     rollback has meanwhile taken the job back to before it."""
@@ -599,10 +605,7 @@ def _corruptions(env, job, rng, p, ends, states):
 
 
 def _detection(env, job, t_corrupt, delay, p):
-    if delay > 0:
-        yield env.timeout(delay)
-    else:
-        yield env.timeout(0)
+    yield env.timeout(delay)
     # erased if the job rolled back, since the corruption, to a state saved before it
     for when, snapshot in reversed(p["rollbacks"]):
         if when < t_corrupt:
@@ -815,7 +818,7 @@ def simulate_training(n_devices, device_mtbf, work, interval, checkpoint_time, r
         params["renew"] = renew
     env.process(_failures(env, job, gaps, failure_times, clock))
     if m_sdc is not None:     # its own stream, so adding SDCs leaves the fail-stop draws as they were
-        env.process(_corruptions(env, job, np.random.default_rng([seed, 1]), params, ends, states))
+        env.process(_corruptions(env, job, np.random.default_rng([seed, 1]), params))
     yields, checkpoints = env.run(until=job)
     renewals = clock["generation"]
 
@@ -872,7 +875,8 @@ class SeedSpread:
 
     def __str__(self):
         e = self.expected_failures
-        return (f"{len(self.seeds)} seeds: failures {np.mean(self.failures):.0f} ± {np.std(self.failures, ddof=1):.0f} "
+        spread = np.std(self.failures, ddof=1)
+        return (f"{len(self.seeds)} seeds: failures {np.mean(self.failures):.0f} ± {spread:.0f} "
                 f"(range {self.failures.min()}–{self.failures.max()}; Poisson {e:.0f} ± {math.sqrt(e):.0f}); "
                 f"goodput {np.mean(self.goodput):.1%} ± {np.std(self.goodput, ddof=1):.1%}")
 

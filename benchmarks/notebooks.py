@@ -233,6 +233,9 @@ def _labkit_modules():
                    if not p.stem.startswith("_"))
     if (ROOT / "labkit" / "exercises" / "__init__.py").exists():
         names.append("exercises")
+    # chapters that are packages (labkit.scaling, labkit.interconnect, labkit.utilization) count too
+    names += [p.parent.name for p in (ROOT / "labkit").glob("*/__init__.py")
+              if p.parent.name not in ("core", "grading") and not p.parent.name.startswith("_")]
     return [f"labkit.{n}" for n in sorted(set(names))]
 
 

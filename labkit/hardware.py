@@ -391,7 +391,8 @@ def top500_leader_until(linpack_flops_per_s, table=None):
 
 
 def compare_with_history(measured, table=None):
-    """Where a measured matrix-multiply rate (FLOP/s, or a :class:`Measurement`) stands among the
+    """Where a measured matrix-multiply rate (FLOP/s, a :class:`Measurement`, or a
+    :class:`MachineMeasurement`, whose best BLAS rate is used) stands among the
     machines of hardware.csv, in sentences computed from it: its multiple of the Cray-1's peak, and
     whether (and until when) it would have topped the Top500 list. The list ranks by LINPACK (Rmax),
     which is mostly large matrix products, so a BLAS matmul rate is a fair, slightly generous, stand-in.
@@ -583,7 +584,10 @@ def _scatter_kinds(ax, table, y):
 
 
 def _measured_rate(measured):
-    """A rate in FLOP/s from a number or a :class:`Measurement`."""
+    """A rate in FLOP/s from a number, a :class:`Measurement` or a :class:`MachineMeasurement` (its best
+    matrix-multiply rate)."""
+    if isinstance(measured, MachineMeasurement):
+        measured = measured.best_matmul
     value = measured.value if isinstance(measured, Measurement) else measured
     return positive("measured", value, "FLOP/s")
 

@@ -134,6 +134,9 @@ def test_history_sentences_follow_the_measurement():
     assert "beats every Top500 #1" in hw.compare_with_history(1e19)
     assert "below the Cray-1" in hw.compare_with_history(1e8)
     assert hw.compare_with_history(_measurement([60e9])) == at_60
+    machine = hw.MachineMeasurement(_measurement([3e9]), _measurement([60e9], 1), _measurement([3e7]),
+                                    _measurement([1e10]), 2)
+    assert hw.compare_with_history(machine) == at_60                # the better of the two BLAS figures
 
 
 @pytest.mark.parametrize("call, error, text", [

@@ -10,7 +10,9 @@ ALGORITHMS = ("ring", "tree", "recursive_doubling")
 COLLECTIVES = ("allreduce", "allgather", "reducescatter", "alltoall", "broadcast", "reduce")
 
 # Per-step latency NCCL's own tuning model assumes for one hop (ring algorithm, LL protocol), by link
-# class: NCCL src/graph/tuning.cc, table hwLat (v2.19–2.20). A first guess for α; measure your own.
+# class: NCCL src/graph/tuning.cc, table hwLat (the same in v2.19 and v2.30.7). A first guess for α;
+# measure your own. LL sends a flag with every 4 bytes of data, so NCCL's model halves its bandwidth:
+# pair these with β/2, or take another protocol's pair from nccl.NCCL_HW_LATENCY.
 NCCL_STEP_LATENCY = {"nvlink": 0.6 * u.US, "pcie": 1.0 * u.US, "network": 2.7 * u.US}
 
 # The 8×H100 NVLink 4 figures NCCL's maintainer gives (nccl-tests issue #212, 2024): 450 GB/s line

@@ -136,16 +136,17 @@ def _matmul_run(n, repeats, max_seconds, dtype):
         c = np.empty((order, order), dtype=dtype)
         return lambda: np.matmul(a, b, out=c)
 
-    warm = False
+    warm, probe = False, None
     if n is None:
-        probe, t0 = product(256), time.perf_counter()
+        probe = product(256)
+        probe()  # the first call starts the BLAS threads and touches the pages: not timed
+        t0 = time.perf_counter()
         probe()
-        probe()  # the second call is the steady one: the first starts the BLAS threads
-        per_flop = (time.perf_counter() - t0) / 2 / (2.0 * 256**3)
+        per_flop = (time.perf_counter() - t0) / (2.0 * 256**3)
         fits = [m for m in _MATMUL_SIZES if 2.0 * m**3 * per_flop * repeats <= 0.5 * max_seconds]
         n = fits[-1] if fits else _MATMUL_SIZES[0]
         warm = n == 256
-    durations, spent = _time_repeats(product(n), repeats, max_seconds, start, warm)
+    durations, spent = _time_repeats(probe if warm else product(n), repeats, max_seconds, start, warm)
     return {"n": int(n), "durations": durations.tolist(), "seconds": spent}
 
 

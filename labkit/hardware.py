@@ -266,7 +266,7 @@ class MachineMeasurement:
     """What :func:`measure_machine` found: matrix products on every core (``matmul``) and on one core
     (``matmul_one_thread``; None where no fresh Python process could run, ``note`` says why), the same
     arithmetic in Python loops (``python_loops``), a memory copy (``memory``), and ``n_threads``, the
-    logical cores Python sees. Every figure is a :class:`Measurement`, best of its repeats."""
+    logical cores this process may run on (a BLAS told otherwise by OMP_NUM_THREADS uses that many). Every figure is a :class:`Measurement`, best of its repeats."""
     matmul: Measurement
     matmul_one_thread: Measurement
     python_loops: Measurement
@@ -356,7 +356,8 @@ def measure_machine(max_seconds=2.0):
         note = str(exc)
     python_loops = measure_python_flops(n=48, repeats=3, max_seconds=0.15 * max_seconds)
     memory = measure_memory_bandwidth(repeats=5, max_seconds=0.2 * max_seconds)
-    return MachineMeasurement(matmul, one, python_loops, memory, os.cpu_count() or 1, note)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return MachineMeasurement(matmul, one, python_loops, memory, cores, note)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -109,21 +109,6 @@ def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latenc
     waiting = [[None] * steps for _ in range(n)]
     counts = {"events": 0, "end": 0.0}
 
-    def acquire(pool):
-        """None when a port is free (taken at once), else an event that fires when one is handed over."""
-        if pool[0]:
-            pool[0] -= 1
-            return None
-        ev = env.event()
-        pool[1].append(ev)
-        return ev
-
-    def release(pool):
-        if pool[1]:
-            pool[1].popleft().succeed()  # the port passes straight to the next in line
-        else:
-            pool[0] += 1
-
     def link(env, i):
         upstream, mine = arrived[(i - 1) % n], arrived[i]
         my_waiting, downstream_waiting = waiting[i], waiting[(i + 1) % n]
@@ -136,24 +121,38 @@ def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latenc
                 ev = my_waiting[m] = event()
                 events += 1
                 yield ev
-            if cross:  # uplink first, then downlink: no cycle of holds, so no deadlock
-                for pool in (up_pool, down_pool):
-                    ev = acquire(pool)
-                    if ev is not None:
-                        events += 1
-                        yield ev
+            if cross:  # uplink first, then downlink: no cycle of holds, so no deadlock (acquire/release inlined)
+                if up_pool[0]:
+                    up_pool[0] -= 1
+                else:
+                    ev = event()
+                    up_pool[1].append(ev)
+                    events += 1
+                    yield ev
+                if down_pool[0]:
+                    down_pool[0] -= 1
+                else:
+                    ev = event()
+                    down_pool[1].append(ev)
+                    events += 1
+                    yield ev
                 yield timeout(tau)
-                release(up_pool)
-                release(down_pool)
+                if up_pool[1]:
+                    up_pool[1].popleft().succeed()  # the port passes straight to the next in line
+                else:
+                    up_pool[0] += 1
+                if down_pool[1]:
+                    down_pool[1].popleft().succeed()
+                else:
+                    down_pool[0] += 1
             else:
                 yield timeout(tau)
-            events += 1
             if m < steps - 1:
                 mine[m] = True
                 pending = downstream_waiting[m + 1]
                 if pending is not None:
                     pending.succeed()
-        counts["events"] += events
+        counts["events"] += events  # the waits; the transmissions are counted below
         counts["end"] = max(counts["end"], env.now)
 
     for i in range(n):
@@ -164,5 +163,6 @@ def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latenc
     total = finite_result(float(counts["end"]), "the simulated time")
     return FabricSimResult(time=total, analytic_time=float(analytic), n_devices=n, gpus_per_leaf=g,
                            uplinks_per_leaf=up, placement=placement, nbytes=nbytes,
-                           crossing_links=int(crossing.sum()), leaf_load=load, n_events=counts["events"] + n,
+                           crossing_links=int(crossing.sum()), leaf_load=load,
+                           n_events=counts["events"] + n * steps + n,  # waits, transmissions, process starts
                            wall_seconds=wall)

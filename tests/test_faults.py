@@ -471,14 +471,14 @@ def test_explorer_blitted_frames_match_a_full_render():
     ex.update(**moved)
     fig = Figure(figsize=tuple(ex.figure.get_size_inches()), dpi=ex.figure.dpi)
     FigureCanvasAgg(fig)
-    readout = f._update_goodput(f._build_goodput(fig), **ex.values)
+    readout = f.explore._update_goodput(f.explore._build_goodput(fig), **ex.values)
     fig.canvas.draw()
     full = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
     ours = _pixels(ex.png)
     assert ex.readout == readout
     assert ours.shape == full.shape
     assert np.mean(np.abs(ours - full).max(axis=-1) > 40) < 0.002
-    run = f._window_run(100_000, 20_000 * u.HOUR, 3 * u.MINUTE, 10, 2 * u.MINUTE, u.DAY)
+    run = f.explore._window_run(100_000, 20_000 * u.HOUR, 3 * u.MINUTE, 10, 2 * u.MINUTE, u.DAY)
     assert len(ex.handles["bars"].get_paths()) == len(run.timeline)   # one bar per interval
     ex.update(**{k: v["value"] for k, v in ex.controls.items()})        # back to the defaults
     assert np.array_equal(_pixels(ex.png), _pixels(first))
@@ -488,17 +488,17 @@ def test_explorer_update_moves_the_curve_and_markers():
     from matplotlib.figure import Figure
 
     fig = Figure()
-    h = f._build_goodput(fig)
+    h = f.explore._build_goodput(fig)
     values = dict(n_devices=16_384, device_mtbf_hours=50_677, checkpoint_gb_per_gpu=6, write_gb_per_s=0.1,
                   restart_time_min=5, interval_min=19.3)
-    text = f._update_goodput(h, **values)
+    text = f.explore._update_goodput(h, **values)
     m = f.cluster_mtbf(50_677 * u.HOUR, 16_384)
     assert "expected goodput" in text and len(fig.axes) == 2
     assert text.startswith("δ = 1 min (6 GB at 0.1 GB/s)")            # δ is bytes ÷ bandwidth, not a slider
     assert h["yours"].get_ydata()[0] == pytest.approx(100 * f.expected_goodput(19.3 * u.MINUTE, 60, 300, m))
     assert h["best"].get_xdata()[0] == pytest.approx(f.optimal_interval(60, m) / u.MINUTE)
     assert h["title"].get_text().startswith("16,384 GPUs")
-    f._update_goodput(h, **{**values, "n_devices": 1_000})
+    f.explore._update_goodput(h, **{**values, "n_devices": 1_000})
     assert h["title"].get_text().startswith("1,000 GPUs")
     assert fig.axes[0].get_ylim() == (0, 100)                    # fixed: tick labels never change
 

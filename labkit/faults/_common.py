@@ -1,0 +1,35 @@
+"""Chapter 05's shared constants (the Llama 3 run, the timeline's state codes and colours) and
+the Weibull helpers every model uses."""
+
+import math
+
+from ..core.timeline import FAULT_STATES
+from ..core.validate import number
+
+# The Llama 3 405B pre-training run: Dubey et al., "The Llama 3 Herd of Models", arXiv:2407.21783
+# (2024), Section 3.3.4 and Table 5: a 54-day snapshot on 16,384 H100 GPUs with 466 job
+# interruptions, 47 planned and 419 unexpected; > 90 % effective training time.
+LLAMA3_GPUS = 16_384
+LLAMA3_DAYS = 54
+LLAMA3_UNEXPECTED = 419
+LLAMA3_PLANNED = 47
+LLAMA3_EFFECTIVE_TRAINING = 0.90  # "higher than 90 %"
+
+# The run's timeline states are core's FAULT_STATES (compute, checkpoint, lost, restart); the
+# simulation writes their codes, the plots colour them by name.
+_COMPUTE, _CHECKPOINT, _LOST, _RESTART = (FAULT_STATES.code(k) for k in ("compute", "checkpoint", "lost", "restart"))
+STATE_COLORS = dict(zip(FAULT_STATES.names, ("#2e7d32", "#1565c0", "#c62828", "#f9a825")))   # green blue red amber
+
+# Bounds that keep every call finite in time: a simulation runs at most this many seeds per point,
+# and a Weibull shape outside this range is not a model of hardware failures (and overflows Γ).
+_MAX_SEEDS = 1000
+_SHAPE_RANGE = (0.1, 20.0)
+
+
+def _weibull_scale(mtbf, shape):
+    return mtbf / math.gamma(1.0 + 1.0 / shape)
+
+
+def _shape(name, value):
+    lo, hi = _SHAPE_RANGE
+    return number(name, value, "Weibull shape", minimum=lo, maximum=hi)

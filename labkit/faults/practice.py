@@ -1,0 +1,257 @@
+"""What practitioners plan for: checkpoint bytes and tiers, restart parts and collective timeouts,
+silent data corruption, hot spares, elastic training, and Google's goodput split."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import units as u
+from ..core.validate import finite_result, fraction, integer, nonnegative, number, positive, scalar_or_array
+from ._common import LLAMA3_DAYS, LLAMA3_GPUS
+from .mtbf import llama3_interruptions, observed_mtbf
+
+# ---------------------------------------------------------------------------------------------
+# What practitioners plan for: checkpoint bytes, detection, silent corruption, spares, elastic
+# training, and goodput split the way Google reports it
+# ---------------------------------------------------------------------------------------------
+# Llama 3's checkpoint storage (Dubey et al. 2024, arXiv:2407.21783, Sec. 3.3.1 "Storage"): Tectonic,
+# 240 PB on 7,500 SSD servers, "a sustainable throughput of 2 TB/s and a peak throughput of 7 TB/s";
+# each checkpoint saves every GPU's model state, "ranging from 1 MB to 4 GB per GPU".
+LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S = 2e12
+LLAMA3_STORAGE_PEAK_BYTES_PER_S = 7e12
+LLAMA3_CHECKPOINT_BYTES_PER_GPU = (1e6, 4e9)
+# PyTorch's default collective timeout for NCCL process groups: 10 minutes since PyTorch 2.2
+# (pytorch/pytorch PR #110947, "Change ProcessGroupNCCL default timeout to 10 min"; 30 min before,
+# still the default of the other backends). A hung collective is noticed only when it expires.
+NCCL_DEFAULT_TIMEOUT = 10 * u.MINUTE
+
+
+def checkpoint_nbytes(n_params, weight_bytes=2, optimizer_bytes=12):
+    """Bytes of one full training checkpoint: ``n_params × (weight_bytes + optimizer_bytes)``.
+
+    Default: mixed-precision Adam, BF16 weights (2 bytes) and FP32 master weights, momentum and
+    variance (12 bytes; Rajbhandari et al. 2020), 14 bytes per parameter: chapter 02's training
+    state (:func:`labkit.scaling.training_memory`) without the gradients, which are not saved.
+    Ignores the data loader's and RNG state (kilobytes to megabytes).
+    """
+    n = positive("n_params", n_params, "parameters", array=True)
+    w = nonnegative("weight_bytes", weight_bytes, "bytes per parameter")
+    o = nonnegative("optimizer_bytes", optimizer_bytes, "bytes per parameter")
+    if w + o == 0:
+        raise ValueError("weight_bytes + optimizer_bytes must be positive: a checkpoint saves something")
+    with np.errstate(over="ignore"):
+        return scalar_or_array(finite_result(n * (w + o), "checkpoint_nbytes n_params × (weight_bytes + "
+                                                          "optimizer_bytes)"))
+
+
+def checkpoint_write_time(nbytes, bandwidth_bytes_per_s, n_devices=1):
+    """Seconds to write a checkpoint of ``nbytes`` bytes: ``nbytes / n_devices / bandwidth``.
+
+    Two readings of the same division: a shared store (``n_devices=1``, the store's aggregate
+    bandwidth, e.g. Llama 3's 2 TB/s), or every device writing its shard in parallel over its own
+    link (``n_devices`` shards, ``bandwidth_bytes_per_s`` per device: PCIe to host memory, a NIC to a
+    peer's memory). The checkpoint's δ is the time of the slowest tier the save waits for. Assumes
+    the bandwidth is sustained for the whole write (no per-file latency, no contention beyond it).
+    """
+    b = positive("nbytes", nbytes, "bytes", array=True)
+    bw = positive("bandwidth_bytes_per_s", bandwidth_bytes_per_s, "bytes/s", array=True)
+    n = number("n_devices", n_devices, "devices", array=True, minimum=1)
+    with np.errstate(over="ignore", under="ignore"):
+        return scalar_or_array(finite_result(b / n / bw, "checkpoint_write_time nbytes / n_devices / "
+                                                         "bandwidth_bytes_per_s"))
+
+
+def llama3_checkpoint(n_params=405e9, bandwidth_bytes_per_s=LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S):
+    """(checkpoint bytes, bytes per GPU, write time in s) for Llama 3 405B's 16,384 GPUs writing to
+    a store of ``bandwidth_bytes_per_s`` (default: Tectonic's sustained 2 TB/s). Even shards assumed;
+    the paper's 1 MB–4 GB per GPU says real shards are not even."""
+    total = checkpoint_nbytes(n_params)
+    return total, total / LLAMA3_GPUS, checkpoint_write_time(total, bandwidth_bytes_per_s)
+
+
+def checkpoint_tiers(n_params=405e9, n_devices=LLAMA3_GPUS, largest_shard_nbytes=None):
+    """Where a checkpoint of an ``n_params`` model sharded over ``n_devices`` GPUs can be written,
+    and how long each takes (s), from cited bandwidths: Llama 3's shared store (2 TB/s sustained,
+    7 TB/s peak; Dubey et al. 2024) and, per GPU in parallel, a peer's memory over one InfiniBand NDR
+    port and the GPU's own host memory over PCIe 5.0 x16 (datasets/interconnects.csv).
+
+    A save ends when the slowest GPU is done: the largest shard (``largest_shard_nbytes``; None: the
+    paper's 4 GB; 0: even shards, :func:`checkpoint_nbytes` / n_devices) over that GPU's bandwidth,
+    which on the shared store is its 1/n_devices share. The first row is the store with
+    even shards, for comparison. Host memory is CheckFreq's snapshot (Mohan et al. FAST 2021:
+    overhead within 3.5 %, recovery in seconds); a peer's memory is Gemini's in-memory checkpoint
+    (Wang et al. SOSP 2023: recovery more than 13× faster). Returns a list of dicts: tier,
+    bandwidth_bytes_per_s (per GPU), shard_nbytes, seconds."""
+    from ..data import load
+    n = number("n_devices", n_devices, "devices", minimum=1)
+    even = checkpoint_nbytes(positive("n_params", n_params, "parameters")) / n
+    largest = LLAMA3_CHECKPOINT_BYTES_PER_GPU[1] if largest_shard_nbytes is None else \
+        nonnegative("largest_shard_nbytes", largest_shard_nbytes, "bytes")
+    shard = max(even, largest)
+    links = load("interconnects")
+    pcie = float(links.where(name="PCIe 5.0 x16")["bandwidth_bytes_per_s"][0])
+    ndr = float(links.where(name="InfiniBand NDR")["bandwidth_bytes_per_s"][0])
+    rows = [("store 2 TB/s, even shards", LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S / n, even),
+            ("store 2 TB/s (sustained)", LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S / n, shard),
+            ("store 7 TB/s (peak)", LLAMA3_STORAGE_PEAK_BYTES_PER_S / n, shard),
+            ("peer CPU memory (IB NDR)", ndr, shard),
+            ("own host memory (PCIe 5.0)", pcie, shard)]
+    return [{"tier": name, "bandwidth_bytes_per_s": bw, "shard_nbytes": b,
+             "seconds": float(checkpoint_write_time(b, bw))} for name, bw, b in rows]
+
+
+def restart_time_for(detection_time, reschedule_time, nbytes, bandwidth_bytes_per_s, n_devices=1):
+    """A restart's R (s) as three parts: notice the failure (``detection_time``), get healthy
+    machines and start the processes (``reschedule_time``), read the checkpoint back
+    (:func:`checkpoint_write_time` of ``nbytes`` at the read bandwidth). A crashed process is seen in
+    seconds; a hung collective only when its timeout expires (:data:`NCCL_DEFAULT_TIMEOUT`)."""
+    d = nonnegative("detection_time", detection_time, "s", array=True)
+    s = nonnegative("reschedule_time", reschedule_time, "s", array=True)
+    read = checkpoint_write_time(nbytes, bandwidth_bytes_per_s, n_devices)
+    return scalar_or_array(finite_result(d + s + read, "restart_time_for (detection + reschedule + read)"))
+
+
+# --- silent data corruption -------------------------------------------------------------------
+def llama3_sdc_mtbf():
+    """Mean time (s) between silent data corruptions in the Llama 3 run: 54 days / the 6 that
+    interrupted it (Table 5's "Silent Data Corruption" row, read from the dataset)."""
+    t = llama3_interruptions()
+    return observed_mtbf(LLAMA3_DAYS * u.DAY, float(t.where(component="Silent Data Corruption")["interruptions"][0]))
+
+
+def sdc_rollback(interval, detection_time):
+    """Expected compute (s) an SDC costs: the job rolls back to the last checkpoint saved BEFORE the
+    corruption, so it loses the part of the interval done before it (τ/2 on average) plus everything
+    computed until it is noticed (``detection_time``, s of compute); checkpoints saved meanwhile
+    hold corrupt state and are useless. A fail-stop failure costs τ/2; an SDC τ/2 + D.
+    Assumes the corruption strikes at a uniformly random moment of computing."""
+    tau = positive("interval", interval, "s", array=True)
+    d = nonnegative("detection_time", detection_time, "s", array=True)
+    return scalar_or_array(finite_result(tau / 2.0 + d, "sdc_rollback interval / 2 + detection_time"))
+
+
+def checkpoints_to_keep(interval, detection_time):
+    """How many checkpoints to retain so that one from before an SDC still exists when it is
+    noticed ``detection_time`` seconds of compute later: ``ceil(D / τ) + 1``. Saves come every
+    ``interval`` τ (s of compute); up to ceil(D/τ) of them land between the corruption and its
+    detection and hold corrupt state, and the newest clean one must survive them (with D = 0, a
+    fail-stop failure, the latest checkpoint is enough). Broadcasts."""
+    tau = positive("interval", interval, "s", array=True)
+    d = nonnegative("detection_time", detection_time, "s", array=True)
+    with np.errstate(over="ignore"):
+        ratio = finite_result(d / tau, "checkpoints_to_keep detection_time / interval")
+    if np.any(ratio > 1e12):
+        raise ValueError("detection_time / interval must be below 10¹² checkpoints to keep")
+    keep = np.ceil(ratio) + 1
+    return int(keep) if np.ndim(keep) == 0 else keep.astype(int)
+
+
+def sdc_waste(interval, detection_time, restart_time, sdc_mtbf):
+    """First-order fraction of time SDCs waste: ``(τ/2 + D + R) / M_sdc`` — each corruption, one per
+    ``sdc_mtbf`` seconds, costs :func:`sdc_rollback` plus a restart. Add it to the fail-stop waste
+    while both are small (it is the same first-order reasoning as :func:`first_order_waste`)."""
+    lost = sdc_rollback(interval, detection_time)
+    r = nonnegative("restart_time", restart_time, "s", array=True)
+    m = positive("sdc_mtbf", sdc_mtbf, "s", array=True)
+    with np.errstate(over="ignore"):
+        return scalar_or_array(np.clip(finite_result((lost + r) / m, "sdc_waste"), 0.0, 1.0))
+
+
+# --- hot spares ------------------------------------------------------------------------------
+def spare_shortfall(n_spares, mtbf, repair_time):
+    """Fraction of failures that find every hot spare still in repair (0..1): Erlang's loss formula.
+
+    Failures arrive at random at rate 1/``mtbf`` (s, the job's); each takes a spare out of the pool
+    for ``repair_time`` seconds (any distribution); a failure that finds the pool empty takes none
+    and pays the slow restart. The pool is then an Erlang loss system with ``n_spares`` servers and
+    offered load a = repair_time / mtbf, and the share turned away is Erlang B(n, a) (A. K. Erlang
+    1917), computed by the stable recursion B(k) = a·B(k−1) / (k + a·B(k−1)). Broadcasts over mtbf
+    and repair_time; ``n_spares`` is one count (0 to 100,000). The twin of :func:`simulate_training`'s
+    ``hot_spares`` (``.spare_misses / .failures``).
+    """
+    s = integer("n_spares", n_spares, minimum=0, maximum=100_000)
+    m = positive("mtbf", mtbf, "s", array=True)
+    r = nonnegative("repair_time", repair_time, "s", array=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.asarray(finite_result(r / m, "the offered load repair_time / mtbf"), dtype=float)
+    b = np.ones_like(a)
+    for k in range(1, s + 1):
+        b = a * b / (k + a * b)
+    return scalar_or_array(np.clip(np.nan_to_num(b, nan=1.0), 0.0, 1.0))
+
+
+def spares_needed(mtbf, repair_time, target=0.01):
+    """Fewest hot spares (a count) for which at most a fraction ``target`` of failures finds the
+    pool empty (:func:`spare_shortfall`); mtbf and repair_time in s. About the failures in repair at
+    once (repair_time / mtbf, Little's law) plus a margin for bursts."""
+    m = positive("mtbf", mtbf, "s")
+    r = nonnegative("repair_time", repair_time, "s")
+    g = fraction("target", target, allow_zero=False, allow_one=False)
+    a = r / m
+    if a > 50_000:
+        raise ValueError(f"repair_time / mtbf = {a:.3g} failures in repair at once: too many spares to count "
+                         "(at most 50,000 on average)")
+    b, k = 1.0, 0
+    while b > g:
+        k += 1
+        b = a * b / (k + a * b)
+    return k
+
+
+# --- elastic training --------------------------------------------------------------------------
+def elastic_goodput(data_parallel, replica_mtbf, repair_time, reconfigure_time):
+    """Expected goodput (0..1) of elastic data-parallel training: a failed replica drops out, the
+    others go on (the global batch is kept by more accumulation steps), and it rejoins once repaired.
+
+    Each of the ``data_parallel`` replicas alternates up (mean ``replica_mtbf`` s) and in repair
+    (mean ``repair_time`` s), independently, so it is up a fraction A = M / (M + r) of the time and
+    the job runs at A of full speed on average. Each failure and each rejoin pauses every replica
+    for ``reconfigure_time`` s (rebuilding communicators; the step in flight is redone from memory,
+    not from a checkpoint); there are 2·N / (M + r) of them per second. Goodput = A·(1 − pauses).
+    Assumes a replica is a unit that fails as one (a node, or a tensor/pipeline group) and that the
+    job never drops below one replica.
+    """
+    n = integer("data_parallel", data_parallel, minimum=1)
+    m = positive("replica_mtbf", replica_mtbf, "s")
+    r = nonnegative("repair_time", repair_time, "s")
+    c = nonnegative("reconfigure_time", reconfigure_time, "s")
+    up = m / (m + r)
+    pauses = min(1.0, 2.0 * n * c / (m + r))
+    return float(np.clip(up * (1.0 - pauses), 0.0, 1.0))
+
+
+# --- goodput split --------------------------------------------------------------------------------
+@dataclass
+class GoodputSplit:
+    """ML Productivity Goodput as Google reports it (Singh and Herrington, Google Cloud blog, "Introducing
+    ML Productivity Goodput", April 2024): the product of three fractions.
+
+    scheduling: share of the time all the resources the job needs are available to it; runtime:
+    share of that time spent on training progress that is kept (checkpoints, restarts and lost
+    work are its badput; :func:`expected_goodput`); program: share of the hardware's peak the
+    training code extracts (its MFU; chapter 04).
+    """
+    scheduling: float
+    runtime: float
+    program: float
+
+    @property
+    def total(self):
+        """scheduling × runtime × program."""
+        return self.scheduling * self.runtime * self.program
+
+    def as_dict(self):
+        return {"scheduling": self.scheduling, "runtime": self.runtime, "program": self.program,
+                "total": self.total}
+
+    def __str__(self):
+        return (f"goodput {self.total:.1%} = scheduling {self.scheduling:.1%} × runtime {self.runtime:.1%} "
+                f"× program {self.program:.1%}")
+
+
+def goodput_split(scheduling, runtime, program):
+    """A :class:`GoodputSplit` from its three fractions (0..1; see there); ``.total`` is their product."""
+    return GoodputSplit(fraction("scheduling", scheduling), fraction("runtime", runtime),
+                        fraction("program", program))
+
+

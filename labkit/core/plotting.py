@@ -173,7 +173,8 @@ def _series_words(ax):
         name = f"'{label}'" if label and not label.startswith("_") else "a line"
         style = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dot", "None": "markers", "": "markers"}.get(
             str(line.get_linestyle()), "patterned")
-        words.append(f"{name} ({style}, {len(line.get_xdata())} points, y {_range(line.get_ydata())})")
+        n = len(line.get_xdata())
+        words.append(f"{name} ({style}, {n} point{'s' if n != 1 else ''}, y {_range(line.get_ydata())})")
     for coll in ax.collections:
         if isinstance(coll, PathCollection) and coll.get_visible() and len(coll.get_offsets()):
             label = coll.get_label()

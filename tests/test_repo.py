@@ -22,13 +22,30 @@ def _commands():
     return [b.strip() for b in blocks if "git clone" not in b]
 
 
-def test_readme_has_exactly_two_setup_commands():
+def test_readme_has_exactly_three_one_line_commands():
     commands = _commands()
-    assert len(commands) == 2, commands
-    lab, test = commands
-    assert "\n" not in lab and "\n" not in test
+    assert len(commands) == 3, commands
+    lab, test, site = commands
+    assert all("\n" not in c for c in commands)
     assert "jupyterlab" in lab and "notebooks/00_start_here.ipynb" in lab
     assert "pytest" in test
+    assert '".[site]"' in site and site.endswith("site/build.py") and (ROOT / "site" / "build.py").is_file()
+
+
+def test_site_extra_is_declared():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {Requirement(d).name for d in extras["site"]} >= {"sphinx", "myst-nb", "sphinx-book-theme", "nbclient"}
+    assert "axe-playwright-python" in {Requirement(d).name for d in extras["test"]}
+
+
+def test_doctor_floors_are_pyprojects():
+    from labkit._doctor import PACKAGES
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floors = {}
+    for dep in meta["dependencies"]:
+        req = Requirement(dep)
+        floors[req.name.lower()] = next(s.version for s in req.specifier if s.operator == ">=")
+    assert {dist: low for dist, _, low, needed in PACKAGES if needed} == floors
 
 
 def test_ci_runs_exactly_the_readme_test_command():

@@ -418,7 +418,7 @@ register(ValueExercise(
         "Answer the difference of the two goodputs as a fraction (about 0.04), not in percent.",
     ],
     mistakes=[
-        Mistake("That is the cost of the OLD 30-minute default (PyTorch before 2.2); the default is now 10 minutes "
+        Mistake("That is the cost of the OLD 30-minute default (PyTorch before PR #110947, 2023); the default is now 10 minutes "
                 "(f.NCCL_DEFAULT_TIMEOUT).", value=lambda: _timeout_cost(1800.0)),
     ],
 ))

@@ -20,7 +20,7 @@ from .mtbf import llama3_interruptions, observed_mtbf
 LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S = 2e12
 LLAMA3_STORAGE_PEAK_BYTES_PER_S = 7e12
 LLAMA3_CHECKPOINT_BYTES_PER_GPU = (1e6, 4e9)
-# PyTorch's default collective timeout for NCCL process groups: 10 minutes since PyTorch 2.2
+# PyTorch's default collective timeout for NCCL process groups: 10 minutes since 2023
 # (pytorch/pytorch PR #110947, "Change ProcessGroupNCCL default timeout to 10 min"; 30 min before,
 # still the default of the other backends). A hung collective is noticed only when it expires.
 NCCL_DEFAULT_TIMEOUT = 10 * u.MINUTE

@@ -40,12 +40,15 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = ROOT / "pyproject.toml"
 
-#: What Colab preloads (the versions of its runtime as the issue measured it).
-COLAB_PINS = {"ipython": "7.34.0", "ipykernel": "6.17.1", "ipywidgets": "7.7.1", "notebook": "6.5.5",
+#: What Colab preloads (the versions of its runtime as the issue measured it; notebook 6.5.7 because 6.5.5
+#: pins pyzmq<25, which has no wheel for Python 3.12 and no longer compiles there).
+COLAB_PINS = {"ipython": "7.34.0", "ipykernel": "6.17.1", "ipywidgets": "7.7.1", "notebook": "6.5.7",
               "numpy": "2.0.2", "matplotlib": "3.10.0"}
-#: The test tools a profile needs to run its subset (never labkit's own dependencies).
-TEST_TOOLS = ["pytest>=8.0", "nbval>=0.11", "nbformat>=5.7", "nbclient>=0.7", "packaging>=21",
-              "tomli>=1.1; python_version < '3.11'"]
+#: The test tools a profile needs to run its subset: the test extra less what only the tests left out
+#: below use (a browser, JupyterLab, the grader's kernel manager).
+_NOT_NEEDED = {"jupyterlab", "playwright", "jupyter-client", "jupyter-core", "axe-playwright-python"}
+TEST_TOOLS = [d for d in tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["optional-dependencies"]["test"]
+              if Requirement(d).name.lower().replace("_", "-") not in _NOT_NEEDED]
 #: Tests that need what the profiles do not claim (a browser, bubblewrap, other tools' venvs).
 NOT_IN_PROFILES = ["test_browser.py", "test_nbgrader.py", "test_sandbox.py", "test_grade.py",
                    "test_platforms.py", "test_site.py"]
@@ -148,10 +151,14 @@ def _environment(tmp_path):
 def _run_subset(python, tmp_path):
     """Unit tests and nbval of every notebook, in the profile's interpreter; returns pytest's summary."""
     ignore = [f"--ignore=tests/{name}" for name in NOT_IN_PROFILES]
-    run = _run([python, "-m", "pytest", "-q", "-o", "addopts=--nbval-lax -p no:cacheprovider", "-p", "no:randomly",
+    run = _run([python, "-m", "pytest", "-q", "-rfE", "--disable-warnings", "--tb=line",
+                "-o", "addopts=--nbval-lax -p no:cacheprovider",
                 "tests", "notebooks", "solutions", *ignore], timeout=1800, cwd=ROOT, env=_environment(tmp_path))
-    summary = (run.stdout.strip().splitlines() or [""])[-1]
-    assert run.returncode == 0, f"the profile's tests failed ({summary}):\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}"
+    lines = run.stdout.strip().splitlines() or [""]
+    summary = lines[-1]
+    failures = [l for l in lines if l.startswith(("FAILED", "ERROR"))]
+    assert run.returncode == 0, (f"the profile's tests failed ({summary}):\n" + "\n".join(failures[:60])
+                                 + f"\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}")
     return summary, run.seconds
 
 
@@ -192,7 +199,7 @@ def test_colab_pins_are_left_alone_and_pass(tmp_path):
         pins = [f"{n}=={v}" for n, v in COLAB_PINS.items()]
         constraints = tmp_path / "colab.txt"
         constraints.write_text("\n".join(pins) + "\n")
-        _install(python, *pins, *TEST_TOOLS, "-c", constraints)
+        _install(python, "--only-binary", ":all:", *pins, *TEST_TOOLS, "-c", constraints)   # Colab compiles nothing
         _ready(python)
     before = _installed(python)
     assert {n: before.get(n) for n in COLAB_PINS} == COLAB_PINS
@@ -222,5 +229,6 @@ def test_repo2docker_accepts_binder(tmp_path):
     if run.returncode != 0 and ("docker" in output.lower() and "connect" in output.lower()):
         pytest.skip(f"repo2docker --no-build needed a Docker daemon here: {output.strip()[-300:]}")
     assert run.returncode == 0, output[-4000:]
-    assert "binder/postBuild" in output or "postBuild" in output, output[-4000:]
-    assert "runtime.txt" in output or "python" in output.lower()
+    assert "RUN ./binder/postBuild" in output, output[-4000:]              # labkit installed from the checkout
+    python = (ROOT / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
+    assert f"python={python}" in output, output[:600]                      # runtime.txt's Python is used

@@ -163,3 +163,38 @@ def test_any_models_csv_name_plans_with_a_derived_shape():
         cd.plan("GPT-2", device="H100", n_devices=64, tensor_parallel=8)
     with pytest.raises(ValueError, match="no model named"):
         cd.plan("GPT-5", device="H100")
+
+
+# ----------------------------------------------------------------------------- plots and the explorer
+def test_explorer_bars_follow_the_plan_and_refuse_bad_layouts():
+    ex = cd.codesign_explorer()
+    assert "t CO2e" in ex.readout and ex.png.startswith(b"\x89PNG")   # static fallback at the defaults
+    h = ex.handles
+    ex.update(device="H100 SXM", n_devices=4096, tensor_parallel=8, pipeline_parallel=2, cap_fraction=0.7,
+              start_hour=12)
+    assert ex.handles is h
+    b = cd.BRIEF
+    p = cd.plan(b["model"], b["n_tokens"], "H100", 4096, 8, 2, cap_w=0.7 * 700, start_hour=12)
+    widths = [bar.get_width() for bar in h["bars"].values()]
+    assert sum(widths) == pytest.approx(1.0)                                     # the step's shares add up
+    assert widths[0] == pytest.approx(p.breakdown["compute"] / p.step_time_s)
+    assert h["limits"][0].get_width() == pytest.approx(p.wall_clock_s / b["deadline_s"])
+    assert h["limits"][2].get_width() == pytest.approx(p.carbon_kg / b["carbon_cap_kg"])
+    ex.update(n_devices=1000)                                                    # not a multiple of 8 × 2
+    assert ex.readout.startswith("not a valid layout") and all(bar.get_width() == 0 for bar in h["limits"])
+
+
+def test_plots_draw_what_they_say():
+    plans = [cd.plan(7e9, 1.4e11, "H100", 64, 8, 1), cd.plan(7e9, 1.4e11, "H100", 128, 8, 2)]
+    fig = cd.plot_budget(plans)
+    tops = [sum(r.get_height() for r in c) for c in zip(*[cont.patches for cont in fig.axes[0].containers])]
+    assert tops == pytest.approx([p.energy_j / u.MWh for p in plans])
+    sw = cd.sweep(7e9, 1.4e11, n_devices=(64, 128), tensor_parallel=(8,), pipeline_parallel=(1, 2))
+    fig = cd.plot_pareto(sw)
+    drawn = sum(len(c.get_offsets()) for c in fig.axes[0].collections)
+    assert drawn == len(sw) + sw.front.sum()
+    checks = cd.validation()
+    fig = cd.plot_validation(checks)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"{c.run}: {c.quantity}" for c in checks]
+    assert list(ax.lines[0].get_xdata()) == pytest.approx([c.ratio for c in checks])   # one dot per check, top down

@@ -191,6 +191,8 @@ def test_course_style_tells_series_apart_without_colour():
     assert [l.get_color().lower() for l in lines] == [c.lower() for c in PALETTE]   # Okabe & Ito's eight
     dashes = [(l.get_linestyle(), str(l._unscaled_dash_pattern)) for l in lines]
     assert len(set(dashes)) == len(lines) == len(LINESTYLES)                     # and a shape each
+    from matplotlib.colors import to_hex
+    assert to_hex("C3") == PALETTE[3].lower()        # chapters' "C0".."C7" are the palette's colours too
 
 
 def test_describe_says_what_a_figure_shows():

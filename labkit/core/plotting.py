@@ -8,9 +8,9 @@ Minor ticks on a log axis are many artists each and most of a redraw's time; the
 major ticks only (:func:`no_minor_ticks`, :func:`log_axis`). pyplot is imported on first use, so
 importing a chapter module stays fast.
 
-Readable by every learner: axes made here (and every explorer's) cycle through the Okabe–Ito
-colour-blind-safe palette *and* a line style per series (:data:`STYLE`), so no two series are told
-apart by colour alone; :func:`describe` says in words what a figure shows (its text alternative: the
+Readable by every learner: the first plot labkit draws puts the course's style in force
+(:func:`use_course_style`): the Okabe–Ito colour-blind-safe palette (so "C0".."C7" name its colours)
+*and* a line style per series, so no two series are told apart by colour alone; :func:`describe` says in words what a figure shows (its text alternative: the
 course website's alt text).
 """
 
@@ -36,18 +36,27 @@ def style():
     return {"axes.prop_cycle": cycler(color=list(PALETTE)) + cycler(linestyle=list(LINESTYLES))}
 
 
+_STYLED = []
+
+
+def use_course_style():
+    """Put the course's style in force for this session, once (later changes of your own are kept).
+
+    Global, on purpose: the chapters name colours by their place in the cycle ("C0", "C3"), and
+    matplotlib reads those from rcParams, so the palette must be there for them to be colour-blind-safe.
+    """
+    if not _STYLED:
+        import matplotlib
+        matplotlib.rcParams.update(style())
+        _STYLED.append(True)
+
+
 def styled(function, *args, **kwargs):
-    """``function(*args, **kwargs)`` with the course's style in force (axes made inside take its cycle)."""
+    """``function(*args, **kwargs)`` with the course's style in force (:func:`use_course_style`)."""
     if not callable(function):
         raise TypeError(f"function must be callable (what to run in the course's style), got {function!r}")
-    import matplotlib
-    with matplotlib.rc_context(style()):
-        result = function(*args, **kwargs)
-        # a first figure resolves the backend, and Jupyter's inline backend turns interactive mode on
-        # then: keep that after the context, or later figures would no longer show by themselves
-        interactive = matplotlib.is_interactive()
-    matplotlib.interactive(interactive)
-    return result
+    use_course_style()
+    return function(*args, **kwargs)
 
 
 def new_axes(ax=None, figsize=FIGSIZE, margins=None):
@@ -61,8 +70,8 @@ def new_axes(ax=None, figsize=FIGSIZE, margins=None):
     if ax is not None:
         return ax.figure, ax
     import matplotlib.pyplot as plt
+    use_course_style()
     fig, ax = plt.subplots(figsize=figsize)
-    ax.set_prop_cycle(style()["axes.prop_cycle"])
     if margins is not None:
         fig.subplots_adjust(**{**MARGINS, **margins})
     return fig, ax

@@ -675,9 +675,13 @@ def sweep(model, n_tokens=None, devices=("H100",), n_devices=(1024, 2048, 4096, 
     device's TDP) × ``start_hours``, vectorized: one step model per layout (combinations whose degrees do
     not divide are left out), then numpy over the rest. Returns a :class:`Sweep` whose ``front`` marks the
     Pareto-optimal feasible designs (time, energy, cost, carbon; constraints as in :func:`plan`).
+    ``price_per_device_hour``: one price for every device, or a dict ``{device name: price}`` naming each
+    of ``devices`` as given (a faster GPU usually rents for more; with one price the cost axis favours it).
     """
     w = _workload(model, n_tokens, seq_len, global_batch_size)
-    devices = [_device(d) for d in sequence("devices", devices, maximum=16)]
+    names = list(sequence("devices", devices, maximum=16))
+    devices = [_device(d) for d in names]
+    prices = _device_prices(price_per_device_hour, names)
     n_devices = counts("n_devices", list(sequence("n_devices", n_devices, maximum=64)), maximum=_MAX_DEVICES)
     tps = counts("tensor_parallel", list(sequence("tensor_parallel", tensor_parallel, maximum=16)), maximum=1024)
     pps = counts("pipeline_parallel", list(sequence("pipeline_parallel", pipeline_parallel, maximum=32)),
@@ -695,13 +699,13 @@ def sweep(model, n_tokens=None, devices=("H100",), n_devices=(1024, 2048, 4096, 
     limits = _limits(deadline_s, power_budget_w, carbon_cap_kg, max_devices)
     layouts = _layouts(w, n_devices, tps, pps)
     parts = []
-    for dev in devices:
+    for dev, price in zip(devices, prices):
         if len(layouts):
             steps = _steps(w, dev, layouts[:, 0], layouts[:, 1], layouts[:, 2], mb, zero, eff,
                            *_links(dev, None, None), 1, recompute)
             parts.append(_sweep_device(w, dev, layouts, steps, caps, ivals, hours, limits, dict(
                 storage_bw=storage_bandwidth_bytes_per_s, restart_time=restart_time, device_mtbf=device_mtbf,
-                pue=pue, grid=grid_g_per_kwh, price_hour=price_per_device_hour, price_kwh=price_per_kwh)))
+                pue=pue, grid=grid_g_per_kwh, price_hour=price, price_kwh=price_per_kwh)))
     if not parts:
         raise ValueError("no layout of the grid is valid: tensor_parallel × pipeline_parallel must divide "
                          "n_devices, tensor_parallel must divide the heads and stay within a node")
@@ -712,6 +716,17 @@ def sweep(model, n_tokens=None, devices=("H100",), n_devices=(1024, 2048, 4096, 
     if feasible.any():
         front[np.flatnonzero(feasible)] = pareto_front(np.column_stack([columns[k][feasible] for k in OBJECTIVES]))
     return Sweep(columns, feasible, front)
+
+
+def _device_prices(price_per_device_hour, names):
+    """One price per device of the sweep, from a number or a dict keyed by the names given."""
+    if isinstance(price_per_device_hour, dict):
+        missing = [n for n in names if n not in price_per_device_hour]
+        if missing:
+            raise ValueError(f"price_per_device_hour has no price for {', '.join(map(repr, missing))}; give one for "
+                             f"each of devices, keyed as given")
+        return [price_per_device_hour[n] for n in names]
+    return [price_per_device_hour] * len(names)
 
 
 def _sweep_device(w, dev, layouts, steps, caps, intervals, hours, limits, o):

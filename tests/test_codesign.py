@@ -198,3 +198,13 @@ def test_plots_draw_what_they_say():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"{c.run}: {c.quantity}" for c in checks]
     assert list(ax.lines[0].get_xdata()) == pytest.approx([c.ratio for c in checks])   # one dot per check, top down
+
+
+def test_sweep_prices_each_device_as_given():
+    grid = dict(n_devices=(64,), tensor_parallel=(8,), pipeline_parallel=(1,), cap_fractions=(1.0,), start_hours=(0,))
+    one = cd.sweep(7e9, 1.4e11, devices=("H100", "B200"), price_per_device_hour=2.0, **grid)
+    two = cd.sweep(7e9, 1.4e11, devices=("H100", "B200"), price_per_device_hour={"H100": 2.0, "B200": 6.0}, **grid)
+    b200 = one["device"] == "B200"
+    assert np.all(two["cost"][~b200] == one["cost"][~b200]) and np.all(two["cost"][b200] > one["cost"][b200])
+    with pytest.raises(ValueError, match="no price for 'B200'"):
+        cd.sweep(7e9, 1.4e11, devices=("H100", "B200"), price_per_device_hour={"H100": 2.0}, **grid)

@@ -792,3 +792,19 @@ def test_plot_topologies_counts_nvswitches_apart(close_figures):
     left, right = ic.plot_topologies(ic.compare_topologies(1024)).axes
     labels = [t.get_text() for t in right.get_yticklabels()]
     assert labels[0] == "48 network switches" and labels[1] == "48 network switches\n+ 512 NVSwitches"
+
+
+def test_nccl_size_for_a_share_of_the_plateau():
+    # the first size of an all_reduce_perf -f 2 sweep that reaches the share, and not the one before (exact)
+    for nodes in (1, 16, 128):
+        peak = ic.nccl_bus_bandwidth(8, nodes, 450e9, 50e9)
+        for f in (0.5, 0.8, 0.9, 0.99):
+            size = ic.nccl_size_for_busbw_fraction(f, 8, nodes, 450e9, 50e9)
+            assert np.log2(size) == int(np.log2(size))
+            assert ic.nccl_allreduce_busbw(size, 8, nodes, 450e9, 50e9) >= f * peak
+            assert ic.nccl_allreduce_busbw(size / 2, 8, nodes, 450e9, 50e9) < f * peak
+    # more nodes, more latency per step: the same share needs a larger message
+    assert ic.nccl_size_for_busbw_fraction(0.8, 8, 16, 450e9, 50e9) > ic.nccl_size_for_busbw_fraction(0.8, 8, 1, 450e9,
+                                                                                                       50e9)
+    with pytest.raises(ValueError, match="at least 2"):
+        ic.nccl_size_for_busbw_fraction(0.9, 1, 1, 450e9, 50e9)

@@ -47,8 +47,8 @@ from .collectives import (ring_allreduce_time, allreduce_time, tree_allreduce_ti
                           hierarchical_allreduce_time)
 from .nccl import (NCCL_ALGORITHMS, NCCL_PROTOCOLS, NCCL_MODEL_VERSION, NCCL_HW_LATENCY, NCCL_BASE_LATENCY,
                    NCCL_PROTOCOL_EFFICIENCY, nccl_bus_bandwidth, nccl_allreduce_time, nccl_allreduce_choice,
-                   nccl_allreduce_busbw, SHARP_THEORETICAL_GAIN, SHARP_MEASURED_GAIN_HSYM, sharp_allreduce_time,
-                   compare_allreduce_strategies)
+                   nccl_allreduce_busbw, nccl_size_for_busbw_fraction, SHARP_THEORETICAL_GAIN,
+                   SHARP_MEASURED_GAIN_HSYM, sharp_allreduce_time, compare_allreduce_strategies)
 from .ringsim import (RingSimResult, ring_period, simulate_ring_allreduce, slow_link_bandwidths,
                       HierarchicalSimResult, simulate_hierarchical_allreduce)
 from .fabric import PLACEMENTS, FabricSimResult, simulate_fat_tree_allreduce
@@ -68,7 +68,8 @@ __all__ = [
     "bus_bandwidth_factor", "bus_bandwidth", "link_efficiency", "hierarchical_allreduce_phases",
     "hierarchical_allreduce_time", "NCCL_ALGORITHMS", "NCCL_PROTOCOLS", "NCCL_MODEL_VERSION", "NCCL_HW_LATENCY",
     "NCCL_BASE_LATENCY", "NCCL_PROTOCOL_EFFICIENCY", "nccl_bus_bandwidth", "nccl_allreduce_time",
-    "nccl_allreduce_choice", "nccl_allreduce_busbw", "SHARP_THEORETICAL_GAIN", "SHARP_MEASURED_GAIN_HSYM",
+    "nccl_allreduce_choice", "nccl_allreduce_busbw", "nccl_size_for_busbw_fraction", "SHARP_THEORETICAL_GAIN",
+    "SHARP_MEASURED_GAIN_HSYM",
     "sharp_allreduce_time", "compare_allreduce_strategies", "RingSimResult", "ring_period",
     "simulate_ring_allreduce", "slow_link_bandwidths", "HierarchicalSimResult", "simulate_hierarchical_allreduce",
     "PLACEMENTS", "FabricSimResult", "simulate_fat_tree_allreduce", "Topology", "fat_tree", "rail_optimized",

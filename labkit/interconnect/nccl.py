@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import units as u
 from ..core.validate import choice, integer, nonnegative, positive
-from ._common import NCCL_STEP_LATENCY, _COLLECTIVE_ARGS, _out, _sized
+from ._common import NCCL_STEP_LATENCY, _COLLECTIVE_ARGS, _fraction_open, _out, _sized
 from .collectives import hierarchical_allreduce_time, ring_allreduce_time
 
 
@@ -145,6 +145,23 @@ def nccl_allreduce_busbw(nbytes, gpus_per_node, nodes, intra_bandwidth_bytes_per
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         bw = np.where(np.asarray(t) > 0, nbytes / np.where(np.asarray(t) > 0, t, 1.0) * 2 * (n - 1) / n, 0.0)
     return _out(bw, f"busbw (from {_NCCL_ARGS})")
+
+
+def nccl_size_for_busbw_fraction(fraction, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                 inter_bandwidth_bytes_per_s):
+    """The smallest all-reduce size (bytes) of an nccl-tests sweep (8 B, 16 B, … ×2) at which NCCL's model
+    reaches ``fraction`` of the bus bandwidth (nccl_bus_bandwidth) in busbw, with its fastest algorithm and
+    protocol. A power of two, as all_reduce_perf -f 2 would print it; sizes up to 2⁵⁰ B are searched."""
+    f = float(_fraction_open("fraction", fraction))
+    _, g, m, b_in, b_out = _nccl_args(0.0, gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
+                                      inter_bandwidth_bytes_per_s)
+    if g * m < 2:
+        raise ValueError("gpus_per_node × nodes must be at least 2: one GPU has no all-reduce to measure")
+    sizes = 2.0 ** np.arange(3, 51)
+    reached = sizes[nccl_allreduce_busbw(sizes, g, m, b_in, b_out) >= f * nccl_bus_bandwidth(g, m, b_in, b_out)]
+    if not reached.size:
+        raise ValueError(f"fraction = {f:g}: NCCL's model does not reach it below 2^50 bytes")
+    return float(reached[0])
 
 
 # ---------------------------------------------------------------------------------------------

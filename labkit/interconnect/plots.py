@@ -10,7 +10,8 @@ from .alphabeta import crossover_size, effective_bandwidth
 from .collectives import allreduce_time, bus_bandwidth
 from .dataparallel import ScalingResult, data_parallel_step
 from .fabric import FabricSimResult, PLACEMENTS
-from .nccl import NCCL_PROTOCOLS, _nccl_args, compare_allreduce_strategies, nccl_allreduce_busbw, nccl_bus_bandwidth
+from .nccl import (NCCL_PROTOCOLS, _nccl_args, compare_allreduce_strategies, nccl_allreduce_busbw, nccl_bus_bandwidth,
+                   nccl_size_for_busbw_fraction)
 from .ringsim import RingSimResult
 from .topology import Topology
 
@@ -133,10 +134,10 @@ def plot_busbw_vs_size(gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_
     ax.axhline(peak / u.GB, color="grey", ls=":", lw=1)
     ax.text(sizes[0], peak / u.GB, f" bus bandwidth {u.fmt_bandwidth(peak)}", va="bottom", fontsize=8, color="grey")
     for f in fractions:
-        reached = sizes[best >= f * peak]
-        if reached.size:
-            ax.axvline(reached[0], color="C3", ls="--", lw=1)
-            ax.text(reached[0], f * peak / u.GB, f"{f:.0%} at {u.fmt_bytes(reached[0])} ", fontsize=8, color="C3",
+        size = nccl_size_for_busbw_fraction(f, g, m, b_in, b_out)
+        if size <= sizes[-1]:
+            ax.axvline(size, color="C3", ls="--", lw=1)
+            ax.text(size, f * peak / u.GB, f"{f:.0%} at {u.fmt_bytes(size)} ", fontsize=8, color="C3",
                     va="top", ha="right")
     ax.set(xlabel="all-reduce size (bytes)", ylabel="busbw (GB/s)", ylim=(0, peak / u.GB * 1.12),
            title=f"all_reduce_perf as NCCL's model predicts it: {m} node(s) × {g} GPUs")

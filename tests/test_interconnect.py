@@ -740,7 +740,7 @@ def test_fat_tree_ring_at_full_bisection_is_the_formula():
 def test_oversubscription_slows_only_scattered_rings(ratio):
     # packed (topology-aware) rings cross each leaf boundary once: a 2:1 or 4:1 tree costs nothing.
     # Scattered rings queue at the uplinks: at least the fluid bound (ring time × leaf load ≈ ratio) and
-    # at most 30 % above it (FIFO queueing of hops that wait on each other). Stated tolerance.
+    # at most 30 % above it (first-come-first-served queueing of hops that wait on each other). Stated tolerance.
     base = ic.ring_allreduce_time(64e6, 64, 50e9, 2.7e-6)
     packed = ic.simulate_fat_tree_allreduce(64e6, 64, 50e9, 2.7e-6, oversubscription=ratio, placement="packed")
     assert packed.time == pytest.approx(base, rel=1e-9) and packed.oversubscription == ratio

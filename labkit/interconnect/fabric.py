@@ -1,7 +1,7 @@
 """A ring all-reduce on a two-tier fat tree whose leaves may be oversubscribed, in simpy: contention at
 the leaf uplinks is the point."""
 
-from collections import deque
+from heapq import heapreplace
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +65,8 @@ def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latenc
     way. A leaf has gpus_per_leaf / ``oversubscription`` uplinks to the spines (rounded, at least one):
     1 is full bisection, 2 or 4 a 2:1 or 4:1 tree. The spines never block. A ring hop inside a leaf uses
     only the two GPUs' ports; a hop between leaves also needs one uplink of its leaf and one downlink of the
-    other leaf for the whole message (cut-through), waiting in line (FIFO) when all are busy. Every message
+    other leaf for the whole message (cut-through): it books the earliest-free port of each, first come first
+    served, and waits until both are free (a port is held only while it carries the message). Every message
     costs α + size/β, as in simulate_ring_allreduce (one chunk per step).
 
     ``placement``: "packed" numbers the ring leaf by leaf, so only one hop per leaf leaves it (what a
@@ -102,9 +103,10 @@ def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latenc
                                                               "bandwidth_bytes_per_s)")
 
     env = simpy.Environment()
-    # a leaf's uplinks (and downlinks): `up` ports, free count and a FIFO of waiting hops (a semaphore)
-    uplinks = [[up, deque()] for _ in range(n // g)]
-    downlinks = [[up, deque()] for _ in range(n // g)]
+    # each leaf's uplinks and downlinks: when each of its `up` ports is next free (a heap). A hop between
+    # leaves books the earliest-free port of both at once, first come first served, for its whole transfer
+    uplinks = [[0.0] * up for _ in range(n // g)]
+    downlinks = [[0.0] * up for _ in range(n // g)]
     arrived = [[False] * steps for _ in range(n)]
     waiting = [[None] * steps for _ in range(n)]
     counts = {"events": 0, "end": 0.0}
@@ -114,37 +116,19 @@ def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latenc
         my_waiting, downstream_waiting = waiting[i], waiting[(i + 1) % n]
         timeout, event = env.timeout, env.event
         cross = bool(crossing[i])
-        up_pool, down_pool = uplinks[int(leaf[i])], downlinks[int(dst_leaf[i])]
-        events = 0
+        up_ports, down_ports = uplinks[int(leaf[i])], downlinks[int(dst_leaf[i])]
+        waits = 0
         for m in range(steps):
             if m and not upstream[m - 1]:
                 ev = my_waiting[m] = event()
-                events += 1
+                waits += 1
                 yield ev
-            if cross:  # uplink first, then downlink: no cycle of holds, so no deadlock (acquire/release inlined)
-                if up_pool[0]:
-                    up_pool[0] -= 1
-                else:
-                    ev = event()
-                    up_pool[1].append(ev)
-                    events += 1
-                    yield ev
-                if down_pool[0]:
-                    down_pool[0] -= 1
-                else:
-                    ev = event()
-                    down_pool[1].append(ev)
-                    events += 1
-                    yield ev
-                yield timeout(tau)
-                if up_pool[1]:
-                    up_pool[1].popleft().succeed()  # the port passes straight to the next in line
-                else:
-                    up_pool[0] += 1
-                if down_pool[1]:
-                    down_pool[1].popleft().succeed()
-                else:
-                    down_pool[0] += 1
+            if cross:
+                now = env.now
+                end = max(now, up_ports[0], down_ports[0]) + tau
+                heapreplace(up_ports, end)
+                heapreplace(down_ports, end)
+                yield timeout(end - now)
             else:
                 yield timeout(tau)
             if m < steps - 1:
@@ -152,7 +136,7 @@ def simulate_fat_tree_allreduce(nbytes, n_devices, bandwidth_bytes_per_s, latenc
                 pending = downstream_waiting[m + 1]
                 if pending is not None:
                     pending.succeed()
-        counts["events"] += events  # the waits; the transmissions are counted below
+        counts["events"] += waits  # the waits; the transmissions are counted below
         counts["end"] = max(counts["end"], env.now)
 
     for i in range(n):

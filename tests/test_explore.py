@@ -122,3 +122,26 @@ def test_unknown_control_is_a_clear_error():
 def test_bad_control_specs_are_clear_errors(make):
     with pytest.raises(ValueError):
         make()
+
+
+def test_explorer_says_what_its_plot_shows():
+    """The static output and the live image carry a text alternative made from the current frame."""
+    import matplotlib
+    matplotlib.use("agg")
+    from labkit.core.explore import Explorer, slider
+
+    def build(fig):
+        ax = fig.add_subplot()
+        ax.set(xlim=(0, 10), ylim=(0, 100), xlabel="n", ylabel="cost (s)", title="Cost")
+        return {"line": ax.plot([], [], label="model")[0]}
+
+    def update(h, k):
+        h["line"].set_data([0, 10], [0, 10 * k])
+        return f"k = {k}"
+    ex = Explorer(build, update, {"k": slider(2.0, 1.0, 10.0)})
+    assert "Plot 'Cost'" in ex.description() and "'model' (solid, 2 points, y 0 to 20)" in ex.description()
+    assert ex.description() in ex.mimebundle()["text/plain"]
+    widget = ex.build_widget()
+    if widget is not None and ex._image.has_trait("tooltip"):
+        ex.update(k=5.0)
+        assert "y 0 to 50" in ex._image.tooltip

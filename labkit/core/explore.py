@@ -152,6 +152,7 @@ class Explorer:
         frame = self.jpeg
         if self.widget is not None:
             self._image.value = frame
+            self._label_image()
             self._readout.value = self._readout_html()
         self.last_update_s = time.perf_counter() - self._started
         return self.last_update_s
@@ -215,6 +216,7 @@ class Explorer:
         for name, spec in self.controls.items():
             made[name] = spec if not isinstance(spec, dict) else _make(widgets, name, spec)
         self._image = widgets.Image(value=self.jpeg, format="jpeg")
+        self._label_image()
         self._readout = widgets.HTML(value=self._readout_html())
 
         def on_change(change):
@@ -243,6 +245,12 @@ class Explorer:
             bundle["application/vnd.jupyter.widget-view+json"] = {
                 "version_major": 2, "version_minor": 0, "model_id": widget._model_id}
         return bundle
+
+    def _label_image(self):
+        # the live plot's text alternative: ipywidgets 8 renders a tooltip as the image's title, which
+        # screen readers read as its name (ipywidgets 7's Image has no such attribute)
+        if self._image.has_trait("tooltip"):
+            self._image.tooltip = self.description()
 
     def description(self):
         """The current frame in words (:func:`labkit.core.plotting.describe`): its text alternative."""

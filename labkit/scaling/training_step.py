@@ -27,6 +27,27 @@ from ..core.validate import choice, counts, flag, fraction, instance, nonnegativ
 #: under this model once their bubble and communication are added back. Measure your own (chapter 01).
 MATMUL_EFFICIENCY = 0.6
 
+#: Best measured dense BF16 matmul rate as a share of the datasheet peak, per device: S. Bekman, "Machine
+#: Learning Engineering", compute/accelerator/README.md, "Maximum Achievable Matmul FLOPS comparison table"
+#: (github.com/stas00/ml-engineering, commit 744d01e, 2026-08): A100 SXM 271.2 of 312 TFLOP/s, H100 SXM
+#: 794.5 of 989 ("H200 is the same"), B200 SXM 1,745 of 2,250. A best shape found by search: a real
+#: model's shapes run at or below it. Keys are datasheet short names' first word.
+MEASURED_MATMUL_EFFICIENCY = {"A100": 271.2 / 312, "H100": 794.5 / 989, "H200": 794.5 / 989, "B200": 1745.0 / 2250}
+#: Named assumption for a device the table has not measured (V100, TPUs, CPUs …): the mean of its three
+#: NVIDIA SXM generations (A100, H100, B200), 0.816.
+UNMEASURED_MATMUL_EFFICIENCY = (271.2 / 312 + 794.5 / 989 + 1745.0 / 2250) / 3
+
+
+def measured_matmul_efficiency(device):
+    """The cited best matmul efficiency of ``device`` (a Device or a datasheet name) from
+    :data:`MEASURED_MATMUL_EFFICIENCY`, or :data:`UNMEASURED_MATMUL_EFFICIENCY` (a named assumption) for a
+    device Bekman's table does not list. A fraction of the dense BF16 peak."""
+    if isinstance(device, str):
+        device = datasheet(text("device", device))
+    device = instance("device", device, Device, "a Device (datasheet('H100')) or a datasheet name")
+    key = device.short_name.split()[0]
+    return MEASURED_MATMUL_EFFICIENCY.get(key, UNMEASURED_MATMUL_EFFICIENCY)
+
 #: GPUs one NVLink domain holds (an 8-GPU HGX/DGX node): a collective inside it runs on NVLink.
 GPUS_PER_NODE = 8
 #: Links of datasets/interconnects.csv the defaults take their line rates from (per GPU, one direction).

@@ -22,9 +22,10 @@ from ..core.validate import choice, fraction, integer, number, positive
 from .stragglers import slow_node_slowdown
 
 #: Llama 3 405B's shape (Dubey et al. 2024, arXiv:2407.21783, Table 3): 126 layers, model dimension
-#: 16,384, FFN dimension 53,248, 128 attention heads, 8 key/value heads (head dimension 128).
+#: 16,384, FFN dimension 53,248, 128 attention heads, 8 key/value heads (head dimension 128), vocabulary
+#: 128,256 tokens ("128K"; exact size from the released tokenizer).
 LLAMA3_405B = {"n_params": 405e9, "n_layers": 126, "d_model": 16384, "d_ff": 53248, "n_heads": 128,
-               "n_kv_heads": 8, "head_dim": 128}
+               "n_kv_heads": 8, "head_dim": 128, "vocab_size": 128256}
 
 #: The three 405B layouts of Dubey et al. 2024, Table 4 (BF16, H100): GPUs, TP, CP, PP, DP, sequence
 #: length, sequences per data-parallel group per step, and the published MFU. 16M tokens per step each.
@@ -39,9 +40,11 @@ LLAMA3_TABLE4 = {
 
 #: Every input of the waterfall: value and where it comes from (cited, or named as an assumption).
 WATERFALL_ASSUMPTIONS = {
-    "matmul_efficiency": (0.801, "cited: best measured H100 SXM BF16 matmul, 792.1 of 989 TFLOP/s (S. Bekman, "
-                                 "'Machine Learning Engineering', Maximum Achievable Matmul FLOPS table, CUDA 12.1). "
-                                 "A best case: the shapes of a real model run slower"),
+    "matmul_efficiency": (794.5 / 989, "cited: best measured H100 SXM BF16 matmul, 794.5 of 989 TFLOP/s (S. Bekman, "
+                                       "'Machine Learning Engineering', Maximum Achievable Matmul FLOPS table, "
+                                       "github.com/stas00/ml-engineering commit 744d01e; "
+                                       "labkit.scaling.MEASURED_MATMUL_EFFICIENCY). A best case: the shapes of a "
+                                       "real model run slower"),
     "attention_efficiency": (0.35, "cited: FlashAttention-2 on H100 reaches about 35 % of peak (Shah et al. 2024, "
                                    "FlashAttention-3, arXiv:2407.08608, abstract); counted on the FLOPs it executes"),
     "causal_fraction": (0.5, "named assumption: a causal kernel computes only the unmasked half of QKᵀ and "
@@ -88,6 +91,282 @@ def nonmatmul_bytes_per_token(d_model, d_ff, n_layers, n_kv_heads, head_dim, byt
     return float(out)
 
 
+#: FlashAttention-2's share of the dense BF16 peak, per device (fraction, on the FLOPs it executes): H100
+#: about 35 % (Shah et al. 2024, FlashAttention-3, arXiv:2407.08608, abstract); A100 50–73 % (Dao 2023,
+#: FlashAttention-2, arXiv:2307.08691, abstract) — the low end, a named choice: training runs causal
+#: forward + backward, the slower half of that range.
+FLASH_ATTENTION_EFFICIENCY = {"H100": 0.35, "H200": 0.35, "A100": 0.50}
+#: Named assumption for devices without a cited FlashAttention-2 rate (B200, V100 …): the H100's 35 %.
+UNMEASURED_ATTENTION_EFFICIENCY = 0.35
+#: NCCL reaches about 82 % of NVLink 4.0's line rate (nccl-tests issue #212; datasets/README.md): applied to
+#: the intra-node line rate (given or default), a cited input, not a fit.
+NVLINK_EFFICIENCY = 0.82
+#: The step's losses in the order a waterfall stacks them (seconds per step in :class:`AchievedStep`).
+LOSSES = ("matmuls below peak", "attention kernels", "memory-bound kernels", "recomputation to fit memory",
+          "tensor-parallel comm", "pipeline-parallel comm", "context-parallel comm", "expert-parallel comm",
+          "uneven pipeline stages", "pipeline bubble", "data-parallel comm", "warm or slow GPUs")
+_FIELD = dict(zip(LOSSES, ("matmul_loss", "attention_loss", "memory_bound_time", "recompute_time", "exposed_tp",
+                           "exposed_pp", "exposed_cp", "exposed_ep", "imbalance_time", "bubble_time", "exposed_dp",
+                           "slow_gpu_time")))
+_COMM = ("exposed_tp", "exposed_pp", "exposed_cp", "exposed_ep", "exposed_dp")
+_OTHER = ("matmul_loss", "attention_loss", "memory_bound_time", "recompute_time", "slow_gpu_time")
+
+
+def flash_attention_efficiency(device):
+    """Cited FlashAttention-2 share of peak for ``device`` (:data:`FLASH_ATTENTION_EFFICIENCY`), or the named
+    :data:`UNMEASURED_ATTENTION_EFFICIENCY` for a device without a citation."""
+    return FLASH_ATTENTION_EFFICIENCY.get(_device(device).short_name.split()[0], UNMEASURED_ATTENTION_EFFICIENCY)
+
+
+def _device(device):
+    from ..core.devices import Device
+    from ..core.validate import instance, text
+    if isinstance(device, str):
+        return datasheet(text("device", device))
+    return instance("device", device, Device, "a Device (datasheet('H100')) or a datasheet name")
+
+
+@dataclass(frozen=True)
+class AchievedStep:
+    """One optimizer step as it runs (:func:`achieved_step_time`): seconds per cause (floats, or arrays of
+    the inputs' broadcast shape). ``ideal_time`` is the counted model FLOPs at peak; every other time is a
+    loss on top of it, so ``step_time`` = ideal_time + the losses of :data:`LOSSES`."""
+    step_time: object
+    ideal_time: object            # model FLOPs / (n_devices · peak): the MFU's numerator in seconds
+    matmul_loss: object           # dense matmuls at the measured matmul efficiency, beyond peak time
+    attention_loss: object        # attention kernels (and, without FlashAttention, the score matrix's HBM trips)
+    memory_bound_time: object     # norms, residual adds, activation products, rotary: HBM-bound
+    recompute_time: object        # forward passes recomputed (full recomputation, or the share memory forces)
+    exposed_tp: object
+    exposed_pp: object
+    exposed_cp: object            # context-parallel all-gathers of K and V, reduce-scatters of their gradients
+    exposed_ep: object
+    imbalance_time: object        # the busiest stage's extra work (whole layers, the output layer) others wait for
+    bubble_time: object           # (p − 1)/(v·m) of all pipelined work
+    exposed_dp: object
+    slow_gpu_time: object         # warm GPUs (diurnal clocks) and persistently slow ones
+    mfu: object
+    tokens_per_second: object
+    model_flops: object           # counted per step, all devices: (6·N_active + counted_attention·12·L·d·s)·tokens
+    n_devices: object
+    n_microbatches: object
+    memory_per_device: object     # bytes, after the recomputation that memory forces
+    recomputed_share: object      # share of layers fully recomputed (1 with recompute="full")
+    fits_in_memory: object        # bool: memory_per_device ≤ (1 − memory_reserve) · device memory
+    matmul_efficiency: object
+    attention_efficiency: object
+
+    def breakdown(self):
+        """Seconds per cause in waterfall order: "compute" (model FLOPs at peak), then :data:`LOSSES`."""
+        return {"compute": self.ideal_time, **{name: getattr(self, f) for name, f in _FIELD.items()}}
+
+    @property
+    def exposed_comm(self):
+        """All exposed communication (s): tensor, pipeline, context, expert and data parallel."""
+        return sum(getattr(self, f) for f in _COMM)
+
+    @property
+    def other_losses(self):
+        """Kernels below peak, recomputation and warm/slow GPUs (s)."""
+        return sum(getattr(self, f) for f in _OTHER)
+
+    def parts(self):
+        """The four-way split: compute (model FLOPs at peak), exposed communication, pipeline bubble (with the
+        wait for the busiest stage), other losses (kernels below peak, recomputation, warm or slow GPUs);
+        seconds, adding up to step_time."""
+        return {"compute": self.ideal_time, "exposed communication": self.exposed_comm,
+                "pipeline bubble": self.bubble_time + self.imbalance_time, "other losses": self.other_losses}
+
+    def summary(self):
+        if np.ndim(self.step_time):
+            return f"AchievedStep over {np.size(self.step_time)} designs (arrays)"
+        parts = ", ".join(f"{k} {v:.3g} s" for k, v in self.parts().items())
+        return (f"step {self.step_time:.3g} s on {int(self.n_devices):,} devices ({parts}); MFU {self.mfu:.1%}; "
+                f"{self.memory_per_device / 1e9:.0f} GB per device"
+                f"{'' if self.fits_in_memory else ' — does not fit'}")
+
+    def __str__(self):
+        return self.summary()
+
+
+def _busiest_stage(n_layers, p, output_layers):
+    """The busiest pipeline stage's work over the mean stage's (≥ 1), in layers: whole layers, the output
+    layer (``output_layers`` layers of work) on the last stage, split as evenly as whole layers allow."""
+    n_layers, p = np.asarray(n_layers, dtype=float), np.asarray(p, dtype=float)
+    mean = (n_layers + output_layers) / p
+    best = np.full(np.broadcast(n_layers, p, output_layers).shape, np.inf)
+    even = np.floor(n_layers / p)
+    for shift in (-2, -1, 0, 1):                       # layers the last stage takes around the even share
+        last = np.clip(even + shift, 0, n_layers)
+        others = np.ceil((n_layers - last) / np.maximum(p - 1, 1))
+        best = np.minimum(best, np.maximum(others, last + output_layers))
+    return np.where(p > 1, best / mean, 1.0)
+
+
+def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_batch_size=1,
+                       data_parallel=1, tensor_parallel=1, pipeline_parallel=1, zero_stage=1, interleave=1, *,
+                       context_parallel=1, n_active_params=None, expert_parallel=1, experts_per_token=1,
+                       d_ff=None, n_heads=None, n_kv_heads=None, head_dim=128, vocab_size=None, device="H100",
+                       peak_flops_per_s=None, matmul_efficiency=None, attention_efficiency=None,
+                       flash_attention=True, intra_bandwidth_bytes_per_s=None, inter_bandwidth_bytes_per_s=None,
+                       intra_latency=None, inter_latency=None, gpus_per_node=8, overlap=True,
+                       recompute="selective", recompute_to_fit=True, nvlink_efficiency=NVLINK_EFFICIENCY,
+                       memory_reserve=0.10, elementwise_passes=3.0, causal_fraction=0.5, counted_attention=0.5,
+                       thermal_slowdown=1.015, slow_fraction=0.0, slowdown=1.0):
+    """Seconds of one optimizer step as a large run achieves it, for any design: chapter 02's
+    :func:`labkit.scaling.step_time` (communication, bubble, memory) with every kernel at a cited rate and
+    chapter 04's losses added — an :class:`AchievedStep`. Arguments as step_time's (all numeric ones
+    broadcast), plus:
+
+    - ``matmul_efficiency`` (default: the device's measured best matmul,
+      :func:`labkit.scaling.measured_matmul_efficiency`, cited) for the 6·N_active FLOP per token.
+    - Attention (12·L·d·s FLOP per token, fwd + bwd): with ``flash_attention`` the causal kernel executes
+      ``causal_fraction`` of it at ``attention_efficiency`` (default :func:`flash_attention_efficiency`,
+      cited; its backward's recomputation is inside that rate). Without it (Megatron 2021–22) the QKᵀ and
+      attention·V matmuls run the whole square at the matmul efficiency and the n_heads·s² score matrix makes
+      6 two-byte HBM trips per layer forward (write, fused softmax read+write, dropout read+write, read),
+      ×``elementwise_passes`` for fwd + bwd; selective recomputation repeats the forward ones.
+    - Memory-bound kernels: :func:`nonmatmul_bytes_per_token` with ``d_ff`` (default 4·d), ``n_kv_heads``
+      (default n_heads, from d_model / head_dim) on the device's HBM roofline.
+    - Recomputation: ``recompute="full"`` recomputes every layer's forward; otherwise, with
+      ``recompute_to_fit``, the share of layers that must be fully recomputed so memory fits in
+      (1 − ``memory_reserve``) of the device's HBM (interpolating step_time's "none" and "full" memory).
+      A recomputed forward costs a third of the layer's fwd + bwd kernels.
+    - Uneven stages: the pipeline runs at its busiest stage's pace. Layers are whole, and the last stage also
+      computes the output layer (``vocab_size``·d_model weights ≈ vocab_size·d_model·n_layers / N_active
+      layers of work; None: not counted): the best whole-layer split — the last stage may take fewer layers,
+      as Llama 3 did (Dubey et al. 2024, §3.3.2) — sets the busiest stage's work against the mean.
+    - ``context_parallel`` c: each GPU runs seq_len / c tokens of a sequence — timed as step_time's c-times
+      wider data parallelism on those chunks — plus attention over the full context and the all-gather of
+      K and V (and reduce-scatter of their gradients) per layer per micro-batch.
+    - Links: the intra-node line rate (given or NVLink 4.0) × ``nvlink_efficiency`` (cited 0.82).
+    - Warm and slow GPUs: × ``thermal_slowdown`` (cited 1–2 % diurnal, Llama 3 §3.3.4) ×
+      :func:`slow_node_slowdown`'s closed form with ``slow_fraction`` and ``slowdown``.
+
+    MFU counts 6·N_active + ``counted_attention`` × 12·L·d·s FLOP per token (0.5: the causal half — named;
+    papers differ). The pipeline bubble is (p − 1)/(v·m) of all pipelined work (kernels, recomputation,
+    TP/PP/CP/EP communication); data-parallel traffic is step_time's exposed share. No fitted factor:
+    every input is cited or named in :data:`WATERFALL_ASSUMPTIONS`. Units: s, bytes, FLOP, FLOP/s.
+    """
+    from ..interconnect import NCCL_STEP_LATENCY, allgather_time
+    from ..scaling import INTER_NODE_LINK, INTRA_NODE_LINK, link_bandwidth, measured_matmul_efficiency, step_time
+    from ..core.validate import counts, flag
+
+    dev = _device(device)
+    peak = dev.peak_flops_per_s if peak_flops_per_s is None else \
+        positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s", array=True)
+    eff = measured_matmul_efficiency(dev) if matmul_efficiency is None else \
+        fraction("matmul_efficiency", matmul_efficiency, array=True, allow_zero=False)
+    attn_eff = flash_attention_efficiency(dev) if attention_efficiency is None else \
+        fraction("attention_efficiency", attention_efficiency, array=True, allow_zero=False)
+    flash = flag("flash_attention", flash_attention)
+    cp = counts("context_parallel", context_parallel, minimum=1)
+    d = counts("d_model", d_model, minimum=1)
+    hd = counts("head_dim", head_dim, minimum=1)
+    heads = np.maximum(d / hd, 1.0) if n_heads is None else counts("n_heads", n_heads, minimum=1)
+    kv = heads if n_kv_heads is None else counts("n_kv_heads", n_kv_heads, minimum=1)
+    ffn = 4.0 * d if d_ff is None else counts("d_ff", d_ff, minimum=1)
+    choice("recompute", recompute, ("none", "selective", "full"))
+    to_fit = flag("recompute_to_fit", recompute_to_fit)
+    link_eff = fraction("nvlink_efficiency", nvlink_efficiency, allow_zero=False)
+    reserve = fraction("memory_reserve", memory_reserve, allow_one=False)
+    passes = positive("elementwise_passes", elementwise_passes, "", maximum=10)
+    causal = fraction("causal_fraction", causal_fraction, allow_zero=False)
+    counted = fraction("counted_attention", counted_attention, allow_zero=False)
+    warm = number("thermal_slowdown", thermal_slowdown, "", minimum=1, maximum=100)
+    slow_f = fraction("slow_fraction", slow_fraction)
+    slow_s = number("slowdown", slowdown, "", minimum=1, maximum=100)
+    intra = link_bandwidth(INTRA_NODE_LINK) if intra_bandwidth_bytes_per_s is None else \
+        positive("intra_bandwidth_bytes_per_s", intra_bandwidth_bytes_per_s, "bytes/s", array=True)
+    inter = link_bandwidth(INTER_NODE_LINK) if inter_bandwidth_bytes_per_s is None else \
+        positive("inter_bandwidth_bytes_per_s", inter_bandwidth_bytes_per_s, "bytes/s", array=True)
+    a_in = NCCL_STEP_LATENCY["nvlink"] if intra_latency is None else intra_latency
+    a_out = NCCL_STEP_LATENCY["network"] if inter_latency is None else inter_latency
+    n_layers_ = counts("n_layers", n_layers, minimum=1)
+    s = positive("seq_len", seq_len, "tokens", array=True)
+    gb = counts("global_batch_size", global_batch_size, minimum=1)
+    dp = counts("data_parallel", data_parallel, minimum=1)
+    t = counts("tensor_parallel", tensor_parallel, minimum=1)
+    p = counts("pipeline_parallel", pipeline_parallel, minimum=1)
+    output_layers = 0.0 if vocab_size is None else \
+        counts("vocab_size", vocab_size, minimum=1) * d * n_layers_ / (
+            n_params if n_active_params is None else n_active_params)
+    if np.any(np.asarray(s) / np.asarray(cp) < 1):
+        raise ValueError("context_parallel must be at most seq_len (each GPU needs a token of the sequence)")
+
+    # Chapter 02's step on each GPU's chunk: context parallelism = c-times-wider data parallelism on s/c tokens
+    layout = dict(n_params=n_params, n_layers=n_layers_, d_model=d, seq_len=s / cp, global_batch_size=gb * cp,
+                  micro_batch_size=micro_batch_size, data_parallel=dp * cp, tensor_parallel=t, pipeline_parallel=p,
+                  zero_stage=zero_stage, interleave=interleave, n_active_params=n_active_params,
+                  expert_parallel=expert_parallel, experts_per_token=experts_per_token, peak_flops_per_s=peak,
+                  matmul_efficiency=eff, intra_bandwidth_bytes_per_s=link_eff * intra,
+                  inter_bandwidth_bytes_per_s=inter, intra_latency=a_in, inter_latency=a_out,
+                  gpus_per_node=gpus_per_node, overlap=overlap)
+    plain = step_time(**layout, recompute="none")
+    full = step_time(**layout, recompute="full")
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        n = plain.n_devices
+        rate = n * peak
+        tokens = gb * s
+        attention_flops = 12.0 * n_layers_ * d * s * tokens                     # whole square, fwd + bwd
+        gemm_flops = plain.model_flops - 12.0 * n_layers_ * d * (s / cp) * tokens  # step_time's 6·N_active part
+        counted_flops = gemm_flops + counted * attention_flops
+        ideal = counted_flops / rate
+        matmuls = plain.compute_time * gemm_flops / plain.model_flops            # step_time's, less attention
+        selective = 1.0 if recompute == "selective" else 0.0
+        if flash:
+            attention = causal * attention_flops / (attn_eff * rate)
+        else:
+            scores = 6.0 * passes * (1 + selective / 3) * 2 * heads * s * tokens * n_layers_   # bytes, fwd + bwd
+            attention = (1 + selective / 3) * attention_flops / (eff * rate) + scores / (n * dev.bandwidth_bytes_per_s)
+        memory_bound = (12.0 * d + 3.0 * ffn + 2.0 * kv * hd) * 2 * passes * n_layers_ * tokens / (
+            n * dev.bandwidth_bytes_per_s)
+        budget = (1 - reserve) * dev.memory_bytes
+        if recompute == "full":
+            share = np.ones_like(np.asarray(plain.memory_per_device, dtype=float))
+        elif to_fit:
+            share = np.clip((plain.memory_per_device - budget) / (plain.memory_per_device - full.memory_per_device),
+                            0.0, 1.0)
+        else:
+            share = np.zeros_like(np.asarray(plain.memory_per_device, dtype=float))
+        kernels = matmuls + attention + memory_bound
+        recomputation = share * kernels / 3                                      # a forward is 1/3 of fwd + bwd
+        memory = plain.memory_per_device - share * (plain.memory_per_device - full.memory_per_device)
+        tp = plain.exposed_tp + share * (full.exposed_tp - plain.exposed_tp)
+        kv_bytes = 2 * s * kv * hd * 2 / t                                        # K and V of the whole sequence
+        cp_link = np.where(t * cp <= gpus_per_node, link_eff * intra, inter), \
+            np.where(t * cp <= gpus_per_node, a_in, a_out)
+        per = allgather_time(kv_bytes, np.maximum(cp, 2), *cp_link)
+        context = np.where(cp > 1, 2 * per * n_layers_ / p * plain.n_microbatches, 0.0)
+        pipelined = plain.compute_time + plain.exposed_tp + plain.exposed_pp + plain.exposed_ep
+        bubble_fraction = plain.bubble_time / pipelined                          # (p − 1)/(v·m)
+        per_layer = kernels + recomputation + tp + context + plain.exposed_ep    # grows with a stage's layers
+        imbalance = per_layer * (_busiest_stage(n_layers_, p, output_layers) - 1)
+        work = per_layer + imbalance + plain.exposed_pp
+        bubble = bubble_fraction * work
+        before_slow = work + bubble + plain.exposed_dp
+        some_slow = -np.expm1(n * np.log1p(-slow_f)) if slow_f < 1 else 1.0    # slow_node_slowdown's closed form
+        slow = before_slow * (warm * (1 + (slow_s - 1) * some_slow) - 1)
+        step = before_slow + slow
+        fields = dict(step_time=step, ideal_time=ideal, matmul_loss=matmuls - gemm_flops / rate,
+                      attention_loss=attention - counted * attention_flops / rate, memory_bound_time=memory_bound,
+                      recompute_time=recomputation, exposed_tp=tp, exposed_pp=plain.exposed_pp, exposed_cp=context,
+                      exposed_ep=plain.exposed_ep, imbalance_time=imbalance, bubble_time=bubble, exposed_dp=plain.exposed_dp,
+                      slow_gpu_time=slow, mfu=ideal / step, tokens_per_second=tokens / step,
+                      model_flops=counted_flops, n_devices=n, n_microbatches=plain.n_microbatches,
+                      memory_per_device=memory, recomputed_share=share,
+                      fits_in_memory=memory <= budget * (1 + 1e-9), matmul_efficiency=eff,
+                      attention_efficiency=attn_eff)
+    shape = np.broadcast(*[np.asarray(v) for v in fields.values()]).shape
+    if not all(np.all(np.isfinite(np.asarray(v, dtype=float))) for v in fields.values()):
+        raise ValueError("the achieved step time is not finite for these inputs: use values within the course's range")
+    if not shape:
+        return AchievedStep(**{k: (bool(v) if k == "fits_in_memory" else float(v)) for k, v in fields.items()})
+    return AchievedStep(**{k: np.broadcast_to(v, shape).astype(bool if k == "fits_in_memory" else float)
+                           for k, v in fields.items()})
+
+
 @dataclass
 class Waterfall:
     """An MFU loss budget. ``steps`` lists (mechanism, MFU after it is added), from the peak (1.0) down to
@@ -127,20 +406,14 @@ def mfu_waterfall(row="16K GPUs, 8K tokens", **overrides):
     """The MFU loss budget of one Llama 3 405B layout of Dubey et al. 2024, Table 4 (``row``: a key of
     :data:`LLAMA3_TABLE4`), built from its published configuration; returns a :class:`Waterfall`.
 
-    Mechanisms are added one at a time, each a model: matmuls at ``matmul_efficiency``; attention at
-    ``attention_efficiency`` on the ``causal_fraction`` of the counted FLOPs it executes; non-matmul
-    kernels (:func:`nonmatmul_bytes_per_token` at HBM bandwidth); the recomputation needed to fit memory
-    (chapter 02's memory model, the share of layers fully recomputed so the rest fits); exposed tensor,
-    pipeline and data-parallel communication and the bubble (:func:`labkit.scaling.step_time`);
-    context-parallel all-gathers of K and V (:func:`labkit.interconnect.allgather_time`); warm GPUs
-    (:func:`slow_node_slowdown`). Context parallelism over c GPUs does, per GPU, the matmuls, traffic and
-    micro-batches of c-times-more data parallelism on seq_len / c tokens: that is the step chapter 02 times;
-    attention over the full context and the all-gathers are added here. ``overrides`` replace entries of
-    :data:`WATERFALL_ASSUMPTIONS` by name (e.g. ``interleave=2``).
+    A view of :func:`achieved_step_time` (the same model any design gets): its losses, added one at a time
+    in :data:`LOSSES` order, each a model — matmuls at ``matmul_efficiency``; attention at
+    ``attention_efficiency`` on the ``causal_fraction`` of the FLOPs it executes; non-matmul kernels
+    (:func:`nonmatmul_bytes_per_token` at HBM bandwidth); the recomputation needed to fit memory; exposed
+    tensor, pipeline, context and data-parallel communication and the bubble (:func:`labkit.scaling.step_time`,
+    :func:`labkit.interconnect.allgather_time`); warm GPUs (:func:`slow_node_slowdown`'s closed form).
+    ``overrides`` replace entries of :data:`WATERFALL_ASSUMPTIONS` by name (e.g. ``interleave=2``).
     """
-    from ..interconnect import allgather_time
-    from ..scaling import link_bandwidth, step_time, training_flops
-
     if not isinstance(row, str):
         raise TypeError(f"row must be one of {', '.join(map(repr, LLAMA3_TABLE4))}, got {row!r}")
     choice("row", row, tuple(LLAMA3_TABLE4))
@@ -148,71 +421,25 @@ def mfu_waterfall(row="16K GPUs, 8K tokens", **overrides):
     if unknown:
         raise TypeError(f"unknown assumption(s) {sorted(unknown)}: choose from {sorted(WATERFALL_ASSUMPTIONS)}")
     a = {k: _assumption(k, overrides) for k in WATERFALL_ASSUMPTIONS}
-    for k in ("matmul_efficiency", "attention_efficiency", "causal_fraction", "counted_attention",
-              "nvlink_efficiency"):
-        a[k] = fraction(k, a[k], allow_zero=False)
-    a["memory_reserve"] = fraction("memory_reserve", a["memory_reserve"], allow_one=False)
-    a["slow_fraction"] = fraction("slow_fraction", a["slow_fraction"])
-    a["slowdown"] = number("slowdown", a["slowdown"], "", minimum=1, maximum=100)
-    a["thermal_slowdown"] = number("thermal_slowdown", a["thermal_slowdown"], "", minimum=1, maximum=100)
     a["interleave"] = integer("interleave", a["interleave"], minimum=1, maximum=7)
-    a["elementwise_passes"] = positive("elementwise_passes", a["elementwise_passes"], "", maximum=10)
-
     m, c = LLAMA3_405B, LLAMA3_TABLE4[row]
-    h100 = datasheet("H100")
-    peak, hbm = h100.peak_flops_per_s, h100.bandwidth_bytes_per_s
-    n, cp, tp, pp = c["n_devices"], c["context_parallel"], c["tensor_parallel"], c["pipeline_parallel"]
-    chunk = c["seq_len"] // cp                        # tokens of one sequence on one GPU
-    dp_equiv = c["data_parallel"] * cp                # ranks that share the weights' gradients
-    sequences = c["batch_per_dp"] * c["data_parallel"]
-    tokens = sequences * c["seq_len"]                 # per step, whole job
-    layout = dict(n_params=m["n_params"], n_layers=m["n_layers"], d_model=m["d_model"], seq_len=chunk,
-                  global_batch_size=sequences * cp, micro_batch_size=1, data_parallel=dp_equiv,
-                  tensor_parallel=tp, pipeline_parallel=pp, zero_stage=1, interleave=a["interleave"],
-                  matmul_efficiency=a["matmul_efficiency"],
-                  intra_bandwidth_bytes_per_s=a["nvlink_efficiency"] * link_bandwidth("NVLink 4.0 (H100)"))
-    plain = step_time(**layout, recompute="none")
-    full = step_time(**layout, recompute="full")
-
-    # FLOPs per step, whole job: matmuls 6·N per token; attention 12·L·d·s per token over the full context
-    gemm_flops = float(training_flops(m["n_params"], tokens))
-    attn_flops = float(training_flops(m["n_params"], tokens, m["n_layers"], m["d_model"], c["seq_len"])) - gemm_flops
-    attn_chunk = float(training_flops(m["n_params"], tokens, m["n_layers"], m["d_model"], chunk)) - gemm_flops
-    rate = n * peak
-    ideal = (gemm_flops + a["counted_attention"] * attn_flops) / rate      # the MFU's numerator, at peak
-    attention = attn_flops * a["causal_fraction"] / (a["attention_efficiency"] * rate)
-    matmuls = plain.compute_time - attn_chunk / (a["matmul_efficiency"] * rate)   # step_time's, less its attention
-
-    t = {"matmuls below peak": matmuls - gemm_flops / rate,
-         "attention kernels": attention - a["counted_attention"] * attn_flops / rate,
-         "memory-bound kernels": nonmatmul_bytes_per_token(m["d_model"], m["d_ff"], m["n_layers"], m["n_kv_heads"],
-                                                           m["head_dim"], passes=a["elementwise_passes"])
-         * tokens / (n * hbm)}
-    budget = (1 - a["memory_reserve"]) * h100.memory_bytes
-    share = float(np.clip((plain.memory_per_device - budget) / (plain.memory_per_device - full.memory_per_device),
-                          0.0, 1.0))                  # of the layers, fully recomputed so the rest fits
-    t["recomputation to fit memory"] = share * (full.compute_time - plain.compute_time)
-    t["tensor-parallel comm"] = plain.exposed_tp + share * (full.exposed_tp - plain.exposed_tp)
-    t["pipeline-parallel comm"] = plain.exposed_pp
-    if cp > 1:
-        # per layer and micro-batch: all-gather K and V of the whole sequence (this GPU's KV heads), forward,
-        # and reduce-scatter their gradients in the backward (the same bytes): on the network (TP fills a node)
-        kv_bytes = 2 * c["seq_len"] * m["n_kv_heads"] * m["head_dim"] * 2 / tp
-        per = allgather_time(kv_bytes, cp, link_bandwidth("InfiniBand NDR"))
-        t["context-parallel comm"] = 2 * per * m["n_layers"] / pp * plain.n_microbatches
-    # the bubble idles every GPU for the same fraction of all pipelined work (chapter 02's (p − 1)/(v·m))
-    bubble_fraction = plain.bubble_time / (plain.compute_time + plain.exposed_tp + plain.exposed_pp)
-    t["pipeline bubble"] = bubble_fraction * (ideal + sum(t.values()))
-    t["data-parallel comm"] = plain.exposed_dp
-    factor = a["thermal_slowdown"] * slow_node_slowdown(n, a["slow_fraction"], a["slowdown"])
-    t["warm or slow GPUs"] = (ideal + sum(t.values())) * (factor - 1)
-
-    steps, total = [("peak", 1.0)], ideal
-    for name, seconds in t.items():
-        total += seconds
-        steps.append((name, ideal / total))
-    return Waterfall(name=f"Llama 3 405B, {row}", steps=steps, published=c["published_mfu"], seconds=t,
-                     config=dict(c, recomputed_share=share, bubble_fraction=bubble_fraction, assumptions=a))
+    r = achieved_step_time(m["n_params"], m["n_layers"], m["d_model"], c["seq_len"],
+                           c["batch_per_dp"] * c["data_parallel"], 1, c["data_parallel"], c["tensor_parallel"],
+                           c["pipeline_parallel"], 1, a.pop("interleave"), context_parallel=c["context_parallel"],
+                           d_ff=m["d_ff"], n_heads=m["n_heads"], n_kv_heads=m["n_kv_heads"], head_dim=m["head_dim"],
+                           vocab_size=m["vocab_size"], device="H100", **a)
+    seconds = {name: value for name, value in r.breakdown().items()
+               if name != "compute" and (value > 0 or name not in ("context-parallel comm", "expert-parallel comm"))}
+    steps, total = [("peak", 1.0)], r.ideal_time
+    for name, value in seconds.items():
+        total += value
+        steps.append((name, r.ideal_time / total))
+    bubble_fraction = r.bubble_time / (r.step_time - r.bubble_time - r.exposed_dp - r.slow_gpu_time)
+    return Waterfall(name=f"Llama 3 405B, {row}", steps=steps, published=c["published_mfu"], seconds=seconds,
+                     config=dict(c, recomputed_share=r.recomputed_share, bubble_fraction=bubble_fraction,
+                                 assumptions=dict(a, interleave=overrides.get("interleave",
+                                                                              WATERFALL_ASSUMPTIONS["interleave"][0])),
+                                 step=r))
 
 
 def llama3_waterfalls(**overrides):
@@ -250,5 +477,6 @@ def plot_mfu_waterfall(waterfall, ax=None):
     return fig
 
 
-__all__ = ["LLAMA3_405B", "LLAMA3_TABLE4", "WATERFALL_ASSUMPTIONS", "nonmatmul_bytes_per_token", "Waterfall",
+__all__ = ["achieved_step_time", "AchievedStep", "LOSSES", "FLASH_ATTENTION_EFFICIENCY", "flash_attention_efficiency",
+           "NVLINK_EFFICIENCY", "LLAMA3_405B", "LLAMA3_TABLE4", "WATERFALL_ASSUMPTIONS", "nonmatmul_bytes_per_token", "Waterfall",
            "mfu_waterfall", "llama3_waterfalls", "plot_mfu_waterfall"]

@@ -42,7 +42,7 @@ FUZZ_EXAMPLES = {
 @pytest.mark.parametrize("check", cd.validation(), ids=lambda c: f"{c.run}: {c.quantity}")
 def test_published_run_within_its_band(check):
     """GPT-3 (Patterson et al. 2021: 14.8 days, 1,287 MWh, 552 t; ±15 %), BLOOM (Luccioni et al.: 1,082,990
-    GPU-hours, 433 MWh, 118 days; ±25 %, the model ~19 % short), Llama 3 405B (MFU 38–43 % ± 5 points, 419
+    GPU-hours, 433 MWh, 118 days; ±25 %, the model ~16 % short), Llama 3 405B (MFU 38–43 % ± 5 points, 419
     interruptions in 54 days ±1 %, goodput ≥ 90 %, 30.84M GPU-hours ±15 %), OPT-175B (147 TFLOP/s per A100
     ±10 %, with ZeRO-2's traffic)."""
     assert check.within, (f"{check.run} {check.quantity}: model {check.model:.4g} outside "

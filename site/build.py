@@ -236,6 +236,7 @@ def stage(src, jobs, cache, root=ROOT):
     (src / "chapters" / "figures").mkdir(parents=True)
     shutil.copy(HERE / "conf.py", src / "conf.py")
     shutil.copytree(HERE / "_static", src / "_static")
+    shutil.copytree(HERE / "_templates", src / "_templates")
     paths = chapters(root)
     if not paths:
         raise SystemExit(f"no chapter notebooks (NN_*.ipynb) in {root / 'notebooks'}")

@@ -32,6 +32,7 @@ autodoc_typehints = "none"
 html_theme = "sphinx_book_theme"
 html_title = "AI Infrastructure Lab"
 html_static_path = ["_static"]
+templates_path = ["_templates"]
 html_css_files = ["labkit-site.css"]
 html_theme_options = {
     "repository_url": labkit.REPO_URL,

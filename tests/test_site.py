@@ -225,11 +225,12 @@ def test_chapter_renders_in_chromium_and_passes_axe(site, served, page, chapter)
     assert not serious, json.dumps(serious, indent=1)
 
 
-def test_landing_page_in_chromium_and_axe(site, served, page):
-    page.goto(f"{served}/index.html", wait_until="load")
+@pytest.mark.parametrize("name", ["index", "datasets", "api"])
+def test_other_pages_in_chromium_and_axe(site, served, page, name):
+    page.goto(f"{served}/{name}.html", wait_until="load")
     assert "AI Infrastructure Lab" in page.title()
     page.add_script_tag(content=_axe_source())
     violations = page.evaluate(AXE_RUN_JS)
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    print(f"\naxe-core on index: {[(v['id'], v['impact'], v['nodes']) for v in violations] or 'no violations'}")
+    print(f"\naxe-core on {name}: {[(v['id'], v['impact'], v['nodes']) for v in violations] or 'no violations'}")
     assert not serious, json.dumps(serious, indent=1)

@@ -547,10 +547,23 @@ GPT_SEQ = 2048
     (1e12, 128, 25600, 3072, 64, 6, 163),      # 1T, t 8, p 64, 3,072 GPUs (52 % of 312)
 ])
 def test_step_time_matches_megatron_2021_table_1(n_params, n_layers, d_model, batch, p, dp, published_tflops):
-    # Their per-GPU TFLOP/s count the recomputed forward (full recomputation): our hfu × peak. Tolerance ±10 %.
+    # IN SAMPLE: MATMUL_EFFICIENCY is fitted on these two runs (and only these). Their per-GPU TFLOP/s count the
+    # recomputed forward (full recomputation): our hfu × peak (observed 152.6 and 158.5). Tolerance ±5 %.
     r = sc.step_time(n_params, n_layers, d_model, GPT_SEQ, batch, 1, dp, 8, p, 1, recompute="full", **SELENE)
     achieved = r.hfu * datasheet("A100").peak_flops_per_s / 1e12
-    assert achieved == pytest.approx(published_tflops, rel=0.10)
+    assert achieved == pytest.approx(published_tflops, rel=0.05)
+
+
+def test_matmul_efficiency_is_the_fit_to_megatron_2021_rounded():
+    # The fit: the efficiency whose geometric-mean ratio to Narayanan et al. 2021 Table 1 is 1 lies within
+    # 0.6 ± 0.02 (it is 0.61): the constant is that fit, rounded, not a value chosen to match the held-out runs.
+    def mean_ratio(eff):
+        ratios = [sc.step_time(n, l, d, GPT_SEQ, b, 1, dp, 8, p, 1, recompute="full", matmul_efficiency=eff,
+                               **SELENE).hfu * datasheet("A100").peak_flops_per_s / 1e12 / tflops
+                  for n, l, d, b, p, dp, tflops in ((175e9, 96, 12288, 1536, 8, 24, 153),
+                                                    (1e12, 128, 25600, 3072, 64, 6, 163))]
+        return np.exp(np.mean(np.log(ratios)))
+    assert mean_ratio(sc.MATMUL_EFFICIENCY - 0.02) < 1 < mean_ratio(sc.MATMUL_EFFICIENCY + 0.02)
 
 
 @pytest.mark.parametrize("n_params, n_layers, d_model, batch, p, published_mfu, published_s", [
@@ -559,7 +572,8 @@ def test_step_time_matches_megatron_2021_table_1(n_params, n_layers, d_model, ba
     (1e12, 128, 25600, 512, 64, 0.563, 71.49),   # README lists it
 ])
 def test_step_time_matches_korthikanti_2022(n_params, n_layers, d_model, batch, p, published_mfu, published_s):
-    # Tolerance ±15 %: the model runs 4–11 % slow on these (one matmul efficiency for every width).
+    # HELD OUT (not used to fit MATMUL_EFFICIENCY). Tolerance ±15 %: the model runs 4–11 % slow on these
+    # (one matmul efficiency for every width).
     r = sc.step_time(n_params, n_layers, d_model, GPT_SEQ, batch, 1, 1, 8, p, 1, **SELENE)
     assert r.mfu == pytest.approx(published_mfu, rel=0.15)
     assert r.step_time == pytest.approx(published_s, rel=0.15)
@@ -569,7 +583,8 @@ def test_step_time_matches_korthikanti_2022(n_params, n_layers, d_model, batch, 
 def test_step_time_matches_llama3_405b(dp, published_mfu):
     # Dubey et al. 2024, Table 4: 405B (126 layers, d 16,384), 8,192-token sequences, 16M tokens per step,
     # t 8, p 16, DP 64 / 128 on 8,192 / 16,384 H100: BF16 MFU 43 % / 41 %. Interleave 4 is our assumption
-    # (the paper does not give v). Tolerance ±15 %.
+    # (the paper does not give v). HELD OUT: another device (H100) than the fit's A100 runs; observed 0.459 and
+    # 0.413. Tolerance ±15 %.
     r = sc.step_time(405e9, 126, 16384, 8192, 2048, 1, dp, 8, 16, 1, 4)
     assert r.mfu == pytest.approx(published_mfu, rel=0.15)
     assert r.n_devices == dp * 128

@@ -328,15 +328,21 @@ register(ValueExercise(
     hints=[
         "Interleaved 1F1B (chapter 02, Narayanan et al. 2021): each GPU idles (p − 1)/(v·m) of its pipelined "
         "work, p stages, v virtual stages per GPU, m micro-batches per step.",
-        "p = 16, v = 4; m = sequences per data-parallel group = 16 (one 8K sequence per micro-batch).",
+        "p = 16; v = 8 (Llama 3's chunks hold one layer each: 126 layers + the embedding and output chunks = "
+        "128 = 16 × 8); m = sequences per data-parallel group = 16 (one 8K sequence per micro-batch).",
     ],
     mistakes=[
         Mistake("That is the 8K-GPU row (32 micro-batches per group): at 16K GPUs the same 16M tokens are split "
-                "over twice the groups, so each gets 16.", value=15 / (4 * 32), rtol=0.005),
-        Mistake("Without interleaving (v = 1) the bubble would be 15/16 of the work: the waterfall assumes v = 4 "
-                "virtual stages per GPU.", value=15 / 16, rtol=0.005),
+                "over twice the groups, so each gets 16.", value=15 / (8 * 32), rtol=0.005),
+        Mistake("That uses v = 4: Llama 3's model chunks hold one layer each (the first holds only the embedding "
+                "once a layer is removed, §3.3.2), so each GPU runs 128 / 16 = 8 of them.", value=15 / 64,
+                rtol=0.005),
+        Mistake("That uses v = 7 (126 layers / 16, rounded down): the embedding and output chunks make 128 chunks, "
+                "8 per GPU.", value=15 / (7 * 16), rtol=0.005),
+        Mistake("Without interleaving (v = 1) the bubble would be 15/16 of the work: Llama 3 runs v = 8 virtual "
+                "stages per GPU.", value=15 / 16, rtol=0.005),
         Mistake("That is the bubble's share of the whole step, (p − 1)/(v·m + p − 1): the question asks for it "
-                "relative to the pipelined work, (p − 1)/(v·m).", value=15 / (64 + 15), rtol=0.005),
+                "relative to the pipelined work, (p − 1)/(v·m).", value=15 / (128 + 15), rtol=0.005),
         Mistake("That is a percentage: answer with a fraction.", factor=100),
     ],
 ))

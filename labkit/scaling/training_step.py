@@ -259,8 +259,10 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
     if np.any(np.asarray(gb) < np.asarray(dp) * np.asarray(b)):
         raise ValueError("global_batch_size must be at least data_parallel × micro_batch_size "
                          "(each replica needs one micro-batch per step)")
-    if np.any(np.asarray(p) * np.asarray(v) > np.asarray(n_layers)):
-        raise ValueError("pipeline_parallel × interleave must be at most n_layers (each virtual stage needs a layer)")
+    if np.any(np.asarray(p) * np.asarray(v) > np.asarray(n_layers) + 2):
+        # + 2: the first and last chunks may hold only the embedding and the output layer (Llama 3, §3.3.2)
+        raise ValueError("pipeline_parallel × interleave must be at most n_layers + 2 (each virtual stage needs a "
+                         "layer, or the embedding or output layer)")
     if np.any(np.asarray(ep) > np.asarray(dp)):
         raise ValueError("expert_parallel must be at most data_parallel (experts are spread over data-parallel "
                          "ranks)")

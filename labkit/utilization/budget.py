@@ -53,7 +53,15 @@ WATERFALL_ASSUMPTIONS = {
                                "half (as FlashAttention's TFLOP/s do). Llama 3 does not say; counting the whole "
                                "square (1.0, PaLM's convention) would make the 131K run the most efficient of the "
                                "three, the opposite of Table 4"),
-    "interleave": (4, "named assumption: virtual pipeline stages per GPU (not published; chapter 02's choice)"),
+    "interleave": (8, "derived from the paper: virtual stages per GPU. Llama 3 uses an interleaved schedule with "
+                      "bubble (PP − 1)/(V·M) and removes one layer from the first and last stages so that 'the first "
+                      "model chunk on the first stage has only the embedding' (Dubey et al. 2024, §3.3.2): chunks of "
+                      "one layer, V = (126 + 2)/16 = 8. V itself is not printed"),
+    "recompute": ("none", "cited: 'we could pre-train Llama 3 on sequences of 8K tokens without activation "
+                          "checkpointing' (Dubey et al. 2024, §3.3.2); named for the 131K row, whose GPUs also hold "
+                          "8,192 tokens each (CP 16)"),
+    "recompute_to_fit": (False, "cited, as above: nothing was recomputed. Chapter 02's memory model puts this layout "
+                                "at 94 GB per GPU; Meta's deallocation of stage inputs and outputs is not modelled"),
     "nvlink_efficiency": (0.82, "cited: NCCL reaches ≈ 82 % of NVLink 4.0's line rate (nccl-tests issue #212, "
                                 "datasets/README.md)"),
     "memory_reserve": (0.10, "named assumption: share of HBM not available to the model (CUDA context, NCCL "
@@ -421,7 +429,7 @@ def mfu_waterfall(row="16K GPUs, 8K tokens", **overrides):
     if unknown:
         raise TypeError(f"unknown assumption(s) {sorted(unknown)}: choose from {sorted(WATERFALL_ASSUMPTIONS)}")
     a = {k: _assumption(k, overrides) for k in WATERFALL_ASSUMPTIONS}
-    a["interleave"] = integer("interleave", a["interleave"], minimum=1, maximum=7)
+    a["interleave"] = integer("interleave", a["interleave"], minimum=1, maximum=8)
     m, c = LLAMA3_405B, LLAMA3_TABLE4[row]
     r = achieved_step_time(m["n_params"], m["n_layers"], m["d_model"], c["seq_len"],
                            c["batch_per_dp"] * c["data_parallel"], 1, c["data_parallel"], c["tensor_parallel"],

@@ -238,7 +238,7 @@ def _slow_link_chunks(chunks):
 
 # The simulated slowdown (3.975: every message pays α + size/β, and α is not slowed by the slow link) is
 # 0.6 % below the bandwidth ratio 4 that a guess without simulating gives: the tolerance must be inside that.
-SLOW_LINK_RTOL = 0.004
+SLOW_LINK_RTOL = 0.002
 
 register(ValueExercise(
     "03.slow_link_slowdown",
@@ -249,7 +249,7 @@ register(ValueExercise(
     hints=[
         "Run ic.simulate_ring_allreduce twice — once with uniform links, once with link_bandwidths_bytes_per_s from "
         "ic.slow_link_bandwidths(16, 50e9, 0.25, 5) — and divide the two .time values (one chunk per step, the "
-        "default). Keep at least three decimals: the check's tolerance is ±0.4 %.",
+        "default). Keep at least three decimals: the check's tolerance is ±0.2 %.",
         "Every byte passes every link on a ring, and each rank waits for its upstream neighbour: the ring "
         "moves at the pace of its slowest link — but not exactly 4× slower: each message's latency α is not "
         "slowed down.",

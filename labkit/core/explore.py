@@ -152,7 +152,6 @@ class Explorer:
         frame = self.jpeg
         if self.widget is not None:
             self._image.value = frame
-            self._label_image()
             self._readout.value = self._readout_html()
         self.last_update_s = time.perf_counter() - self._started
         return self.last_update_s
@@ -203,8 +202,12 @@ class Explorer:
         return self._encode("jpeg", quality=92)
 
     def _readout_html(self):
+        # The plot's text alternative rides along, visually hidden, for screen readers. (Not the Image's
+        # tooltip: with ipywidgets 8.1 in JupyterLab 4 a tooltip on an Image breaks its rendering.)
         import html
-        return f"<div style='font-family:monospace;white-space:pre-wrap'>{html.escape(self.readout)}</div>"
+        hidden = "position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden"
+        return (f"<div style='font-family:monospace;white-space:pre-wrap'>{html.escape(self.readout)}</div>"
+                f"<span style='{hidden}'>{html.escape(self.description())}</span>")
 
     def build_widget(self):
         """The ipywidgets box (controls, plot, readout); None when ipywidgets is unavailable."""
@@ -216,7 +219,6 @@ class Explorer:
         for name, spec in self.controls.items():
             made[name] = spec if not isinstance(spec, dict) else _make(widgets, name, spec)
         self._image = widgets.Image(value=self.jpeg, format="jpeg")
-        self._label_image()
         self._readout = widgets.HTML(value=self._readout_html())
 
         def on_change(change):
@@ -245,12 +247,6 @@ class Explorer:
             bundle["application/vnd.jupyter.widget-view+json"] = {
                 "version_major": 2, "version_minor": 0, "model_id": widget._model_id}
         return bundle
-
-    def _label_image(self):
-        # the live plot's text alternative: ipywidgets 8 renders a tooltip as the image's title, which
-        # screen readers read as its name (ipywidgets 7's Image has no such attribute)
-        if self._image.has_trait("tooltip"):
-            self._image.tooltip = self.description()
 
     def description(self):
         """The current frame in words (:func:`labkit.core.plotting.describe`): its text alternative."""

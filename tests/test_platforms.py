@@ -156,7 +156,7 @@ def _run_subset(python, tmp_path):
                 "tests", "notebooks", "solutions", *ignore], timeout=1800, cwd=ROOT, env=_environment(tmp_path))
     lines = run.stdout.strip().splitlines() or [""]
     summary = lines[-1]
-    failures = list(dict.fromkeys(l for l in lines if l.startswith(("FAILED", "ERROR"))))
+    failures = list(dict.fromkeys(l.strip() for l in lines if l.startswith(("FAILED", "ERROR"))))
     assert run.returncode == 0, (f"the profile's tests failed ({summary}):\n" + "\n".join(failures[:60])
                                  + f"\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}")
     return summary, run.seconds

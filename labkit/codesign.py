@@ -27,7 +27,7 @@ from . import units as u
 from .core.devices import datasheet
 from .core.validate import (choice, counts, finite_result, instance, integer, nonnegative, number, positive, sequence,
                             text)
-from .scaling import MATMUL_EFFICIENCY, RECOMPUTE   # chapter 02's calibrated share of peak (0.6); recompute options
+from .scaling import MATMUL_EFFICIENCY, RECOMPUTE   # chapter 02's effective share of peak (0.6, fitted on Narayanan et al. 2021 Table 1; Korthikanti 2022 and Llama 3 held out)
 
 # ---------------------------------------------------------------------------------------------
 # Assumptions (each one a number the learner can change through plan()'s arguments)

@@ -147,7 +147,10 @@ def fmt_seconds(seconds, digits=3):
         return sign + _scaled(s, "s", [p for p in _SI_PREFIXES if p[0] <= 1], digits)
     for size, name in ((YEAR, "years"), (DAY, "days"), (HOUR, "h"), (MINUTE, "min")):
         if s >= size:
-            return f"{sign}{_sig(s / size, digits)} {name}"
+            shown = _sig(s / size, digits)
+            if shown == "1" and name in ("years", "days"):
+                name = name[:-1]                     # "1 day", not "1 days"
+            return f"{sign}{shown} {name}"
     return f"{sign}{_sig(s, digits)} s"  # pragma: no cover
 
 

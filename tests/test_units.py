@@ -29,6 +29,8 @@ def test_time_power_energy():
     (u.fmt_seconds, 2.5e-6, "2.5 µs"),
     (u.fmt_seconds, 0.0, "0 s"),
     (u.fmt_seconds, 90.0, "1.5 min"),
+    (u.fmt_seconds, 86400.0, "1 day"),            # singular, not "1 days"
+    (u.fmt_seconds, 2 * 86400.0, "2 days"),
 ])
 def test_formatting(fn, value, text):
     assert fn(value) == text

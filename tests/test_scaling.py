@@ -228,6 +228,33 @@ def test_chinchilla_rule_of_thumb():
     assert 6 * n * d == pytest.approx(5.76e23)
 
 
+def test_data_ceiling_budget():
+    # Villalobos et al. 2024 (ICML), Fig. 1 caption: datasets near the whole effective stock, "around 4e14
+    # tokens", correspond to "~5e28 FLOP" for non-overtrained models. One significant figure: 10 %.
+    assert sc.budget_for_tokens(4e14) == pytest.approx(5e28, rel=0.10)
+    # The inverse of compute_optimal, to rounding.
+    assert sc.compute_optimal(sc.budget_for_tokens(1.4e12))[1] == pytest.approx(1.4e12, rel=1e-12)
+    # Their abstract: the stock is "around 300 trillion tokens" (90 % interval 100T-1000T, Epoch AI summary).
+    assert sc.PUBLIC_TEXT_STOCK_TOKENS == 3e14
+    low, high = sc.PUBLIC_TEXT_STOCK_INTERVAL
+    assert low < sc.PUBLIC_TEXT_STOCK_TOKENS < high
+    # Overtraining (more tokens per parameter) reaches the ceiling at a smaller budget.
+    assert sc.budget_for_tokens(3e14, tokens_per_param=200) < sc.budget_for_tokens(3e14)
+    with pytest.raises(ValueError):
+        sc.budget_for_tokens(-1)
+    with pytest.raises(ValueError):
+        sc.budget_for_tokens(3e14, tokens_per_param=0)
+
+
+def test_data_ceiling_plot():
+    fig = sc.plot_data_ceiling()
+    ax = fig.axes[0]
+    assert ax.get_title() == "The data ceiling"
+    assert any("stock" in text.get_text() for text in ax.get_legend().get_texts())
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
 def test_fitted_law_optimum():
     # Hoffmann et al. 2022, Fig. 4 caption: Approach 3 puts the optimum at 5.76e23 FLOP near 40B parameters;
     # with the unrounded constants of the TeX source we get 40.3B (2 %). The printed, rounded constants give

@@ -38,6 +38,12 @@ BESIROGLU = dict(E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658)
 #: Kaplan et al. 2020 power-law exponents: L ∝ N^-α_N, D^-α_D, C_min^-α_C.
 KAPLAN = dict(alpha_N=0.076, alpha_D=0.095, alpha_C=0.050)
 
+#: Villalobos et al. 2024 (ICML), "Will we run out of data? Limits of LLM scaling based on human-generated
+#: data": effective stock of public human-generated text ≈ 3e14 tokens (quality-filtered, multi-epoch
+#: allowance included), 90 % interval 1e14–1e15; datasets grow into it between 2026 and 2032 (median 2028).
+PUBLIC_TEXT_STOCK_TOKENS = 3e14
+PUBLIC_TEXT_STOCK_INTERVAL = (1e14, 1e15)
+
 #: Mixed-precision Adam (ZeRO paper §3.1): fp16 weights 2 + fp16 gradients 2 + fp32 master/momentum/variance 12.
 ADAM_MIXED_PRECISION = dict(weight_bytes=2, grad_bytes=2, optimizer_bytes=12)
 
@@ -355,6 +361,40 @@ def compute_optimal_law(total_flops, E=CHINCHILLA["E"], A=CHINCHILLA["A"], B=CHI
             raise ValueError("the optimum is out of range for these law constants (A, B, alpha, beta) and "
                              "total_flops: use values of the course's range")
     return scalar_or_array(n), scalar_or_array(d)
+
+
+def budget_for_tokens(n_tokens, tokens_per_param=20):
+    """Compute budget (FLOP) whose compute-optimal run trains on exactly n_tokens tokens.
+
+    The inverse of :func:`compute_optimal`: D = r·N and C = 6·N·D give C = 6·D²/r. With the
+    stock of public text (:data:`PUBLIC_TEXT_STOCK_TOKENS`) it is the budget past which a
+    compute-optimal model runs out of human-written data. Accepts arrays.
+    """
+    d = positive("n_tokens", n_tokens, "tokens", array=True)
+    r = positive("tokens_per_param", tokens_per_param, "tokens per parameter", maximum=1e6)
+    with np.errstate(over="ignore"):
+        c = 6 * np.asarray(d, dtype=float) ** 2 / r
+    return scalar_or_array(finite_result(c, "the budget for these n_tokens (tokens)"))
+
+
+def plot_data_ceiling(table=None, tokens_per_param=20, ax=None):
+    """Tokens a compute-optimal run needs against its budget, the published runs of datasets/models.csv,
+    and the estimated stock of public human text (Villalobos et al. 2024) with its 90 % interval."""
+    t = _models(table)
+    r = positive("tokens_per_param", tokens_per_param, "tokens per parameter", maximum=1e6)
+    fig, ax = new_axes(ax)
+    budgets = np.logspace(20, 30, 41)
+    ax.loglog(budgets, compute_optimal(budgets, r)[1], "-", color="C0",
+              label=f"compute-optimal tokens ({r:g} per parameter)")
+    ok = np.isfinite(t["training_flop"]) & np.isfinite(t["training_tokens"])
+    ax.loglog(t["training_flop"][ok], t["training_tokens"][ok], "o", color="C2", label="published runs")
+    low, high = PUBLIC_TEXT_STOCK_INTERVAL
+    ax.axhspan(low, high, color="C1", alpha=0.2, label="stock of public human text, 90 % interval")
+    ax.axhline(PUBLIC_TEXT_STOCK_TOKENS, color="C1", label="stock, median estimate")
+    ax.axvline(budget_for_tokens(PUBLIC_TEXT_STOCK_TOKENS, r), color="C1", linestyle=":")
+    ax.set(xlabel="training compute (FLOP)", ylabel="training tokens", title="The data ceiling")
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
 
 
 def kaplan_view(total_flops, vocab_size=50257, n_positions=1024, aspect_ratio=64.0, **law):

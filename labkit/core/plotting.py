@@ -28,6 +28,11 @@ MARGINS = {"left": 0.11, "right": 0.97, "bottom": 0.13, "top": 0.9}
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 #: One dash pattern per palette colour, so that series differ in shape as well as in colour.
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 3)), (0, (3, 2, 1, 2)))
+#: One marker per palette colour, for series drawn as points (or lines with points).
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+#: One hatch per state or stacked part (bars, areas, timelines), so that parts differ in pattern as well as in
+#: colour; draw them with ``edgecolor="white"`` (a hatch takes the edge's colour) and ``linewidth=0``.
+HATCHES = ("", "//", "xx", "..", "\\\\", "++", "--", "oo")
 
 
 def style():

@@ -3,6 +3,7 @@ the Weibull helpers every model uses."""
 
 import math
 
+from ..core.plotting import HATCHES, PALETTE
 from ..core.timeline import FAULT_STATES
 from ..core.validate import number
 
@@ -18,7 +19,11 @@ LLAMA3_EFFECTIVE_TRAINING = 0.90  # "higher than 90 %"
 # The run's timeline states are core's FAULT_STATES (compute, checkpoint, lost, restart); the
 # simulation writes their codes, the plots colour them by name.
 _COMPUTE, _CHECKPOINT, _LOST, _RESTART = (FAULT_STATES.code(k) for k in ("compute", "checkpoint", "lost", "restart"))
-STATE_COLORS = dict(zip(FAULT_STATES.names, ("#2e7d32", "#1565c0", "#c62828", "#f9a825")))   # green blue red amber
+# Okabe–Ito green, blue, vermillion, orange, each with its own hatch (drawn white) so that no state is told by colour alone.
+STATE_COLORS = dict(zip(FAULT_STATES.names, (PALETTE[2], PALETTE[0], PALETTE[3], PALETTE[1])))
+STATE_HATCHES = dict(zip(FAULT_STATES.names, HATCHES[:4]))
+#: the timeline's key in words (for titles that stand in for a legend)
+STATE_KEY = "green compute · blue // checkpoint · red xx lost · orange .. restart · ▼ failure"
 
 # Bounds that keep every call finite in time: a simulation runs at most this many seeds per point,
 # and a Weibull shape outside this range is not a model of hardware failures (and overflows Γ).

@@ -8,7 +8,7 @@ from .. import units as u
 from ..core.plotting import log_axis
 from ..core.timeline import FAULT_STATES
 from ..core.validate import number
-from ._common import LLAMA3_GPUS, STATE_COLORS
+from ._common import LLAMA3_GPUS, STATE_COLORS, STATE_HATCHES, STATE_KEY
 from .mtbf import cluster_mtbf, llama3_mtbf
 from .intervals import optimal_interval, young_interval
 from .analytic import expected_goodput
@@ -56,11 +56,13 @@ def _build_goodput(fig):
     ax1.set_xlabel("checkpoint interval (minutes of compute)", fontsize=8, labelpad=1)
     h["title"] = ax1.set_title("", y=1.0)   # a fixed place: auto-placing reads the hidden axis
     h["legend"] = ax1.legend(fontsize=7, loc="lower left")
-    # the timeline: one polygon per interval, coloured by state (one collection: one draw call)
-    h["bars"] = ax2.add_collection(PolyCollection(np.zeros((0, 4, 2)), linewidth=0))
+    # the timeline: one polygon per interval, one collection per state (its colour and hatch)
+    h["bars"] = [ax2.add_collection(PolyCollection(np.zeros((0, 4, 2)), facecolor=STATE_COLORS[k], edgecolor="white",
+                                                   hatch=STATE_HATCHES[k], linewidth=0))
+                 for k in FAULT_STATES.names]
     h["failures"], = ax2.plot([], [], "v", color="k", ms=4)
     ax2.set(xlim=(0, _WINDOW_HOURS), ylim=(0, 1.2), yticks=[])
-    ax2.set_title("green compute · blue checkpoint · red lost · amber restart · ▼ failure", fontsize=8)
+    ax2.set_title(STATE_KEY, fontsize=8)
     ax2.set_xlabel(f"hours (one seeded simulation of the first {_WINDOW_HOURS:.0f} h)", fontsize=8, labelpad=1)
     return h
 
@@ -70,8 +72,6 @@ def _update_goodput(h, n_devices, device_mtbf_hours, checkpoint_gb_per_gpu, writ
     """One slider move: devices, per-device MTBF (hours), checkpoint shard per GPU (GB) and the write
     bandwidth each GPU gets (GB/s), restart time (minutes) and interval (minutes of compute), the
     explorer's units; the model gets SI seconds, with δ = shard ÷ bandwidth."""
-    from matplotlib.colors import to_rgba_array
-
     n = max(1, int(round(n_devices)))
     device_mtbf = device_mtbf_hours * u.HOUR
     delta = float(checkpoint_write_time(checkpoint_gb_per_gpu * u.GB, write_gb_per_s * u.GB))
@@ -97,8 +97,8 @@ def _update_goodput(h, n_devices, device_mtbf_hours, checkpoint_gb_per_gpu, writ
     verts = np.empty((len(tl), 4, 2))
     verts[:, :, 0] = np.column_stack([x0, x0, x1, x1])
     verts[:, :, 1] = (0, 1, 1, 0)
-    h["bars"].set_verts(verts)
-    h["bars"].set_facecolor(to_rgba_array([STATE_COLORS[k] for k in FAULT_STATES.names])[tl.state])
+    for code, bars in enumerate(h["bars"]):
+        bars.set_verts(verts[tl.state == code])
     ft = run.failure_times[run.failure_times <= window] / u.HOUR
     h["failures"].set_data(ft, np.full(len(ft), 1.08))
     share = tl.fractions()

@@ -6,10 +6,10 @@ import math
 import numpy as np
 
 from .. import units as u
-from ..core.plotting import log_axis, new_axes, no_minor_ticks
+from ..core.plotting import HATCHES, LINESTYLES, MARKERS, log_axis, new_axes, no_minor_ticks
 from ..core.timeline import FAULT_STATES, Timeline
 from ..core.validate import fraction, instance, integer, nonnegative, positive, sequence
-from ._common import LLAMA3_DAYS, LLAMA3_GPUS, STATE_COLORS
+from ._common import LLAMA3_DAYS, LLAMA3_GPUS, STATE_COLORS, STATE_HATCHES, STATE_KEY
 from .mtbf import cluster_mtbf, llama3_interruptions, llama3_mtbf
 from .intervals import daly_interval, optimal_interval, young_interval
 from .analytic import expected_goodput, goodput_map
@@ -55,12 +55,16 @@ def plot_interruptions(ax=None, table=None):
     order = np.argsort(counts)
     cats = sorted(set(t["category"]))
     colors = {c: f"C{i}" for i, c in enumerate(cats)}
+    hatches = {c: HATCHES[i % len(HATCHES)] for i, c in enumerate(cats)}
     y = np.arange(len(order))
-    ax.barh(y, counts[order], color=[colors[c] for c in t["category"][order]])
+    bars = ax.barh(y, counts[order], color=[colors[c] for c in t["category"][order]], edgecolor="white", linewidth=0)
+    for bar, c in zip(bars, t["category"][order]):
+        bar.set_hatch(hatches[c])
     ax.set_yticks(y, t["component"][order], fontsize=8)
     from matplotlib.patches import Patch
     ax.set(xlabel="unexpected interruptions in 54 days", title="Llama 3 405B: what interrupted training")
-    ax.legend(handles=[Patch(color=colors[c], label=c) for c in cats], fontsize=8, loc="lower right")
+    ax.legend(handles=[Patch(facecolor=colors[c], edgecolor="white", hatch=hatches[c], label=c) for c in cats],
+              fontsize=8, loc="lower right")
     return fig
 
 
@@ -86,7 +90,7 @@ def plot_waste_vs_interval(ax=None, checkpoint_time=60.0, restart_time=300.0, mt
     fig, ax = new_axes(ax, figsize=(7, 4))
     ax.semilogx(taus / u.MINUTE, expected_goodput(taus, checkpoint_time, restart_time, mtbf), color="C0",
                 label="analytic (Daly's exact model)")
-    for rule, style in ((young_interval, "--"), (daly_interval, ":"), (optimal_interval, "-")):
+    for rule, style in ((young_interval, "--"), (daly_interval, ":"), (optimal_interval, "-.")):
         t = float(rule(checkpoint_time, mtbf))
         ax.axvline(t / u.MINUTE, color="grey", ls=style, lw=1,
                    label=f"{rule.__name__.replace('_interval', '')}: {t / u.MINUTE:.1f} min")
@@ -219,7 +223,7 @@ def plot_elastic(ax=None, n_devices=LLAMA3_GPUS, device_mtbf=None, repair_times=
     fig, ax = new_axes(ax, figsize=(7, 3.8), margins={"bottom": 0.15})
     for i, r in enumerate(reps):
         g = [elastic_goodput(n // int(k), device_mtbf / k, r, reconfigure_time) for k in sizes]
-        ax.semilogx(sizes, 100 * np.array(g), "o-", color=f"C{i}", ms=3,
+        ax.semilogx(sizes, 100 * np.array(g), color=f"C{i}", ls=LINESTYLES[i], marker=MARKERS[i], ms=3,
                     label=f"elastic, replica back after {u.fmt_seconds(r)}")
     m = float(cluster_mtbf(device_mtbf, n))
     g_restart = expected_goodput(optimal_interval(checkpoint_time, m), checkpoint_time, restart_time, m)
@@ -264,7 +268,8 @@ def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR, legend=True):
     for name in FAULT_STATES.names:
         sel = tl.state == FAULT_STATES.code(name)
         ax.broken_barh(np.column_stack([tl.start[sel] / unit, tl.duration[sel] / unit]), (0, 1),
-                       facecolors=STATE_COLORS[name], label=name, linewidth=0)
+                       facecolors=STATE_COLORS[name], hatch=STATE_HATCHES[name], edgecolor="white", label=name,
+                       linewidth=0)
     if isinstance(run, TrainingRun) and len(run.failure_times):
         ft = run.failure_times[(run.failure_times >= t0) & (run.failure_times <= t1)]
         ax.plot(ft / unit, np.full(len(ft), 1.08), "v", color="k", ms=4, label="failure")
@@ -275,7 +280,7 @@ def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR, legend=True):
     if legend:
         ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
     else:
-        ax.set_title("green compute · blue checkpoint · red lost · amber restart · ▼ failure", fontsize=8)
+        ax.set_title(STATE_KEY, fontsize=8)
     return fig
 
 

@@ -10,7 +10,7 @@ from .. import units as u
 from ..core.plotting import new_axes
 from ..core.timeline import FAULT_STATES, Timeline
 from ..core.validate import choice, fraction, integer, nonnegative, positive, sequence
-from ._common import STATE_COLORS, _CHECKPOINT, _COMPUTE, _LOST, _MAX_SEEDS, _RESTART, _shape, _weibull_scale
+from ._common import STATE_COLORS, STATE_HATCHES, _CHECKPOINT, _COMPUTE, _LOST, _MAX_SEEDS, _RESTART, _shape, _weibull_scale
 from .intervals import optimal_interval
 
 # ---------------------------------------------------------------------------------------------
@@ -456,7 +456,8 @@ def plot_strategies(ax=None, rows=None):
     left = np.zeros(len(rows))
     for state in FAULT_STATES.names:
         share = np.array([100 * r[state] for r in rows])
-        ax.barh(y, share, left=left, color=STATE_COLORS[state], label=state)
+        ax.barh(y, share, left=left, color=STATE_COLORS[state], hatch=STATE_HATCHES[state], edgecolor="white",
+                linewidth=0, label=state)
         left += share
     ax.set_yticks(y, [f"{r['name']} ({r['goodput']:.0%})" for r in rows], fontsize=8)
     ax.set(xlim=(0, 100), xlabel="share of wall time (%)")

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import units as u
 from .core.devices import TRAINING_GPUS, datasheet
+from .core.plotting import LINESTYLES, MARKERS
 from .core.published import published_run  # noqa: F401  (re-exported: GPT-3 and the other runs of models.csv)
 from .core.roofline import decode_step_time
 from .core.timeline import Timeline
@@ -775,7 +776,8 @@ def plot_training_energy(ax=None):
     pub = np.array([r["energy_j"] for r in runs]) / u.MWh
     ours = np.array([r["model_energy_j"] or 0.0 for r in runs]) / u.MWh
     ax.bar(x - 0.2, pub, 0.4, label="published", color="C0")
-    ax.bar(x + 0.2, ours, 0.4, label="devices × time × power × PUE", color="C1")
+    ax.bar(x + 0.2, ours, 0.4, label="devices × time × power × PUE", color="C1", hatch="//", edgecolor="white",
+           linewidth=0)
     ax.set_yscale("log")
     ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
     ax.set(ylabel="training energy (MWh)", title="Published training energy, and ours from the same inputs")
@@ -867,15 +869,16 @@ def plot_power_cap(max_power_w, static_power_w=None, compute_fractions=(1.0, 0.5
     caps = np.linspace(lo, max_power_w, 200)
     for k, phi in enumerate(compute_fractions):
         t, e = power_cap_tradeoff(caps, max_power_w, static_power_w, phi, host_power_w=host_power_w)
-        ax.plot(caps, e, "-", color=f"C{k}", label=f"energy, {phi:.0%} compute-bound")
-        ax.plot(caps, t, "--", color=f"C{k}", label=f"time, {phi:.0%} compute-bound")
+        mark = {"marker": MARKERS[k % len(MARKERS)], "markevery": 0.1, "ms": 4}   # which fraction, beyond colour
+        ax.plot(caps, e, "-", color=f"C{k}", label=f"energy, {phi:.0%} compute-bound", **mark)
+        ax.plot(caps, t, "--", color=f"C{k}", label=f"time, {phi:.0%} compute-bound", **mark)
         best = optimal_power_cap(max_power_w, static_power_w, phi, host_power_w=host_power_w)
         tb, eb = power_cap_tradeoff(best, max_power_w, static_power_w, phi, host_power_w=host_power_w)
         ax.plot([best], [eb], "o", color=f"C{k}")
         if optimistic:
             _, eo = power_cap_tradeoff(caps, max_power_w, static_power_w, phi, host_power_w=host_power_w,
                                        min_clock=0.0, memory_activity=1.0)
-            ax.plot(caps, eo, ":", color=f"C{k}", label=f"energy, optimistic model, {phi:.0%}")
+            ax.plot(caps, eo, ":", color=f"C{k}", label=f"energy, optimistic model, {phi:.0%}", **mark)
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.set(xlabel="power cap (W)", ylabel="relative to no cap", ylim=(0.4, 2.5),
            title="Power capping: energy falls, time rises")
@@ -899,7 +902,7 @@ def plot_power_limit_sweeps(compute_fractions=(0.5, 1.0), ax=None):
     x = np.linspace(0.3, 1.0, 141)
     for k, phi in enumerate(compute_fractions):
         _, e = power_cap_tradeoff(x, 1.0, None, phi)
-        ax.plot(x, e, "-", color=f"C{k}", label=f"model, {phi:.0%} compute-bound")
+        ax.plot(x, e, color=f"C{k}", ls=LINESTYLES[(0, 3, 4, 5, 7)[k]], label=f"model, {phi:.0%} compute-bound")
     _, e = power_cap_tradeoff(x, 1.0, None, 0.5, min_clock=0.0, memory_activity=1.0)
     ax.plot(x, e, ":", color="grey", label="optimistic model, 50 %")
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
@@ -934,7 +937,8 @@ def plot_wait_carbon(profile_g_per_kwh, duration_s, power_w, release_s=0.0, max_
     fig, ax = new_axes(ax, _FIGSIZE)
     for k, (w, total) in enumerate(zip(waiting, totals)):
         best = int(np.argmin(np.round(total, 12)))
-        ax.plot(delays / u.HOUR, total, color=f"C{k}", label=f"{u.fmt_power(w)} held while waiting")
+        ax.plot(delays / u.HOUR, total, color=f"C{k}", ls=LINESTYLES[k % len(LINESTYLES)],
+                label=f"{u.fmt_power(w)} held while waiting")
         ax.plot([delays[best] / u.HOUR], [total[best]], "o", color=f"C{k}")
     ax.set(xlabel="hours the job waits after its release", ylabel="emissions, waiting included (t CO2e)",
            title="A wait pays only if the GPUs it holds draw little", ylim=(0, None))
@@ -992,7 +996,7 @@ def plot_grid_profile(profile_g_per_kwh=None, schedule=None, duration_s=None, ax
             release = s - schedule.delay_s[k] / u.HOUR
             ax.plot([release, release + d], [y, y], color="C3", lw=4, solid_capstyle="butt",
                     label="run at release" if k == 0 else None)
-            ax.plot([s, s + d], [y + 5, y + 5], color="C2", lw=4, solid_capstyle="butt",
+            ax.plot([s, s + d], [y + 5, y + 5], color="C2", lw=4, ls=(0, (1, 0.5)), solid_capstyle="butt",
                     label="carbon-aware run" if k == 0 else None)
     ax.set(xlabel="local hour (PDT)", ylabel="grid intensity (g CO2e/kWh)", xlim=(0, 24),
            title="California, 20–26 April 2022: the midday solar trough")

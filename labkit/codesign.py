@@ -25,6 +25,7 @@ import numpy as np
 
 from . import units as u
 from .core.devices import datasheet
+from .core.plotting import HATCHES, PALETTE
 from .core.validate import (choice, counts, finite_result, instance, integer, nonnegative, number, positive, sequence,
                             text)
 from .scaling import MATMUL_EFFICIENCY, RECOMPUTE   # chapter 02's effective share of peak (0.6, fitted on Narayanan et al. 2021 Table 1; Korthikanti 2022 and Llama 3 held out)
@@ -769,8 +770,11 @@ def _sweep_device(w, dev, layouts, steps, caps, intervals, hours, limits, o):
 # ---------------------------------------------------------------------------------------------
 # Plots and the explorer
 # ---------------------------------------------------------------------------------------------
-_STEP_COLORS = {"compute": "#2e7d32", "other": "#9e9d24", "communication": "#1565c0", "bubble": "#f9a825"}
-_BUDGET_COLORS = ("#2e7d32", "#9e9d24", "#1565c0", "#f9a825", "#c62828", "#6d4c41")
+# Okabe–Ito colours (green compute, yellow other, blue communication, orange bubble, vermillion failures,
+# pink cooling), each part with its own hatch so that no part is told apart by colour alone.
+_STEP_COLORS = {"compute": PALETTE[2], "other": PALETTE[7], "communication": PALETTE[0], "bubble": PALETTE[1]}
+_STEP_HATCHES = dict(zip(_STEP_COLORS, HATCHES))
+_BUDGET_COLORS = (PALETTE[2], PALETTE[7], PALETTE[0], PALETTE[1], PALETTE[3], PALETTE[4])
 
 
 def plot_budget(plans, ax=None):
@@ -781,9 +785,9 @@ def plot_budget(plans, ax=None):
         instance("plans", p, Plan, "a Plan from plan()")
     fig, ax = new_axes(ax)
     bottom = np.zeros(len(plans))
-    for k, color in zip(_BUDGET_PARTS, _BUDGET_COLORS):
+    for k, color, hatch in zip(_BUDGET_PARTS, _BUDGET_COLORS, HATCHES):
         v = np.array([p.budget()[k] / u.MWh for p in plans])
-        ax.bar(range(len(plans)), v, bottom=bottom, color=color, label=k)
+        ax.bar(range(len(plans)), v, bottom=bottom, color=color, hatch=hatch, edgecolor="white", linewidth=0, label=k)
         bottom += v
     ax.set_xticks(range(len(plans)), [f"{p.model}\n{p.n_devices:,} {p.device}" for p in plans], fontsize=8)
     ax.set_ylabel("facility energy (MWh)")
@@ -816,11 +820,12 @@ _EXPLORER_TP, _EXPLORER_PP = (1, 2, 4, 8), (1, 2, 4, 8, 16)
 def _build_codesign(fig):
     fig.subplots_adjust(left=0.16, right=0.97, bottom=0.14, top=0.9, wspace=0.45)
     ax_step, ax_limits = fig.subplots(1, 2)
-    bars = {k: ax_step.barh([0], [0.0], left=[0.0], color=c, label=k)[0] for k, c in _STEP_COLORS.items()}
+    bars = {k: ax_step.barh([0], [0.0], left=[0.0], color=c, hatch=_STEP_HATCHES[k], edgecolor="white", linewidth=0,
+                            label=k)[0] for k, c in _STEP_COLORS.items()}
     ax_step.set(xlim=(0, 1), ylim=(-0.6, 0.6), yticks=[], xlabel="share of one step")
     ax_step.legend(fontsize=7, frameon=False, loc="upper center", ncols=2, bbox_to_anchor=(0.5, 1.25))
     names = ("wall clock", "peak power", "carbon")
-    limit_bars = ax_limits.barh(range(3), [0.0] * 3, color="C0")
+    limit_bars = ax_limits.barh(range(3), [0.0] * 3, color="C0", edgecolor="white", linewidth=0)
     ax_limits.axvline(1.0, color="k", ls="--", lw=1)
     ax_limits.set(xlim=(0, 2), yticks=range(3), yticklabels=names, xlabel="share of the brief's limit")
     for ax in (ax_step, ax_limits):
@@ -854,7 +859,8 @@ def _update_codesign(h, brief, device, n_devices, tensor_parallel, pipeline_para
               p.carbon_kg / brief["carbon_cap_kg"])
     for b, r in zip(h["limits"], ratios):
         b.set_width(min(r, 2.0))
-        b.set_color("C2" if r <= 1 else "C3")
+        b.set_facecolor("C2" if r <= 1 else "C3")
+        b.set_hatch("" if r <= 1 else "xx")          # over the limit: hatched as well as red
     return p.summary()
 
 

@@ -83,7 +83,7 @@ def plot_published_mfu(ax=None):
     has_m = np.isfinite(m)
     ax.barh(y[has_m], m[has_m] * 100, color="C0", label="MFU (model FLOPs)")
     only_h = ~has_m & np.isfinite(h)
-    ax.barh(y[only_h], h[only_h] * 100, color="C1", alpha=0.6, label="HFU only (recomputation counted)")
+    ax.barh(y[only_h], h[only_h] * 100, color="C1", alpha=0.6, hatch="..", label="HFU only (recomputation counted)")
     ax.barh(y[only_h], h[only_h] * 75, color="C0", alpha=0.5, hatch="//", label="its MFU (× 6/8)")
     both = has_m & np.isfinite(h)
     ax.plot(h[both] * 100, y[both], "|", color="C1", ms=14, mew=3, label="HFU")

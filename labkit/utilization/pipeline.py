@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.plotting import new_axes
+from ..core.plotting import MARKERS, PALETTE, new_axes
 from ..core.timeline import Timeline
 from ..core.validate import counts, finite_result, fraction, integer, nonnegative, positive, sequence, text
 from ._sim import events
@@ -168,17 +168,17 @@ def _timeline_of(result):
 
 
 def plot_gpu_timeline(result, ax=None, until=None, title=None):
-    """Busy (green) and idle (red) intervals of a result's ``.timeline`` up to ``until`` seconds."""
+    """Busy (green) and idle (vermillion, hatched) intervals of a result's ``.timeline`` up to ``until`` seconds."""
     tl = _timeline_of(result)
     until = None if until is None else positive("until", until, "s", finite=False)
     title = None if title is None else text("title", title)
     fig, ax = new_axes(ax, figsize=(7.5, 1.8))
     stop = tl.makespan if until is None else min(until, tl.makespan)
     keep = tl.start < stop
-    for state, colour, label in ((True, "#2da44e", "busy"), (False, "#cf222e", "idle")):
+    for state, colour, hatch, label in ((True, PALETTE[2], "", "busy"), (False, PALETTE[3], "xx", "idle")):
         m = keep & (tl.busy == state)
         spans = [(a, min(b, stop) - a) for a, b in zip(tl.start[m], tl.end[m])]
-        ax.broken_barh(spans, (0, 1), color=colour, label=label)
+        ax.broken_barh(spans, (0, 1), facecolor=colour, hatch=hatch, edgecolor="white", linewidth=0, label=label)
     ax.set(xlim=(0, stop), ylim=(0, 1), yticks=[], xlabel="time (s)")
     ax.set_title(title or f"GPU timeline: {tl.utilization:.0%} busy over the whole run", fontsize=10)
     ax.legend(loc="upper right", fontsize=7, ncol=2)
@@ -213,7 +213,7 @@ def plot_loader_sweep(n_workers, load_time, step_time, *, jitters=(0.0, 0.5), pr
     ax.plot(grid, np.minimum(1, grid * step_time / load_time), "k-", lw=1.5,
             label="analytic: min(1, n·step/load)")
     for k, (jit, util) in enumerate(zip(jitters, runs)):
-        ax.plot(n, util, "o", color=f"C{k}", label=f"simulated, load jitter {jit:.0%}")
+        ax.plot(n, util, MARKERS[k % len(MARKERS)], color=f"C{k}", label=f"simulated, load jitter {jit:.0%}")
     ax.axhline(target, color="grey", ls=":", lw=1)
     ax.text(n.min(), target + 0.01, f"{target:.0%}", color="grey", fontsize=8)
     ax.set(xlabel="loader workers", ylabel="GPU utilization", ylim=(0, 1.05),

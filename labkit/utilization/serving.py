@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core.devices import datasheet
 from ..core.explore import explorer, int_slider, slider
-from ..core.plotting import log_axis, new_axes
+from ..core.plotting import LINESTYLES, MARKERS, log_axis, new_axes
 from ..core.roofline import decode_step_time, ridge_point
 from ..core.timeline import Timeline
 from ..core.validate import axes as _axes_or_none
@@ -66,7 +66,7 @@ def plot_decode_roofline(n_params=7e9, *, kv_bytes_per_sequence=(0.0,), ax=None,
               for kv in kvs]
     for k, (kv, u) in enumerate(zip(kvs, curves)):
         label = "roofline, no KV cache" if kv == 0 else f"roofline, {kv / 1e9:.2g} GB KV cache per sequence"
-        ax.plot(b, u, color=f"C{k}", lw=2, label=label)
+        ax.plot(b, u, color=f"C{k}", ls=LINESTYLES[(0, 1, 3, 4, 5, 7, 0, 1, 3, 4)[k]], lw=2, label=label)   # ":" is the ridge's
     ax.plot(b, np.minimum(1, b / ic), "k:", lw=1, label=f"b / ridge point ({ic:.0f} FLOP/byte)")
     log_axis(ax, "x", ticks=4 ** np.arange(0, 6), plain=True)
     device = "H100 roofline" if default else f"{peak / 1e12:.3g} TFLOP/s, {bw / 1e12:.3g} TB/s"
@@ -558,10 +558,11 @@ def plot_serving_tradeoff(sweep, fig=None):
     axes = [fig.add_subplot(1, 3, k + 1) for k in range(3)]
     for k, (policy, results) in enumerate(sweep.items()):
         b = [r.max_batch for r in results]
-        axes[0].plot(b, [r.steady_throughput for r in results], "o-", color=f"C{k}", label=policy)
-        axes[1].plot(b, [r.p99_latency for r in results], "o-", color=f"C{k}", label=f"{policy} p99")
+        mark = MARKERS[k % len(MARKERS)]                  # each policy its marker, beyond its colour
+        axes[0].plot(b, [r.steady_throughput for r in results], "-", marker=mark, color=f"C{k}", label=policy)
+        axes[1].plot(b, [r.p99_latency for r in results], "-", marker=mark, color=f"C{k}", label=f"{policy} p99")
         axes[1].plot(b, [r.p50_latency for r in results], "--", color=f"C{k}", lw=1)
-        axes[2].plot(b, [r.gpu_utilization * 100 for r in results], "o-", color=f"C{k}")
+        axes[2].plot(b, [r.gpu_utilization * 100 for r in results], "-", marker=mark, color=f"C{k}")
     first = next(iter(sweep.values()))[0]
     rate, offered = first.arrival_rate, first.offered_rate      # one seed: every run sees the same arrivals
     axes[0].axhline(offered, color="grey", ls=":", lw=1)

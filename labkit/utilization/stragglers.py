@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.plotting import log_axis, new_axes
+from ..core.plotting import LINESTYLES, MARKERS, log_axis, new_axes
 from ..core.validate import choice, counts, finite_result, fraction, integer, nonnegative, number, positive, sequence
 
 #: Largest coefficient of variation of a worker's step time the model takes.
@@ -266,11 +266,12 @@ def plot_straggler_scaling(step_time=1.0, jitters=(0.05, 0.1, 0.2), *, n_max=163
     curve = np.unique(np.round(np.logspace(0, math.log10(n_max), 24)).astype(int))
     points = 4 ** np.arange(0, int(math.log(n_max, 4) + 1e-9) + 1)
     for k, j in enumerate(jitters):
-        ax.plot(curve, straggler_efficiency(curve, step_time, j, distribution=distribution), "-", color=f"C{k}",
+        ax.plot(curve, straggler_efficiency(curve, step_time, j, distribution=distribution), color=f"C{k}",
+                ls=LINESTYLES[k % len(LINESTYLES)],
                 label=f"expected max, jitter {j:.0%}")
         sim = [simulate_stragglers(int(n), step_time, j, n_steps=max(4, min(n_steps, 400_000 // int(n))),
                                    seed=seed, distribution=distribution).efficiency for n in points]
-        ax.plot(points, sim, "o", color=f"C{k}", ms=4)
+        ax.plot(points, sim, MARKERS[k % len(MARKERS)], color=f"C{k}", ms=4)
     log_axis(ax, "x", ticks=points, plain=True)
     ax.set(xlabel="data-parallel workers", ylabel="efficiency (mean / slowest)", ylim=(0, 1.02),
            title=f"Stragglers: every step waits for the slowest ({distribution} step times)")

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import units as u
-from ..core.plotting import new_axes, no_minor_ticks
+from ..core.plotting import LINESTYLES, MARKERS, new_axes, no_minor_ticks
 from ..core.validate import axes, instance, integer, nonnegative, positive, sequence
 from ._common import ALGORITHMS, DDP_BUCKET_BYTES, _fraction_open
 from .alphabeta import crossover_size, effective_bandwidth
@@ -44,11 +44,12 @@ def plot_bandwidth_hierarchy(table=None, ax=None):
             raise ValueError(f"table lacks the column(s) {', '.join(sorted(missing))} of datasets/interconnects.csv")
     t = load_interconnects() if table is None else table
     fig, ax = new_axes(ax, (8, 4.6), margins={})
-    for kind, colour in _KIND_COLOURS.items():
+    for i, (kind, colour) in enumerate(_KIND_COLOURS.items()):
         rows = t.where(kind=kind).sort("year")
         if len(rows) == 0:
             continue
-        ax.semilogy(rows["year"], rows["bandwidth_bytes_per_s"], "o-", color=colour, label=kind, ms=5)
+        ax.semilogy(rows["year"], rows["bandwidth_bytes_per_s"], "-", marker=MARKERS[i % len(MARKERS)], color=colour,
+                    label=kind, ms=5)
         last = rows.rows()[-1]
         label = last["name"].split(" (")[0].replace(" x16", "")
         ax.annotate(label, (last["year"], last["bandwidth_bytes_per_s"]), fontsize=7, color=colour,
@@ -92,7 +93,7 @@ def plot_allreduce_algorithms(n, bandwidth_bytes_per_s, latency, ax=None, sizes=
     times = [allreduce_time(sizes, n, bandwidth, latency, alg) for alg in ALGORITHMS]
     fig, ax = new_axes(ax, margins={})
     for i, (alg, t) in enumerate(zip(ALGORITHMS, times)):
-        ax.loglog(sizes, t, color=f"C{i}", label=alg)
+        ax.loglog(sizes, t, color=f"C{i}", ls=LINESTYLES[i % len(LINESTYLES)], label=alg)
     ax.set(xlabel="message size (bytes)", ylabel="all-reduce time (s)",
            title=f"All-reduce on {n:,} ranks, α = {u.fmt_seconds(latency)}, β = {u.fmt_bandwidth(bandwidth)}")
     ax.legend(fontsize=8)
@@ -128,7 +129,8 @@ def plot_busbw_vs_size(gpus_per_node, nodes, intra_bandwidth_bytes_per_s, inter_
     sizes = _BUSBW_SIZES
     for i, proto in enumerate(NCCL_PROTOCOLS):
         bw = nccl_allreduce_busbw(sizes, g, m, b_in, b_out, "ring", proto)
-        ax.semilogx(sizes, bw / u.GB, color=f"C{i}", lw=1, alpha=0.7, label=f"ring, {proto}")
+        ax.semilogx(sizes, bw / u.GB, color=f"C{i}", ls=LINESTYLES[i % len(LINESTYLES)], lw=1, alpha=0.7,
+                    label=f"ring, {proto}")
     best = nccl_allreduce_busbw(sizes, g, m, b_in, b_out)
     ax.semilogx(sizes, best / u.GB, "k.-", lw=2, ms=4, label="NCCL's pick (ring or tree, any protocol)")
     ax.axhline(peak / u.GB, color="grey", ls=":", lw=1)
@@ -158,7 +160,8 @@ def plot_allreduce_strategies(gpus_per_node, nodes, intra_bandwidth_bytes_per_s,
     sizes = _BUSBW_SIZES
     fig, ax = new_axes(ax, (8, 4.2), margins={})
     for i, (name, t) in enumerate(compare_allreduce_strategies(sizes, g, m, b_in, b_out).items()):
-        ax.semilogx(sizes, bus_bandwidth(sizes, t, n) / u.GB, color=f"C{i}", label=name)
+        ax.semilogx(sizes, bus_bandwidth(sizes, t, n) / u.GB, color=f"C{i}", ls=LINESTYLES[i % len(LINESTYLES)],
+                    label=name)
     ax.set(xlabel="all-reduce size (bytes)", ylabel="busbw (GB/s)", ylim=(0, None),
            title=f"All-reduce on {m} nodes × {g} GPUs: NVLink {u.fmt_bandwidth(b_in)}, NIC {u.fmt_bandwidth(b_out)}")
     ax.legend(fontsize=8)
@@ -176,10 +179,10 @@ def plot_oversubscription(runs, ax=None):
     for i, placement in enumerate(PLACEMENTS):
         rows = sorted((r for r in results if r.placement == placement), key=lambda r: r.oversubscription)
         if rows:
-            ax.plot([r.oversubscription for r in rows], [r.time * 1e3 for r in rows], "o-", color=f"C{i}",
+            ax.plot([r.oversubscription for r in rows], [r.time * 1e3 for r in rows], "-", marker=MARKERS[i], color=f"C{i}",
                     label=f"{placement}: simulated")
-            ax.plot([r.oversubscription for r in rows], [r.analytic_time * 1e3 for r in rows], ":", color=f"C{i}",
-                    label=f"{placement}: fluid bound")
+            ax.plot([r.oversubscription for r in rows], [r.analytic_time * 1e3 for r in rows], ":", marker=MARKERS[i],
+                    mfc="none", color=f"C{i}", label=f"{placement}: fluid bound")
     first = results[0]
     ax.set(xlabel="leaf oversubscription (down : up ports)", ylabel="all-reduce time (ms)", ylim=(0, None),
            title=f"Ring all-reduce of {u.fmt_bytes(first.nbytes)} on {first.n_devices} GPUs, "
@@ -293,8 +296,9 @@ def plot_scaling(results, ax=None):
         instance(f"results[{i}]" if len(results) > 1 else "results", r, ScalingResult,
                  "a ScalingResult from scaling(), or a list of them")
     fig, ax = new_axes(ax, margins={})
-    for r in results:
-        ax.semilogx(r.n_devices, r.efficiency, "o-", ms=3, label=f"{r.mode} scaling")
+    for i, r in enumerate(results):
+        ax.semilogx(r.n_devices, r.efficiency, color=f"C{i % 8}", ls=LINESTYLES[i % 8], marker=MARKERS[i % 8], ms=3,
+                    label=f"{r.mode} scaling")
     ax.axhline(0.9, color="grey", ls=":", lw=1)
     ax.set(xlabel="GPUs", ylabel="scaling efficiency", ylim=(0, 1.05), title="Data parallelism: weak vs strong scaling")
     ax.legend(fontsize=8)

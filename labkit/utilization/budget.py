@@ -21,7 +21,7 @@ import numpy as np
 
 from ..core.devices import datasheet
 from ..core.plotting import new_axes
-from ..core.validate import choice, fraction, integer, number, positive
+from ..core.validate import choice, flag, fraction, integer, number, positive
 from .stragglers import slow_node_slowdown
 
 #: Llama 3 405B's shape (Dubey et al. 2024, arXiv:2407.21783, Table 3): 126 layers, model dimension
@@ -71,6 +71,8 @@ WATERFALL_ASSUMPTIONS = {
                              "buffers, fragmentation); recomputation is added until the rest fits"),
     "elementwise_passes": (3.0, "named assumption: the backward pass of an element-wise kernel moves twice the "
                                 "forward's bytes (forward + backward = 3 × forward)"),
+    "fused_elementwise": (False, "named assumption: one kernel per element-wise operation, as eager frameworks run "
+                                 "them; True counts the fusions a graph compiler makes (nonmatmul_bytes_per_token)"),
     "thermal_slowdown": (1.015, "cited: Llama 3 saw a 1–2 % diurnal throughput variation from temperature-driven "
                                 "clock changes (Dubey et al. 2024, §3.3.4); a synchronous job runs at its warmest "
                                 "GPUs' pace: the midpoint, on every step"),
@@ -80,13 +82,23 @@ WATERFALL_ASSUMPTIONS = {
 }
 
 
-def nonmatmul_bytes_per_token(d_model, d_ff, n_layers, n_kv_heads, head_dim, bytes_per_value=2, passes=3.0):
+def _nonmatmul_values(d, f, kv, hd, fused):
+    """Values per layer forward that the memory-bound kernels move through HBM (see nonmatmul_bytes_per_token)."""
+    return 8.0 * d if fused else 12.0 * d + 3.0 * f + 2.0 * kv * hd
+
+
+def nonmatmul_bytes_per_token(d_model, d_ff, n_layers, n_kv_heads, head_dim, bytes_per_value=2, passes=3.0,
+                              fused_elementwise=False):
     """HBM bytes per token of the memory-bound kernels between a decoder's matmuls, all layers, forward and
     backward (bytes): two RMSNorms (read and write d each), two residual adds (read 2d, write d), the SwiGLU
     product (read 2·d_ff, write d_ff) and rotary embedding of Q and K (read and write d + kv width) —
     12·d + 3·d_ff + 2·n_kv_heads·head_dim values per layer forward, × ``passes`` (3: the backward moves
     twice the forward's bytes). Assumes unfused kernels that each read their inputs and write their output
     once, in ``bytes_per_value`` (BF16: 2). Softmax lives inside FlashAttention (no HBM traffic).
+
+    ``fused_elementwise``: count what a graph compiler (torch.compile's TorchInductor, XLA) fuses instead —
+    each residual add with the RMSNorm after it (read 2d, write the sum and the normed copy: 4·d), the SwiGLU
+    product in the up-projection's epilogue and rotary in the QKV projection's: 8·d values per layer forward.
     """
     d = positive("d_model", d_model, "")
     f = positive("d_ff", d_ff, "")
@@ -95,7 +107,7 @@ def nonmatmul_bytes_per_token(d_model, d_ff, n_layers, n_kv_heads, head_dim, byt
     hd = integer("head_dim", head_dim, minimum=1)
     b = positive("bytes_per_value", bytes_per_value, "bytes")
     p = positive("passes", passes, "", maximum=100)
-    values = 12.0 * d + 3.0 * f + 2.0 * kv * hd
+    values = _nonmatmul_values(d, f, kv, hd, flag("fused_elementwise", fused_elementwise))
     out = values * b * p * layers
     if not np.isfinite(out):
         raise ValueError("d_model, d_ff and bytes_per_value are too large: the bytes per token overflow")
@@ -222,7 +234,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                        flash_attention=True, intra_bandwidth_bytes_per_s=None, inter_bandwidth_bytes_per_s=None,
                        intra_latency=None, inter_latency=None, gpus_per_node=8, overlap=True,
                        recompute="selective", recompute_to_fit=True, nvlink_efficiency=NVLINK_EFFICIENCY,
-                       memory_reserve=0.10, elementwise_passes=3.0, causal_fraction=0.5, counted_attention=0.5,
+                       memory_reserve=0.10, elementwise_passes=3.0, fused_elementwise=False, causal_fraction=0.5, counted_attention=0.5,
                        thermal_slowdown=1.015, slow_fraction=0.0, slowdown=1.0):
     """Seconds of one optimizer step as a large run achieves it, for any design: chapter 02's
     :func:`labkit.scaling.step_time` (communication, bubble, memory) with every kernel at a cited rate and
@@ -238,7 +250,8 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
       6 two-byte HBM trips per layer forward (write, fused softmax read+write, dropout read+write, read),
       ×``elementwise_passes`` for fwd + bwd; selective recomputation repeats the forward ones.
     - Memory-bound kernels: :func:`nonmatmul_bytes_per_token` with ``d_ff`` (default 4·d), ``n_kv_heads``
-      (default n_heads, from d_model / head_dim) on the device's HBM roofline.
+      (default n_heads, from d_model / head_dim) on the device's HBM roofline; ``fused_elementwise`` counts
+      a graph compiler's fusions instead of one kernel per operation.
     - Recomputation: ``recompute="full"`` recomputes every layer's forward; otherwise, with
       ``recompute_to_fit``, the share of layers that must be fully recomputed so memory fits in
       (1 − ``memory_reserve``) of the device's HBM (interpolating step_time's "none" and "full" memory).
@@ -282,6 +295,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     link_eff = fraction("nvlink_efficiency", nvlink_efficiency, allow_zero=False)
     reserve = fraction("memory_reserve", memory_reserve, allow_one=False)
     passes = positive("elementwise_passes", elementwise_passes, "", maximum=10)
+    fused = flag("fused_elementwise", fused_elementwise)
     causal = fraction("causal_fraction", causal_fraction, allow_zero=False)
     counted = fraction("counted_attention", counted_attention, allow_zero=False)
     warm = number("thermal_slowdown", thermal_slowdown, "", minimum=1, maximum=100)
@@ -331,7 +345,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
         else:
             scores = 6.0 * passes * (1 + selective / 3) * 2 * heads * s * tokens * n_layers_   # bytes, fwd + bwd
             attention = (1 + selective / 3) * attention_flops / (eff * rate) + scores / (n * dev.bandwidth_bytes_per_s)
-        memory_bound = (12.0 * d + 3.0 * ffn + 2.0 * kv * hd) * 2 * passes * n_layers_ * tokens / (
+        memory_bound = _nonmatmul_values(d, ffn, kv, hd, fused) * 2 * passes * n_layers_ * tokens / (
             n * dev.bandwidth_bytes_per_s)
         budget = (1 - reserve) * dev.memory_bytes
         if recompute == "full":

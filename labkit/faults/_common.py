@@ -28,6 +28,29 @@ STATE_KEY = "green compute · blue // checkpoint · red xx lost · orange .. res
 # Bounds that keep every call finite in time: a simulation runs at most this many seeds per point,
 # and a Weibull shape outside this range is not a model of hardware failures (and overflows Γ).
 _MAX_SEEDS = 1000
+
+
+def _bars_path(x0, x1, y0=0.0, y1=1.0):
+    """One compound matplotlib Path of the rectangles [x0, x1] × [y0, y1]: drawn (and hatched) in one
+    call, where one hatched polygon each costs about 1.5 ms (an explorer's whole budget in 70 bars)."""
+    import numpy as np
+    from matplotlib.path import Path
+    x0, x1 = np.asarray(x0, dtype=float).ravel(), np.asarray(x1, dtype=float).ravel()
+    v = np.empty((len(x0), 5, 2))
+    v[:, :, 0] = np.column_stack([x0, x0, x1, x1, x0])
+    v[:, :, 1] = (y0, y1, y1, y0, y0)
+    codes = np.tile(np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY],
+                             dtype=Path.code_type), len(x0))
+    return Path(v.reshape(-1, 2), codes)
+
+
+def _set_path(patch, path):
+    """Give a PathPatch a new path (``set_path`` is missing from older matplotlib)."""
+    if hasattr(patch, "set_path"):
+        patch.set_path(path)
+    else:                                   # pragma: no cover (matplotlib < 3.8)
+        patch._path = path
+    patch.stale = True
 _SHAPE_RANGE = (0.1, 20.0)
 
 

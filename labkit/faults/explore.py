@@ -8,7 +8,7 @@ from .. import units as u
 from ..core.plotting import log_axis
 from ..core.timeline import FAULT_STATES
 from ..core.validate import number
-from ._common import LLAMA3_GPUS, STATE_COLORS, STATE_HATCHES, STATE_KEY
+from ._common import LLAMA3_GPUS, STATE_COLORS, STATE_HATCHES, STATE_KEY, _bars_path, _set_path
 from .mtbf import cluster_mtbf, llama3_mtbf
 from .intervals import optimal_interval, young_interval
 from .analytic import expected_goodput
@@ -37,7 +37,7 @@ def _window_run(n, device_mtbf, interval, checkpoint_time, restart_time, window)
 def _build_goodput(fig):
     """The explorer's axes, built once with fixed limits: expected goodput against the interval
     (top) and one seeded simulated day (bottom). Returns the artists that move."""
-    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import PathPatch
     from matplotlib.ticker import ScalarFormatter
 
     ax1, ax2 = fig.subplots(2, 1, gridspec_kw={"height_ratios": [3, 1]})
@@ -56,9 +56,9 @@ def _build_goodput(fig):
     ax1.set_xlabel("checkpoint interval (minutes of compute)", fontsize=8, labelpad=1)
     h["title"] = ax1.set_title("", y=1.0)   # a fixed place: auto-placing reads the hidden axis
     h["legend"] = ax1.legend(fontsize=7, loc="lower left")
-    # the timeline: one polygon per interval, one collection per state (its colour and hatch)
-    h["bars"] = [ax2.add_collection(PolyCollection(np.zeros((0, 4, 2)), facecolor=STATE_COLORS[k], edgecolor="white",
-                                                   hatch=STATE_HATCHES[k], linewidth=0))
+    # the timeline: per state one compound path of its intervals (its colour and hatch; one draw call)
+    h["bars"] = [ax2.add_patch(PathPatch(_bars_path([], []), facecolor=STATE_COLORS[k], edgecolor="white",
+                                         hatch=STATE_HATCHES[k], linewidth=0))
                  for k in FAULT_STATES.names]
     h["failures"], = ax2.plot([], [], "v", color="k", ms=4)
     ax2.set(xlim=(0, _WINDOW_HOURS), ylim=(0, 1.2), yticks=[])
@@ -94,11 +94,9 @@ def _update_goodput(h, n_devices, device_mtbf_hours, checkpoint_gb_per_gpu, writ
     run = _window_run(n, device_mtbf, tau, delta, restart, window)
     tl = run.timeline
     x0, x1 = tl.start / u.HOUR, tl.end / u.HOUR
-    verts = np.empty((len(tl), 4, 2))
-    verts[:, :, 0] = np.column_stack([x0, x0, x1, x1])
-    verts[:, :, 1] = (0, 1, 1, 0)
     for code, bars in enumerate(h["bars"]):
-        bars.set_verts(verts[tl.state == code])
+        sel = tl.state == code
+        _set_path(bars, _bars_path(x0[sel], x1[sel]))
     ft = run.failure_times[run.failure_times <= window] / u.HOUR
     h["failures"].set_data(ft, np.full(len(ft), 1.08))
     share = tl.fractions()

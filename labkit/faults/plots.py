@@ -9,7 +9,7 @@ from .. import units as u
 from ..core.plotting import HATCHES, LINESTYLES, MARKERS, log_axis, new_axes, no_minor_ticks
 from ..core.timeline import FAULT_STATES, Timeline
 from ..core.validate import fraction, instance, integer, nonnegative, positive, sequence
-from ._common import LLAMA3_DAYS, LLAMA3_GPUS, STATE_COLORS, STATE_HATCHES, STATE_KEY
+from ._common import LLAMA3_DAYS, LLAMA3_GPUS, STATE_COLORS, STATE_HATCHES, STATE_KEY, _bars_path
 from .mtbf import cluster_mtbf, llama3_interruptions, llama3_mtbf
 from .intervals import daly_interval, optimal_interval, young_interval
 from .analytic import expected_goodput, goodput_map
@@ -263,13 +263,14 @@ def plot_timeline(ax=None, run=None, t0=0.0, t1=None, unit=u.HOUR, legend=True):
     if not math.isfinite(t1 / unit) or t1 / unit == 0 or (t1 - t0) / unit < 1e-12 * max(1.0, t1 / unit):
         raise ValueError(f"unit ({unit:g} s) does not fit the window {t0:g}..{t1:g} s")
     legend = instance("legend", legend, (bool, np.bool_), "True or False")
+    from matplotlib.patches import PathPatch
     fig, ax = new_axes(ax, figsize=(8, 1.8))
     tl = tl.window(t0, t1)
     for name in FAULT_STATES.names:
         sel = tl.state == FAULT_STATES.code(name)
-        ax.broken_barh(np.column_stack([tl.start[sel] / unit, tl.duration[sel] / unit]), (0, 1),
-                       facecolors=STATE_COLORS[name], hatch=STATE_HATCHES[name], edgecolor="white", label=name,
-                       linewidth=0)
+        ax.add_patch(PathPatch(_bars_path(tl.start[sel] / unit, (tl.start[sel] + tl.duration[sel]) / unit),
+                               facecolor=STATE_COLORS[name], hatch=STATE_HATCHES[name], edgecolor="white",
+                               linewidth=0, label=name))     # one compound path per state: one hatched draw
     if isinstance(run, TrainingRun) and len(run.failure_times):
         ft = run.failure_times[(run.failure_times >= t0) & (run.failure_times <= t1)]
         ax.plot(ft / unit, np.full(len(ft), 1.08), "v", color="k", ms=4, label="failure")

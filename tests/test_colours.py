@@ -102,7 +102,8 @@ def _shape(handle):
         marker = handle.get_marker()
         return ("line", dashes, "none" if marker in (None, "None", "", " ") else str(marker))
     if isinstance(handle, Patch):
-        return ("patch", handle.get_hatch() or "", repr(handle._unscaled_dash_pattern) if handle.get_linewidth() else "")
+        outline = repr(handle._unscaled_dash_pattern) if handle.get_linewidth() else ""
+        return ("patch", handle.get_hatch() or "", outline)
     return ("other", type(handle).__name__, id(handle))            # anything else: not judged
 
 

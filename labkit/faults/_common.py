@@ -19,7 +19,7 @@ LLAMA3_EFFECTIVE_TRAINING = 0.90  # "higher than 90 %"
 # The run's timeline states are core's FAULT_STATES (compute, checkpoint, lost, restart); the
 # simulation writes their codes, the plots colour them by name.
 _COMPUTE, _CHECKPOINT, _LOST, _RESTART = (FAULT_STATES.code(k) for k in ("compute", "checkpoint", "lost", "restart"))
-# Okabe–Ito green, blue, vermillion, orange, each with its own hatch (drawn white) so that no state is told by colour alone.
+# Okabe–Ito green, blue, vermillion, orange, each with its own hatch (drawn white): no state is told by colour alone.
 STATE_COLORS = dict(zip(FAULT_STATES.names, (PALETTE[2], PALETTE[0], PALETTE[3], PALETTE[1])))
 STATE_HATCHES = dict(zip(FAULT_STATES.names, HATCHES[:4]))
 #: the timeline's key in words (for titles that stand in for a legend)

@@ -10,7 +10,8 @@ from .. import units as u
 from ..core.plotting import new_axes
 from ..core.timeline import FAULT_STATES, Timeline
 from ..core.validate import choice, fraction, integer, nonnegative, positive, sequence
-from ._common import STATE_COLORS, STATE_HATCHES, _CHECKPOINT, _COMPUTE, _LOST, _MAX_SEEDS, _RESTART, _shape, _weibull_scale
+from ._common import (STATE_COLORS, STATE_HATCHES, _CHECKPOINT, _COMPUTE, _LOST, _MAX_SEEDS, _RESTART, _shape,
+                      _weibull_scale)
 from .intervals import optimal_interval
 
 # ---------------------------------------------------------------------------------------------

@@ -179,8 +179,8 @@ def plot_oversubscription(runs, ax=None):
     for i, placement in enumerate(PLACEMENTS):
         rows = sorted((r for r in results if r.placement == placement), key=lambda r: r.oversubscription)
         if rows:
-            ax.plot([r.oversubscription for r in rows], [r.time * 1e3 for r in rows], "-", marker=MARKERS[i], color=f"C{i}",
-                    label=f"{placement}: simulated")
+            ax.plot([r.oversubscription for r in rows], [r.time * 1e3 for r in rows], "-", marker=MARKERS[i],
+                    color=f"C{i}", label=f"{placement}: simulated")
             ax.plot([r.oversubscription for r in rows], [r.analytic_time * 1e3 for r in rows], ":", marker=MARKERS[i],
                     mfc="none", color=f"C{i}", label=f"{placement}: fluid bound")
     first = results[0]

@@ -283,8 +283,8 @@ def plot_scheduler(results, ax=None, until=None):
     until = None if until is None else positive("until", until, "s")
     fig, ax = new_axes(ax, figsize=(7.5, 3.5))
     for k, r in enumerate(results):
-        ax.step(r.times / 3600, r.devices_in_use, where="post", color=f"C{k}", ls=LINESTYLES[k % len(LINESTYLES)], lw=1.2,
-                label=f"{r.policy}: utilization {r.utilization:.0%}, mean wait {r.mean_wait / 3600:.1f} h")
+        ax.step(r.times / 3600, r.devices_in_use, where="post", color=f"C{k}", ls=LINESTYLES[k % len(LINESTYLES)],
+                lw=1.2, label=f"{r.policy}: utilization {r.utilization:.0%}, mean wait {r.mean_wait / 3600:.1f} h")
     ax.axhline(results[0].n_devices, color="grey", ls=":", lw=1)
     if until is not None:
         ax.set_xlim(0, until / 3600)

@@ -66,7 +66,8 @@ def plot_decode_roofline(n_params=7e9, *, kv_bytes_per_sequence=(0.0,), ax=None,
               for kv in kvs]
     for k, (kv, u) in enumerate(zip(kvs, curves)):
         label = "roofline, no KV cache" if kv == 0 else f"roofline, {kv / 1e9:.2g} GB KV cache per sequence"
-        ax.plot(b, u, color=f"C{k}", ls=LINESTYLES[(0, 1, 3, 4, 5, 7, 0, 1, 3, 4)[k]], lw=2, label=label)   # ":" is the ridge's
+        ls = LINESTYLES[(0, 1, 3, 4, 5, 7, 0, 1, 3, 4)[k]]     # ":" is the ridge point's
+        ax.plot(b, u, color=f"C{k}", ls=ls, lw=2, label=label)
     ax.plot(b, np.minimum(1, b / ic), "k:", lw=1, label=f"b / ridge point ({ic:.0f} FLOP/byte)")
     log_axis(ax, "x", ticks=4 ** np.arange(0, 6), plain=True)
     device = "H100 roofline" if default else f"{peak / 1e12:.3g} TFLOP/s, {bw / 1e12:.3g} TB/s"

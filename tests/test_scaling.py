@@ -255,6 +255,16 @@ def test_data_ceiling_plot():
     plt.close(fig)
 
 
+def test_sparse_peak_matches_datasheets():
+    # NVIDIA datasheets, BF16 "with sparsity": A100 624 TFLOP/s, H100 SXM 1,979 TFLOP/s, B200 4.5 PFLOP/s
+    # (datasets/hardware.csv notes) = 2 × dense (Mishra et al. 2021, abstract). Tolerance 0.1 % (rounding).
+    assert sc.sparse_peak_flops_per_s("A100") == pytest.approx(624e12, rel=1e-3)
+    assert sc.sparse_peak_flops_per_s("H100") == pytest.approx(1979e12, rel=1e-3)
+    assert sc.sparse_peak_flops_per_s("B200") == pytest.approx(4.5e15, rel=1e-3)
+    with pytest.raises(ValueError, match="Sparse Tensor Cores"):
+        sc.sparse_peak_flops_per_s("V100")
+
+
 def test_fitted_law_optimum():
     # Hoffmann et al. 2022, Fig. 4 caption: Approach 3 puts the optimum at 5.76e23 FLOP near 40B parameters;
     # with the unrounded constants of the TeX source we get 40.3B (2 %). The printed, rounded constants give

@@ -24,7 +24,7 @@ from ..core.plotting import log_axis, new_axes, plain_log_labels
 from ..core.roofline import training_time, utilization_from_run  # noqa: F401
 from ..core.trend import fit_trend
 from ..core.validate import (choice, counts, finite_result, flag, instance, integer, nonnegative, number, positive,
-                            scalar_or_array, sequence)
+                            scalar_or_array, sequence, text)
 
 # ---------------------------------------------------------------------------------------------
 # Published constants
@@ -375,6 +375,28 @@ def budget_for_tokens(n_tokens, tokens_per_param=20):
     with np.errstate(over="ignore"):
         c = 6 * np.asarray(d, dtype=float) ** 2 / r
     return scalar_or_array(finite_result(c, "the budget for these n_tokens (tokens)"))
+
+
+#: Mishra et al. 2021 (NVIDIA, "Accelerating Sparse Deep Neural Networks", arXiv:2104.08378), abstract: Sparse
+#: Tensor Cores run matmuls whose weights keep 2 of every 4 values at twice the dense math throughput. The
+#: datasheets' "with sparsity" figures are this multiple (A100 624, H100 1,979 TFLOP/s BF16).
+STRUCTURED_SPARSITY_SPEEDUP = 2.0
+#: Datasheet rows with Sparse Tensor Cores (Ampere and later).
+SPARSE_TENSOR_CORE_DEVICES = ("A100", "H100", "H200", "B200")
+
+
+def sparse_peak_flops_per_s(device=DEFAULT_DEVICE):
+    """Peak FLOP/s of ``device`` (a Device or datasheet name) on 2:4 structured-sparse matmuls: the dense
+    peak (datasets/hardware.csv) × :data:`STRUCTURED_SPARSITY_SPEEDUP`. The FLOPs counted are the dense
+    matmul's; half of them are skipped. ValueError for a device without Sparse Tensor Cores."""
+    from ..core.devices import Device
+    if isinstance(device, str):
+        device = datasheet(text("device", device))
+    device = instance("device", device, Device, "a Device (datasheet('H100')) or a datasheet name")
+    if device.short_name.split()[0] not in SPARSE_TENSOR_CORE_DEVICES:
+        raise ValueError(f"device {device.name!r} has no Sparse Tensor Cores: choose one of "
+                         f"{', '.join(SPARSE_TENSOR_CORE_DEVICES)}")
+    return STRUCTURED_SPARSITY_SPEEDUP * device.peak_flops_per_s
 
 
 def plot_data_ceiling(table=None, tokens_per_param=20, ax=None):

@@ -21,7 +21,8 @@ COVERED = {
     "labkit.energy": None,
     "labkit.codesign": None,
     "labkit.utilization": ("labkit.utilization.serving", "labkit.utilization.scheduler", "labkit.utilization.pipeline",
-                           "labkit.utilization.stragglers", "labkit.utilization.mfu"),
+                           "labkit.utilization.stragglers", "labkit.utilization.mfu", "labkit.utilization.budget",
+                           "labkit.utilization.inference"),
     "labkit.interconnect": ("labkit.interconnect.plots", "labkit.interconnect.explore"),
     "labkit.start_here": None,
 }
@@ -29,7 +30,6 @@ COVERED = {
 NOT_COVERED = {
     "labkit.hardware": "its plots had no colour pass yet (held by another helper when this test was written)",
     "labkit.scaling": "its plots had no colour pass yet (held by another helper when this test was written)",
-    "labkit.utilization.budget": "held by another helper when this test was written",
 }
 # Second calls with more series on one plot than the defaults draw: name -> arguments over the base call.
 MORE_SERIES = {
@@ -207,3 +207,20 @@ def test_check_finds_colour_only_series():
     ax.bar([0], [1], color="0.7", hatch="//", label="c")
     ax.legend()
     assert check_figure(fig) == []
+
+
+def test_waterfall_gain_differs_from_loss_by_hatch():
+    """A step that raises the MFU (green) is hatched; losses (vermillion) are plain: not colour alone."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from labkit.utilization import Waterfall, plot_mfu_waterfall
+    w = Waterfall(name="made up", steps=[("peak", 1.0), ("a loss", 0.6), ("a gain", 0.7)], published=0.5,
+                  seconds={})
+    try:
+        fig = plot_mfu_waterfall(w)
+        loss, gain = fig.axes[0].patches[:2]
+        assert not loss.get_hatch() and gain.get_hatch()
+        assert check_figure(fig) == []
+    finally:
+        plt.close("all")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.devices import datasheet
-from ..core.plotting import new_axes
+from ..core.plotting import HATCHES, new_axes
 from ..core.validate import choice, flag, fraction, integer, number, positive
 from .stragglers import slow_node_slowdown
 
@@ -473,7 +473,8 @@ def llama3_waterfalls(**overrides):
 
 
 def plot_mfu_waterfall(waterfall, ax=None):
-    """Bars from the peak down to the modelled MFU, the hatched gap to the published MFU, and both MFUs."""
+    """Bars from the peak down to the modelled MFU (losses plain, any gain dotted), the hatched gap to the published
+    MFU, and both MFUs."""
     from ..core.validate import instance
     instance("waterfall", waterfall, Waterfall, "a Waterfall from mfu_waterfall")
     fig, ax = new_axes(ax, figsize=(8, 4.2))
@@ -481,7 +482,9 @@ def plot_mfu_waterfall(waterfall, ax=None):
     level = 1.0
     for k, (name, after) in enumerate(waterfall.steps[1:]):
         drop = level - after
-        ax.bar(k, -drop * 100, bottom=level * 100, color="C3" if drop > 0 else "C2", width=0.7)
+        # a gain is hatched as well as green, so it does not differ from a loss by colour alone
+        ax.bar(k, -drop * 100, bottom=level * 100, color="C3" if drop > 0 else "C2", width=0.7,
+               hatch=None if drop > 0 else HATCHES[3], edgecolor="white", linewidth=0)
         label = "0%" if abs(drop) < 5e-4 else (f"−{drop:.1%}" if drop > 0 else f"+{-drop:.1%}")
         ax.text(k, level * 100 + 1, label, ha="center", fontsize=7)
         level = after

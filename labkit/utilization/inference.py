@@ -14,7 +14,7 @@ half the HBM bandwidth).
 import numpy as np
 
 from ..core.devices import datasheet
-from ..core.plotting import log_axis, new_axes
+from ..core.plotting import LINESTYLES, MARKERS, log_axis, new_axes
 from ..core.roofline import decode_step_time, ridge_point
 from ..core.validate import finite_result, fraction, integer, nonnegative, positive, scalar_or_array
 from ..scaling import kv_cache_bytes
@@ -164,15 +164,18 @@ def roofline_vs_measured():
 
 
 def plot_serving_validation(ax=None):
-    """Measured (points) against roofline (lines) latency by batch size, one colour per GPU."""
+    """Measured (points) against roofline (lines) latency by batch size, one colour, marker and line style per GPU."""
     fig, ax = new_axes(ax, figsize=(6.5, 3.8))
     t = load_serving_measurements()
     model, meas = roofline_vs_measured()
     for k, gpu in enumerate(dict.fromkeys(t["accelerator"])):
         sel = np.array([a == gpu for a in t["accelerator"]])
         b = t["batch_size"][sel]
-        ax.plot(b, meas[sel] * 1e3, "o", color=f"C{k}", label=f"{gpu}: measured (NeMo)")
-        ax.plot(b, model[sel] * 1e3, "-", color=f"C{k}", label=f"{gpu}: roofline (labkit)")
+        # each GPU its marker and line style as well as its colour
+        ax.plot(b, meas[sel] * 1e3, MARKERS[k % len(MARKERS)], ls="none", color=f"C{k}",
+                label=f"{gpu}: measured (NeMo)")
+        ax.plot(b, model[sel] * 1e3, ls=LINESTYLES[k % len(LINESTYLES)], color=f"C{k}",
+                label=f"{gpu}: roofline (labkit)")
         ratio = np.mean(model[sel] / meas[sel])
         ax.text(b[-1] * 1.05, meas[sel][-1] * 1e3, f"roofline = {ratio:.0%}\nof measured", fontsize=7,
                 color=f"C{k}", va="center")
@@ -196,8 +199,8 @@ def plot_kv_capacity(n_params=7e9, kv_bytes_per_sequence=5.2e8, *, memory_bytes=
     cap = kv_capacity_batch(kv, n, memory_bytes=memory_bytes)
     fig, ax = new_axes(ax, figsize=(7, 4))
     b = np.unique(np.round(np.logspace(0, 11, 300, base=2)).astype(int))
-    ax.plot(b, decode_utilization(b, n), "C0", lw=2, label="no KV cache (weights only)")
-    ax.plot(b, decode_utilization(b, n, kv_bytes_per_sequence=kv), "C3", lw=2,
+    ax.plot(b, decode_utilization(b, n), "C0", ls="-", lw=2, label="no KV cache (weights only)")
+    ax.plot(b, decode_utilization(b, n, kv_bytes_per_sequence=kv), "C3", ls="--", lw=2,
             label=f"{kv / 1e9:.2g} GB of KV cache per sequence")
     ax.axvspan(max(cap, 1), b[-1], color="grey", alpha=0.2)
     ax.axvline(max(cap, 1), color="grey", lw=1)

@@ -191,6 +191,27 @@ register(FunctionExercise(
     ],
 ))
 
+# --- 6b. the data ceiling ---------------------------------------------------------------------
+register(ValueExercise(
+    "02.data_ceiling",
+    "The budget whose compute-optimal run reads the whole stock of public human text",
+    expected=lambda: sc.budget_for_tokens(sc.PUBLIC_TEXT_STOCK_TOKENS),
+    unit="FLOP",
+    rtol=0.02,
+    quantity="flops",
+    hints=[
+        "Compute-optimal with 20 tokens per parameter: D = 20·N, and C = 6·N·D. Here D is the stock, 3 × 10¹⁴.",
+        "N = D / 20 = 1.5 × 10¹³ parameters; C = 6 · N · D.",
+    ],
+    mistakes=[
+        Mistake("You used N = D (or C = 6·D²): at 20 tokens per parameter the model has D / 20 parameters.",
+                factor=20),
+        Mistake("You used N = 20·D: the ratio is 20 tokens per parameter, so N = D / 20.", factor=400),
+        Mistake("That is N·D without the 6 FLOP per parameter per token.", factor=1 / 6),
+    ],
+))
+
+
 # --- 7. GPUs to hold a 70B model's training state -----------------------------------------------
 register(ValueExercise(
     "02.min_gpus",

@@ -23,11 +23,11 @@ COVERED = {
     "labkit.utilization": None,          # serving, scheduler, pipeline, stragglers, mfu, budget, inference
     "labkit.interconnect": None,         # plots, explore (fabric, ringsim, the models: no plots of their own)
     "labkit.start_here": None,
+    "labkit.scaling": None,
 }
 # Not covered yet, each with its reason.
 NOT_COVERED = {
     "labkit.hardware": "its plots had no colour pass yet (held by another helper when this test was written)",
-    "labkit.scaling": "its plots had no colour pass yet (held by another helper when this test was written)",
 }
 # Second calls with more series on one plot than the defaults draw: name -> arguments over the base call.
 MORE_SERIES = {
@@ -35,6 +35,7 @@ MORE_SERIES = {
     "labkit.utilization.plot_decode_roofline": {"kv_bytes_per_sequence": (0.0, 1e9, 4e9)},
     "labkit.utilization.plot_straggler_scaling": {"jitters": (0.05, 0.1, 0.2, 0.4), "n_max": 64, "n_steps": 20},
     "labkit.energy.plot_power_cap": {"compute_fractions": (1.0, 0.5, 0.2), "optimistic": True},
+    "labkit.scaling.plot_isoflop": {"budgets": (1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26), "sweep": None},
 }
 # Sequential colour maps that read in order for colour-blind readers (viridis family).
 COLORMAPS = {"viridis", "cividis", "magma", "inferno", "plasma", "Greys", "gray", "binary"}
@@ -220,5 +221,25 @@ def test_waterfall_gain_differs_from_loss_by_hatch():
         loss, gain = fig.axes[0].patches[:2]
         assert not loss.get_hatch() and gain.get_hatch()
         assert check_figure(fig) == []
+    finally:
+        plt.close("all")
+
+
+def test_training_run_explorer_marks_a_misfit_by_shape():
+    """The training-run explorer's stages that do not fit are hatched as well as red, and the dot is hollow."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from labkit.scaling import training_run_explorer
+    try:
+        ex = training_run_explorer(n_params=405e9, n_devices=16, gpu="H100 SXM", zero_stage=0)
+        assert "does NOT fit" in ex.readout
+        red = [np.allclose(_rgb(bar.get_facecolor()), _rgb(PALETTE[3])) for bar in ex.handles["bars"]]
+        assert red[0] and [bar.get_hatch() == "xx" for bar in ex.handles["bars"]] == red   # hatched iff red
+        point = ex.handles["point"]
+        assert point.get_markerfacecolor() != point.get_markeredgecolor()           # hollow: does not fit
+        ex.update(n_params=1e9, n_devices=1024, zero_stage=3)
+        assert "fits" in ex.readout and not ex.handles["bars"][3].get_hatch()
+        assert point.get_markerfacecolor() == point.get_markeredgecolor()           # filled: fits
     finally:
         plt.close("all")

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import units as u
 from ..core.devices import datasheet, load_hardware, training_gpus
-from ..core.plotting import log_axis, new_axes, plain_log_labels
+from ..core.plotting import HATCHES, LINESTYLES, log_axis, new_axes, plain_log_labels
 # Re-exported: chapter 02 teaches the time of a training run and the utilization a finished run implies.
 from ..core.roofline import training_time, utilization_from_run  # noqa: F401
 from ..core.trend import fit_trend
@@ -412,7 +412,7 @@ def plot_data_ceiling(table=None, tokens_per_param=20, ax=None):
     ax.loglog(t["training_flop"][ok], t["training_tokens"][ok], "o", color="C2", label="published runs")
     low, high = PUBLIC_TEXT_STOCK_INTERVAL
     ax.axhspan(low, high, color="C1", alpha=0.2, label="stock of public human text, 90 % interval")
-    ax.axhline(PUBLIC_TEXT_STOCK_TOKENS, color="C1", label="stock, median estimate")
+    ax.axhline(PUBLIC_TEXT_STOCK_TOKENS, color="C1", ls="--", label="stock, median estimate")
     ax.axvline(budget_for_tokens(PUBLIC_TEXT_STOCK_TOKENS, r), color="C1", linestyle=":")
     ax.set(xlabel="training compute (FLOP)", ylabel="training tokens", title="The data ceiling")
     ax.legend(loc="upper left", fontsize=8)
@@ -922,7 +922,7 @@ def plot_isoflop(budgets=(1e19, 1e20, 1e21, 1e22, 1e23, 1e24), sweep=None, ax=No
     losses = [isoflop_loss(c, n, **law) for c, n in curves]          # validated before anything is drawn
     fig, ax = new_axes(ax)
     for i, ((c, n), loss) in enumerate(zip(curves, losses)):
-        ax.semilogx(n, loss, color=f"C{i % 10}", label=f"{c:.0e} FLOP")
+        ax.semilogx(n, loss, color=f"C{i % 10}", ls=LINESTYLES[i % len(LINESTYLES)], label=f"{c:.0e} FLOP")
         ax.semilogx([n_opt[i]], [isoflop_loss(c, n_opt[i], **law)], "k*", ms=8)
         if sweep is not None:
             m = sweep["total_flops"] == c
@@ -954,7 +954,8 @@ def plot_memory_breakdown(breakdowns, memory_bytes=None, ax=None):
     bottom = np.zeros(len(labels))
     for i, part in enumerate(_PARTS):
         if np.any(heights[part] > 0):
-            ax.bar(labels, heights[part], bottom=bottom, label=part, color=f"C{i}")
+            ax.bar(labels, heights[part], bottom=bottom, label=part, color=f"C{i}", hatch=HATCHES[i],
+                   edgecolor="white", linewidth=0)          # a hatch per part: not told apart by colour alone
         bottom += heights[part]
     if memory_bytes is not None:
         ax.axhline(memory_bytes / u.GB, color="k", ls="--", lw=1)
@@ -1012,7 +1013,7 @@ def _build_training_run(fig):
     ax_mem.set(xlim=(-0.6, 3.6), ylim=_MEMORY_RANGE_GB, xticks=np.arange(4),
                xticklabels=["ZeRO-0", "1", "2", "3"], ylabel="GB per GPU")
     curve, = ax_time.plot(_CURVE_DEVICES, _CURVE_DEVICES, color="C0")
-    point, = ax_time.plot([1], [1], "o", ms=8, clip_on=False)
+    point, = ax_time.plot([1], [1], "o", ms=8, mew=2, clip_on=False)
     ax_time.axhline(30, color="grey", ls=":", lw=1)
     ax_time.text(_DEVICE_RANGE[1], 30, "a month", ha="right", va="bottom", fontsize=8, color="grey")
     ax_time.set(xlim=_DEVICE_RANGE, ylim=_DAYS_RANGE, xlabel="GPUs", ylabel="days to train")
@@ -1027,9 +1028,10 @@ def _build_training_run(fig):
 
 
 def _update_training_run(h, n_params, n_tokens, gpu, n_devices, mfu, zero_stage):
-    """Left, memory per GPU for each ZeRO stage (green fits, red does not; the chosen stage outlined;
-    dashed: the GPU's memory); right, days to train against cluster size (the dot: your cluster; a
-    triangle on the edge when it lies off the fixed scale). Returns the one-line readout.
+    """Left, memory per GPU for each ZeRO stage (green fits, red and hatched does not; the chosen stage
+    outlined; dashed: the GPU's memory); right, days to train against cluster size (the dot: your cluster,
+    hollow when it does not fit; a triangle on the edge when it lies off the fixed scale). Returns the
+    one-line readout.
 
     Memory is the training state (mixed-precision Adam) sharded over all n_devices data-parallel replicas;
     activations come on top.
@@ -1042,8 +1044,11 @@ def _update_training_run(h, n_params, n_tokens, gpu, n_devices, mfu, zero_stage)
     low = _MEMORY_RANGE_GB[0] * 1.5                    # a stub stays visible below the scale
     for s, (bar, part) in enumerate(zip(h["bars"], parts)):
         bar.set_height(max(part.total / u.GB, low))
-        bar.set_facecolor("C2" if part.total <= device.memory_bytes else "C3")
-        bar.set_edgecolor("k" if s == zero_stage else "none")
+        fits_here = part.total <= device.memory_bytes
+        bar.set_facecolor("C2" if fits_here else "C3")
+        bar.set_hatch("" if fits_here else "xx")     # red and hatched (a hatch takes the edge colour)
+        bar.set_edgecolor("k" if s == zero_stage else "white")
+        bar.set_linewidth(2 if s == zero_stage else 0)
     h["capacity"].set_ydata([memory_gb, memory_gb])
     h["capacity_label"].set_y(memory_gb)
     h["capacity_label"].set_text(f"{memory_gb:,.0f} GB")
@@ -1056,6 +1061,7 @@ def _update_training_run(h, n_params, n_tokens, gpu, n_devices, mfu, zero_stage)
     h["point"].set_data([n_devices], [shown])
     h["point"].set_marker("o" if shown == here else ("^" if here > hi else "v"))
     h["point"].set_color("C2" if fits else "C3")
+    h["point"].set_markerfacecolor("C2" if fits else "white")   # hollow when it does not fit: not colour alone
     verdict = "fits" if fits else "does NOT fit: shard more (ZeRO-3) or split the model (tensor/pipeline)"
     return (f"{n_params / 1e9:,.3g}B params × {n_tokens / 1e12:,.3g}T tokens = {u.fmt_flops(flops)}; "
             f"{n_devices:,} × {gpu} at {mfu:.0%} MFU → {here:,.3g} days; "

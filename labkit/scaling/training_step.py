@@ -354,6 +354,9 @@ def _memory_per_device(n_params, t, p, dp, ep, stage, b, seq_len, d_model, n_lay
 
 _COLOURS = {"compute": "C2", "bubble": "C7", "tensor parallel": "C0", "pipeline parallel": "C4",
             "data parallel": "C3", "expert parallel": "C1"}
+#: A hatch per kind as well, so that no part is told apart by colour alone.
+_HATCHES = {"compute": "", "bubble": "..", "tensor parallel": "//", "pipeline parallel": "\\\\",
+            "data parallel": "xx", "expert parallel": "++"}
 
 
 def plot_step_breakdown(steps, ax=None):
@@ -373,7 +376,8 @@ def plot_step_breakdown(steps, ax=None):
     for kind in _KINDS:
         width = np.array([s.breakdown()[kind] for s in steps.values()])
         if np.any(width > 0):
-            ax.barh(y, width, left=left, color=_COLOURS[kind], label=kind)
+            ax.barh(y, width, left=left, color=_COLOURS[kind], hatch=_HATCHES[kind], edgecolor="white",
+                    linewidth=0, label=kind)
         left += width
     for yi, s in zip(y, steps.values()):
         ax.text(s.step_time, yi, f" MFU {s.mfu:.0%}", va="center", fontsize=8)

@@ -22,7 +22,7 @@ import numpy as np
 from . import units as u
 from .core.devices import KINDS, Device, device, load_hardware  # noqa: F401  (chapter 01 teaches the table)
 from .core.published import published_run  # noqa: F401  (GPT-3's 3.14e23 FLOP, datasets/models.csv)
-from .core.plotting import log_axis, new_axes, no_minor_ticks
+from .core.plotting import LINESTYLES, PALETTE, log_axis, new_axes, no_minor_ticks
 from .core.roofline import bound, ridge_point, roofline, roofline_time, training_time  # noqa: F401
 from .core.trend import doubling_time, fit_trend  # noqa: F401
 from .core.validate import (choice, finite_result, instance, integer, nonnegative, number, positive, records,
@@ -534,11 +534,11 @@ def plot_decode_intensity(ax=None, batch_sizes=(1, 4096), seq_len=8192, d_model=
     d_model = positive("d_model", d_model, "elements", maximum=1e7)
     seq_len = positive("seq_len", seq_len, "tokens", maximum=1e9)
     batch = np.unique(np.round(np.logspace(np.log10(lo), np.log10(hi), 60)))
-    ax.plot(batch, weight_matmul_intensity(batch, d_model, d_model, bytes_per_element), color="C0", lw=2,
+    ax.plot(batch, weight_matmul_intensity(batch, d_model, d_model, bytes_per_element), color="C0", ls="-", lw=2,
             label="weight matmuls (the weights are read once for the whole batch)")
     ax.plot(batch, np.broadcast_to(attention_intensity(batch, seq_len, n_heads, n_kv_heads,
                                                        bytes_per_element=bytes_per_element), batch.shape),
-            color="C3", lw=2, label=f"attention ({n_heads} query / {n_kv_heads} KV heads, {int(seq_len):,} "
+            color="C3", ls="-.", lw=2, label=f"attention ({n_heads} query / {n_kv_heads} KV heads, {int(seq_len):,} "
                                      "tokens: each sequence reads its own KV cache)")
     for i, (label, peak, bw) in enumerate(machines):
         ax.axhline(ridge_point(peak, bw), color="grey", ls="--", lw=1)
@@ -632,7 +632,7 @@ def plot_hardware(ax=None, table=None, measured=None, measured_year=None, trend_
         ax.plot(years, fit.predict(years), ls="--", color=_STYLE[trend_kind][1], lw=1,
                 label=f"fit: doubles every {fit.doubling_years:.2f} years")
     if measured is not None:
-        ax.scatter([year], [measured], marker="*", s=220, color="gold",
+        ax.scatter([year], [measured], marker="*", s=220, color=PALETTE[7],   # Okabe–Ito yellow
                    edgecolor="black", zorder=4, label=f"your machine: {u.fmt_flop_rate(measured)}")
     log_axis(ax, "y")
     ax.set(xlabel="year", ylabel="peak FLOP/s (dense)", title="Fifty years of peak compute")
@@ -674,7 +674,7 @@ def plot_roofline(ax=None, machines=(), operations=(), intensity_range=(1e-2, 1e
         raise ValueError(f"intensity_range must be (low, high) with low < high, got {intensity_range!r}")
     x = np.logspace(np.log10(lo), np.log10(hi), 200)
     for i, (label, peak, bw) in enumerate(machines):
-        ax.plot(x, roofline(peak, bw, x), color=f"C{i}", lw=2,
+        ax.plot(x, roofline(peak, bw, x), color=f"C{i}", ls=LINESTYLES[i % len(LINESTYLES)], lw=2,
                 label=f"{label}: ridge {ridge_point(peak, bw):.3g} FLOP/B")
     for j, (_, intensity) in enumerate(operations):
         ax.scatter([intensity] * len(machines), [roofline(p, b, intensity) for _, p, b in machines],
@@ -769,7 +769,7 @@ def _build_roofline(fig):
     ax.set(xlabel="arithmetic intensity (FLOP per byte)", ylabel="attainable FLOP/s")
     ax.grid(True, alpha=0.3)
     ax.text(0.99, 0.03, "● memory-bound", color="C3", ha="right", fontsize=8, transform=ax.transAxes)
-    ax.text(0.99, 0.09, "● compute-bound", color="C2", ha="right", fontsize=8, transform=ax.transAxes)
+    ax.text(0.99, 0.09, "■ compute-bound", color="C2", ha="right", fontsize=8, transform=ax.transAxes)
     return {"roof": ax.plot([], [], color="C0", lw=2)[0],
             "ridge": ax.plot([], [], color="C0", ls=":", lw=1)[0],
             "point": ax.plot([], [], "o", ms=8)[0],
@@ -777,8 +777,8 @@ def _build_roofline(fig):
 
 
 def _update_roofline(h, peak_flops_per_s, bandwidth_bytes_per_s, operation, n, precision):
-    """One roofline, its ridge, and the chosen operation on it (red when memory-bound, green when
-    compute-bound); returns the readout."""
+    """One roofline, its ridge, and the chosen operation on it (a red circle when memory-bound, a green
+    square when compute-bound); returns the readout."""
     flops, nbytes = OPERATIONS[operation](float(n), PRECISIONS[precision])
     intensity = flops / nbytes
     attainable = roofline(peak_flops_per_s, bandwidth_bytes_per_s, intensity)
@@ -789,6 +789,7 @@ def _update_roofline(h, peak_flops_per_s, bandwidth_bytes_per_s, operation, n, p
     h["ridge"].set_data([ridge, ridge], [_EXPLORER_Y[0], peak_flops_per_s])
     h["point"].set_data([intensity], [attainable])
     h["point"].set_color("C3" if kind == "memory" else "C2")
+    h["point"].set_marker("o" if kind == "memory" else "s")
     h["title"].set_text(f"{operation}, n = {int(n):,}, {precision}")
     seconds = roofline_time(flops, nbytes, peak_flops_per_s, bandwidth_bytes_per_s)
     return (f"intensity {intensity:.3g} FLOP/B vs ridge {ridge:.3g} FLOP/B → {kind}-bound; "

@@ -24,11 +24,10 @@ COVERED = {
     "labkit.interconnect": None,         # plots, explore (fabric, ringsim, the models: no plots of their own)
     "labkit.start_here": None,
     "labkit.scaling": None,
+    "labkit.hardware": None,
 }
 # Not covered yet, each with its reason.
-NOT_COVERED = {
-    "labkit.hardware": "its plots had no colour pass yet (held by another helper when this test was written)",
-}
+NOT_COVERED = {}                       # every chapter module with plots is covered
 # Second calls with more series on one plot than the defaults draw: name -> arguments over the base call.
 MORE_SERIES = {
     "labkit.energy.plot_wait_carbon": {"waiting_powers_w": (0.0, 2e5, 1e6)},
@@ -36,6 +35,9 @@ MORE_SERIES = {
     "labkit.utilization.plot_straggler_scaling": {"jitters": (0.05, 0.1, 0.2, 0.4), "n_max": 64, "n_steps": 20},
     "labkit.energy.plot_power_cap": {"compute_fractions": (1.0, 0.5, 0.2), "optimistic": True},
     "labkit.scaling.plot_isoflop": {"budgets": (1e19, 1e20, 1e21, 1e22, 1e23, 1e24, 1e25, 1e26), "sweep": None},
+    "labkit.hardware.plot_roofline": {"machines": [("CPU", 3e12, 3e11), ("A100", 312e12, 2.039e12),
+                                                   ("H100", 989e12, 3.35e12)],
+                                      "operations": [("add", 1 / 12), ("matmul", 341.0)]},
 }
 # Sequential colour maps that read in order for colour-blind readers (viridis family).
 COLORMAPS = {"viridis", "cividis", "magma", "inferno", "plasma", "Greys", "gray", "binary"}
@@ -241,5 +243,21 @@ def test_training_run_explorer_marks_a_misfit_by_shape():
         ex.update(n_params=1e9, n_devices=1024, zero_stage=3)
         assert "fits" in ex.readout and not ex.handles["bars"][3].get_hatch()
         assert point.get_markerfacecolor() == point.get_markeredgecolor()           # filled: fits
+    finally:
+        plt.close("all")
+
+
+def test_roofline_explorer_marks_the_bound_by_shape():
+    """The roofline explorer's operation: a circle when memory-bound, a square when compute-bound (and red/green)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from labkit.hardware import roofline_explorer
+    try:
+        ex = roofline_explorer()
+        assert "compute-bound" in ex.readout
+        compute = ex.handles["point"].get_marker()
+        ex.update(operation="element-wise add (n² elements)")
+        assert "memory-bound" in ex.readout and ex.handles["point"].get_marker() != compute
     finally:
         plt.close("all")

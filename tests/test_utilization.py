@@ -970,6 +970,18 @@ def test_achieved_step_time_on_korthikanti_2022(n_params, n_layers, d_model, bat
     assert r.fits_in_memory and r.recomputed_share == 0      # selective recomputation was enough to fit
 
 
+def test_megatron_comparison_is_the_tests_above_for_the_notebook():
+    # The notebook's table (ut.megatron_comparison) is the same model on the same published runs as the two tests
+    # above: the eq. 3 count agrees with this file's twin, and each row is inside those tests' bands.
+    assert ut.megatron_model_flops(1536, 96, 12288) == pytest.approx(_megatron_flops(1536, 2048, 96, 12288), rel=1e-12)
+    rows = ut.megatron_comparison()
+    assert [r["name"] for r in rows] == [run["name"] for run in ut.MEGATRON_A100_RUNS]
+    for r in rows:
+        assert 0.75 < r["modelled_s"] / r["published_s"] < 1.0, r      # 1/1.25 … 1 (rates) and 0.85 … 1 (times)
+    with pytest.raises(ValueError, match="n_layers"):
+        ut.megatron_model_flops(64, 0, 12288)
+
+
 @pytest.mark.parametrize("kwargs, name", [
     (dict(context_parallel=0), "context_parallel"), (dict(context_parallel=10**6), "context_parallel"),
     (dict(flash_attention=1), "flash_attention"), (dict(attention_efficiency=1.5), "attention_efficiency"),

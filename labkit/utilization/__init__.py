@@ -17,7 +17,8 @@ inside the functions that need them, so importing this package stays fast.
 """
 
 from ..core.roofline import decode_step_time, ridge_point
-from .budget import (FLASH_ATTENTION_EFFICIENCY, LLAMA3_405B, LLAMA3_TABLE4, LOSSES, WATERFALL_ASSUMPTIONS,
+from .budget import (FLASH_ATTENTION_EFFICIENCY, LLAMA3_405B, LLAMA3_TABLE4, LOSSES, MEGATRON_A100_RUNS,
+                     WATERFALL_ASSUMPTIONS, megatron_comparison, megatron_model_flops,
                      AchievedStep, Waterfall, achieved_step_time, flash_attention_efficiency, llama3_waterfalls,
                      mfu_waterfall, nonmatmul_bytes_per_token, plot_mfu_waterfall)
 from .inference import (LLAMA2_7B, VLLM_MEMORY_FRACTION, critical_batch_size, generation_latency,
@@ -47,6 +48,7 @@ __all__ = [
     # budget: the MFU waterfall
     "LLAMA3_405B", "LLAMA3_TABLE4", "WATERFALL_ASSUMPTIONS", "nonmatmul_bytes_per_token", "Waterfall",
     "mfu_waterfall", "llama3_waterfalls", "plot_mfu_waterfall", "achieved_step_time", "AchievedStep", "LOSSES",
+    "MEGATRON_A100_RUNS", "megatron_model_flops", "megatron_comparison",
     "FLASH_ATTENTION_EFFICIENCY", "flash_attention_efficiency",
     # serving
     "decode_utilization", "plot_decode_roofline", "mm1_wait", "md1_wait", "mg1_wait", "mmc_wait",

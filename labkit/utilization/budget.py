@@ -21,7 +21,7 @@ import numpy as np
 
 from ..core.devices import datasheet
 from ..core.plotting import HATCHES, new_axes
-from ..core.validate import choice, flag, fraction, integer, number, positive
+from ..core.validate import choice, finite_result, flag, fraction, integer, number, positive
 from .stragglers import slow_node_slowdown
 
 #: Llama 3 405B's shape (Dubey et al. 2024, arXiv:2407.21783, Table 3): 126 layers, model dimension
@@ -505,6 +505,60 @@ def plot_mfu_waterfall(waterfall, ax=None):
     return fig
 
 
+#: Megatron-LM runs on Selene's A100s, as published: shape, layout (t = 8 everywhere, micro-batch 1,
+#: 2,048-token sequences, 51,200-token vocabulary) and either the per-GPU rate (Narayanan et al. 2021,
+#: Table 1, recomputation counted by their eq. 3) or the step time (Korthikanti et al. 2022, Table 5).
+MEGATRON_A100_RUNS = (
+    dict(name="175B, 1,536 GPUs (2021)", n_params=175e9, n_layers=96, d_model=12288, global_batch_size=1536,
+         pipeline_parallel=8, data_parallel=24, recompute="full", published_flops_per_s=153e12,
+         source="Narayanan et al. 2021, Table 1"),
+    dict(name="1T, 3,072 GPUs (2021)", n_params=1e12, n_layers=128, d_model=25600, global_batch_size=3072,
+         pipeline_parallel=64, data_parallel=6, recompute="full", published_flops_per_s=163e12,
+         source="Narayanan et al. 2021, Table 1"),
+    dict(name="175B, 64 GPUs (2022)", n_params=175e9, n_layers=96, d_model=12288, global_batch_size=64,
+         pipeline_parallel=8, data_parallel=1, recompute="selective", published_step_time=13.75,
+         source="Korthikanti et al. 2022, Table 5"),
+    dict(name="530B, 280 GPUs (2022)", n_params=530e9, n_layers=105, d_model=20480, global_batch_size=280,
+         pipeline_parallel=35, data_parallel=1, recompute="selective", published_step_time=37.83,
+         source="Korthikanti et al. 2022, Table 5"),
+    dict(name="1T, 512 GPUs (2022)", n_params=1e12, n_layers=128, d_model=25600, global_batch_size=512,
+         pipeline_parallel=64, data_parallel=1, recompute="selective", published_step_time=71.49,
+         source="Korthikanti et al. 2022, Table 5"),
+)
+
+#: Selene's links and kernels: NVLink 3 line rate, 8 × 200 Gb/s HDR per node, no FlashAttention (2021–22).
+_SELENE = dict(device="A100", intra_bandwidth_bytes_per_s=300e9, inter_bandwidth_bytes_per_s=25e9,
+               flash_attention=False, vocab_size=51200)
+
+
+def megatron_model_flops(global_batch_size, n_layers, d_model, seq_len=2048, vocab_size=51200):
+    """FLOP of one iteration as Megatron-LM counts them with full recomputation (Narayanan et al. 2021,
+    eq. 3): 96·B·s·L·d²·(1 + s/(6d) + V/(16·L·d))."""
+    b = positive("global_batch_size", global_batch_size, "sequences")
+    n_layers, d_model = integer("n_layers", n_layers, minimum=1), integer("d_model", d_model, minimum=1)
+    s, v = positive("seq_len", seq_len, "tokens"), positive("vocab_size", vocab_size, "tokens")
+    flops = 96 * b * s * n_layers * d_model ** 2 * (1 + s / (6 * d_model) + v / (16 * n_layers * d_model))
+    return finite_result(flops, "the iteration's FLOP", "global_batch_size", "n_layers", "d_model", "seq_len",
+                         "vocab_size")
+
+
+def megatron_comparison():
+    """:func:`achieved_step_time` of each run of :data:`MEGATRON_A100_RUNS` with the cited inputs, none tuned:
+    a list of dicts (name, modelled and published seconds per step, source). A published per-GPU rate is
+    turned into seconds with :func:`megatron_model_flops`."""
+    rows = []
+    for run in MEGATRON_A100_RUNS:
+        n_devices = 8 * run["pipeline_parallel"] * run["data_parallel"]
+        r = achieved_step_time(run["n_params"], run["n_layers"], run["d_model"], 2048, run["global_batch_size"], 1,
+                               run["data_parallel"], 8, run["pipeline_parallel"], recompute=run["recompute"],
+                               **_SELENE)
+        published = run.get("published_step_time") or megatron_model_flops(
+            run["global_batch_size"], run["n_layers"], run["d_model"]) / (n_devices * run["published_flops_per_s"])
+        rows.append(dict(name=run["name"], modelled_s=float(r.step_time), published_s=float(published),
+                         source=run["source"]))
+    return rows
+
 __all__ = ["achieved_step_time", "AchievedStep", "LOSSES", "FLASH_ATTENTION_EFFICIENCY", "flash_attention_efficiency",
            "NVLINK_EFFICIENCY", "LLAMA3_405B", "LLAMA3_TABLE4", "WATERFALL_ASSUMPTIONS", "nonmatmul_bytes_per_token", "Waterfall",
-           "mfu_waterfall", "llama3_waterfalls", "plot_mfu_waterfall"]
+           "mfu_waterfall", "llama3_waterfalls", "plot_mfu_waterfall", "MEGATRON_A100_RUNS", "megatron_model_flops",
+           "megatron_comparison"]

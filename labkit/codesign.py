@@ -34,9 +34,8 @@ from .scaling import MATMUL_EFFICIENCY, RECOMPUTE   # chapter 02's effective sha
 # Assumptions (each one a number the learner can change through plan()'s arguments)
 # ---------------------------------------------------------------------------------------------
 
-#: Host power (CPUs, NICs, fans, the node's share of the network) per accelerator, as a fraction of its
-#: TDP. From Patterson et al. 2021, Table 4: GPT-3's 330 W average system power per 300 W V100.
-HOST_POWER_FRACTION = 0.10
+#: Host power per accelerator, as a fraction of its TDP: chapter 06's average (Patterson et al. 2021, Table 4).
+from .energy import HOST_POWER_FRACTION  # noqa: E402
 
 #: Storage write bandwidth for checkpoints (bytes/s): chapter 05's Llama 3 figure, Meta's Tectonic file
 #: system sustaining 2 TB/s (Llama Team 2024, arXiv:2407.21783, Section 3.3.1). A checkpoint's bytes are

@@ -67,6 +67,12 @@ DRAM, NICs, NVSwitches, storage and fans may add up to 575 W per GPU (``datasets
 provisioning maximum, the average is lower). A GPU power cap does not lower it, and a slower run pays it
 for longer."""
 
+HOST_POWER_FRACTION = 0.10
+"""Host power per accelerator on AVERAGE over a training run, as a fraction of its TDP: Patterson et al.
+2021 (arXiv:2104.10350), Table 4, give GPT-3's average system power as 330 W per 300 W V100 — 10 % on top
+of the GPU. The capstone (``labkit.codesign``) uses it; ``HOST_POWER_W`` above is the provisioning maximum
+of a DGX H100, not an average. One home for both, so the chapters cannot drift apart."""
+
 # Lifecycle emissions of electricity by source, g CO2e per kWh: medians of IPCC AR5 WG3 Annex III
 # (Schlömer et al. 2014, Table A.III.2). Oil is not in that table: 650 is an assumption.
 LIFECYCLE_G_PER_KWH = {"wind": 11.0, "solar": 41.0, "hydro": 24.0, "oil": 650.0, "gas": 490.0,

@@ -16,7 +16,10 @@ SI units in and out: seconds for every time (MTBF, checkpoint, restart, interval
   bytes ÷ bandwidth); ``restart_time_for`` and ``NCCL_DEFAULT_TIMEOUT`` (R is detection + rescheduling +
   reload); ``sdc_rollback``, ``checkpoints_to_keep``, ``sdc_waste`` (silent data corruption noticed late);
   ``spare_shortfall``, ``spares_needed`` (hot spares as an Erlang loss system); ``elastic_goodput``;
-  ``goodput_split`` (Google's scheduling × runtime × program goodput).
+  ``goodput_split`` (Google's scheduling × runtime × program goodput); asynchronous and in-memory checkpoints:
+  ``checkpoint_every_steps`` (CheckFreq's two limits), ``recovery_wasted_time`` and
+  ``in_memory_recovery_speedup`` (GEMINI's model), ``llama3_step_time``, and ``checkpointing_claims`` (both
+  papers' published figures next to what these models give).
 - ``simulate_training``: the same job in simpy, with options the formula lacks (asynchronous
   checkpoints, hot spares that run out, Weibull failures that renew at restarts, silent data
   corruptions); ``simulate_seeds`` runs it over seeds. Its ``.timeline`` is a :class:`labkit.core.timeline.Timeline`
@@ -39,7 +42,8 @@ from .practice import (LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S, LLAMA3_STORAGE_PEAK
                        checkpoint_nbytes, checkpoint_write_time, llama3_checkpoint,
                        checkpoint_tiers, restart_time_for, llama3_sdc_mtbf, sdc_rollback,
                        checkpoints_to_keep, sdc_waste, spare_shortfall, spares_needed,
-                       elastic_goodput, GoodputSplit, goodput_split)
+                       elastic_goodput, GoodputSplit, goodput_split, checkpoint_every_steps,
+                       recovery_wasted_time, in_memory_recovery_speedup, llama3_step_time, checkpointing_claims)
 from .simulation import (TrainingRun, simulate_training, simulate_goodput, SeedSpread, simulate_seeds,
                          compare_strategies, plot_strategies)
 from .plots import (plot_mtbf_vs_scale, plot_interruptions, plot_waste_vs_interval, plot_seed_spread,
@@ -56,7 +60,8 @@ __all__ = ['LLAMA3_GPUS', 'LLAMA3_DAYS', 'LLAMA3_UNEXPECTED', 'LLAMA3_PLANNED', 
            'LLAMA3_CHECKPOINT_BYTES_PER_GPU', 'NCCL_DEFAULT_TIMEOUT', 'checkpoint_nbytes',
            'checkpoint_write_time', 'llama3_checkpoint', 'checkpoint_tiers', 'restart_time_for',
            'llama3_sdc_mtbf', 'sdc_rollback', 'checkpoints_to_keep', 'sdc_waste', 'spare_shortfall',
-           'spares_needed', 'elastic_goodput', 'GoodputSplit', 'goodput_split', 'TrainingRun',
+           'spares_needed', 'elastic_goodput', 'GoodputSplit', 'goodput_split', 'checkpoint_every_steps',
+           'recovery_wasted_time', 'in_memory_recovery_speedup', 'llama3_step_time', 'checkpointing_claims', 'TrainingRun',
            'simulate_training', 'simulate_goodput', 'SeedSpread', 'simulate_seeds', 'compare_strategies',
            'plot_strategies', 'plot_mtbf_vs_scale', 'plot_interruptions', 'plot_waste_vs_interval',
            'plot_seed_spread', 'plot_checkpoint_tiers', 'plot_spares', 'plot_sdc_waste', 'plot_elastic',

@@ -220,6 +220,117 @@ def elastic_goodput(data_parallel, replica_mtbf, repair_time, reconfigure_time):
     return float(np.clip(up * (1.0 - pauses), 0.0, 1.0))
 
 
+
+# --- asynchronous and in-memory checkpoints: CheckFreq and GEMINI ------------------------------------
+def checkpoint_every_steps(step_time, checkpoint_stall, checkpoint_time, max_overhead=0.035):
+    """Fewest training steps between checkpoints under CheckFreq's two limits (Mohan et al., FAST 2021).
+
+    A save is split in two: a snapshot to host memory that training waits for (``checkpoint_stall``,
+    s) and the write to storage that runs in the background (``checkpoint_time``, s). Saving every k
+    steps of ``step_time`` seconds costs a share stall / (k · step_time) of the compute, which must stay
+    within ``max_overhead`` (CheckFreq's default bound is 5 %; its paper reports 3.5 % or less); and one
+    background write must end before the next save starts: k · step_time ≥ checkpoint_time. Returns
+    the larger of the two limits (at least 1 step). Assumes a steady step time and no other load on
+    the host's PCIe link or the storage.
+    """
+    t = positive("step_time", step_time, "s")
+    stall = nonnegative("checkpoint_stall", checkpoint_stall, "s")
+    delta = nonnegative("checkpoint_time", checkpoint_time, "s")
+    share = fraction("max_overhead", max_overhead, allow_zero=False)
+    steps = max(1.0, stall / (share * t), delta / t)
+    if steps > 1e12:
+        raise ValueError(f"a checkpoint every {steps:.3g} steps: checkpoint_stall / (max_overhead × step_time) "
+                         "and checkpoint_time / step_time must be below 10¹² steps")
+    return int(np.ceil(steps * (1 - 1e-12)))
+
+
+def recovery_wasted_time(checkpoint_time, interval, retrieval_time):
+    """Expected time (s) one failure wastes when checkpoints are written while training goes on:
+    ``checkpoint_time + interval / 2 + retrieval_time`` (GEMINI's model, Wang et al. SOSP 2023, Sec. 2.2).
+
+    A save takes ``checkpoint_time`` and starts every ``interval`` seconds (1/f in the paper; it cannot
+    be shorter than the save); a failure strikes at a uniformly random moment, and the checkpoint being
+    written protects nothing yet, so the work since the start of the last completed save is lost:
+    δ + τ/2 on average. Reading that checkpoint back takes ``retrieval_time``. Detection and
+    rescheduling are left out, as in the paper. Broadcasts.
+    """
+    d = nonnegative("checkpoint_time", checkpoint_time, "s", array=True)
+    tau = positive("interval", interval, "s", array=True)
+    r = nonnegative("retrieval_time", retrieval_time, "s", array=True)
+    if np.any(tau < d * (1 - 1e-12)):
+        raise ValueError("interval must be at least checkpoint_time: a save starts only when the last one is done")
+    with np.errstate(over="ignore"):
+        return scalar_or_array(finite_result(d + tau / 2.0 + r, "recovery_wasted_time checkpoint_time + "
+                                                                "interval / 2 + retrieval_time"))
+
+
+def in_memory_recovery_speedup(frequency_gain, retrieval_speedup):
+    """How many times less time each failure wastes (:func:`recovery_wasted_time`) once checkpoints go
+    to CPU memory instead of remote storage, from GEMINI's two ratios (Wang et al. SOSP 2023).
+
+    Remote storage: saves back to back (interval = checkpoint time = T, as often as its bandwidth
+    allows) and read back at the same bandwidth: T + T/2 + T = 2.5 T. CPU memory: ``frequency_gain``
+    times as many saves, each as long as its interval (T/g + T/(2g)), and a read ``retrieval_speedup``
+    times faster (T/r). Speedup = 2.5 / (1.5/g + 1/r). Broadcasts.
+    """
+    g = number("frequency_gain", frequency_gain, "ratio", array=True, minimum=1)
+    r = number("retrieval_speedup", retrieval_speedup, "ratio", array=True, minimum=1)
+    return scalar_or_array(2.5 / (1.5 / g + 1.0 / r))
+
+
+def llama3_step_time():
+    """Seconds per Llama 3 405B training step on 16,384 H100s, from cited rows: the model FLOPs of one
+    batch (models.csv's parameters; training_configs.csv's 2,048 × 8,192 tokens, 126 layers, model
+    dimension 16,384, attention counted) over 16,384 GPUs at the published 400 TFLOP/s each
+    (training_mfu.csv, the paper's Table 4). About 6.8 s."""
+    from ..core.published import published_run
+    from ..data import load
+    from ..scaling import training_flops
+    cfg = load("training_configs").where(model="Llama 3.1 405B").rows()[0]
+    mfu = load("training_mfu").where(system="Llama 3 405B (16K GPUs)").rows()[0]
+    tokens = cfg["global_batch_size"] * cfg["seq_len"]
+    work = training_flops(published_run("Llama 3.1 405B").n_params, tokens, n_layers=cfg["n_layers"],
+                          d_model=cfg["d_model"], seq_len=cfg["seq_len"])
+    return float(work / (cfg["n_devices"] * mfu["achieved_flops_per_s_per_device"]))
+
+
+def checkpointing_claims():
+    """CheckFreq's and GEMINI's published figures next to what labkit's models give for them.
+
+    Rows (dicts: system, claim, published (None where the paper gives no number), model, unit, basis). GEMINI: MT-NLG's checkpoint to 20 Gb/s
+    storage (530 B parameters × 12 bytes of FP32 weights and Adam moments ÷ 2.5 GB/s), and the
+    recovery speedup :func:`in_memory_recovery_speedup` gives from the paper's 8× and 250×. CheckFreq,
+    at Llama 3 scale: the stall of snapshotting the largest shard (4 GB) to host memory over PCIe 5.0
+    every step, as a share of :func:`llama3_step_time`, against the paper's 3.5 % bound; and
+    :func:`checkpoint_every_steps` with the store's 32.8 s write in the background. The published
+    values come from datasets/checkpointing_claims.csv, each with its source.
+    """
+    from ..data import load
+    claims = {(r["system"], r["quantity"]): r for r in load("checkpointing_claims").rows()}
+    pub = {k: v["value_si"] for k, v in claims.items()}
+    gem_bytes = checkpoint_nbytes(pub["MT-NLG", "n_params"], weight_bytes=4, optimizer_bytes=8)
+    gem_seconds = float(checkpoint_write_time(gem_bytes, pub["GEMINI", "remote_storage_bandwidth"]))
+    speedup = float(in_memory_recovery_speedup(pub["GEMINI", "frequency_gain"], pub["GEMINI", "retrieval_speedup"]))
+    tiers = {r["tier"]: r["seconds"] for r in checkpoint_tiers()}
+    step = llama3_step_time()
+    stall, persist = tiers["own host memory (PCIe 5.0)"], tiers["store 2 TB/s (sustained)"]
+    limit = pub["CheckFreq", "runtime_overhead"]
+    return [
+        {"system": "GEMINI", "claim": "MT-NLG checkpoint to 20 Gb/s remote storage", "unit": "s",
+         "published": pub["GEMINI", "remote_checkpoint_time"], "model": gem_seconds,
+         "basis": claims["GEMINI", "remote_checkpoint_time"]["as_printed"]},
+        {"system": "GEMINI", "claim": "faster recovery, from 8× more saves and 250× faster reads", "unit": "×",
+         "published": pub["GEMINI", "recovery_speedup"], "model": speedup,
+         "basis": claims["GEMINI", "recovery_speedup"]["as_printed"]},
+        {"system": "CheckFreq", "claim": "Llama 3: 4 GB snapshot to host memory every step (share of a step)",
+         "unit": "fraction", "published": limit, "model": stall / step,
+         "basis": claims["CheckFreq", "runtime_overhead"]["as_printed"]},
+        {"system": "CheckFreq", "claim": "Llama 3: steps between saves, 2 TB/s store written in the background",
+         "unit": "steps", "published": None, "model": float(checkpoint_every_steps(step, stall, persist, limit)),
+         "basis": "checkpointing every few iterations (not a number in the paper)"},
+    ]
+
+
 # --- goodput split --------------------------------------------------------------------------------
 @dataclass
 class GoodputSplit:

@@ -44,6 +44,13 @@ FUZZ_EXAMPLES = {
     "achieved_step_time.data_parallel": 8,
     "achieved_step_time.tensor_parallel": 8,
     "achieved_step_time.pipeline_parallel": 4,
+    "price_per_machine_hour": 24.48,
+    "base_time_to_result": 104400.0,
+    "time_to_result": 3600.0,
+    "n_machines": 32,
+    "base_machines": 1,
+    "published_tradeoff.base_run": "goyal-8",
+    "published_tradeoff.run": "goyal-256",
 }
 
 
@@ -991,3 +998,60 @@ def test_megatron_comparison_is_the_tests_above_for_the_notebook():
 def test_achieved_step_time_rejects_bad_input(kwargs, name):
     with pytest.raises((TypeError, ValueError), match=name):
         ut.achieved_step_time(70e9, 80, 8192, 4096, 512, 1, 8, 8, 4, **kwargs)
+
+
+# --- Cloud elasticity (labkit.utilization.cloud; datasets/cloud_scaling.csv) -------------------------------
+
+def test_goyal_scaling_efficiency_matches_the_paper():
+    """Goyal et al. 2017 (arXiv:1706.02677), abstract: 8 → 256 P100s took ResNet-50 from 29 h to 1 h with
+    "∼90 % scaling efficiency". The trade-off computed from the two published times: 29/32 = 90.6 %;
+    tolerance ±2 points (the abstract rounds)."""
+    t = ut.published_tradeoff("goyal-8", "goyal-256")
+    assert t.scaling_efficiency == pytest.approx(0.90, abs=0.02)
+    assert t.speedup == pytest.approx(29.0) and t.machine_ratio == 32.0
+    assert t.cost_ratio == pytest.approx(1 / t.scaling_efficiency)
+
+
+def test_dawnbench_cost_is_machine_hours_at_the_on_demand_price():
+    """DAWNBench v1 priced fast.ai's one-p3.16xlarge ImageNet run (2:57:28) at $72.40: rental_cost at
+    AWS's $24.48 per p3.16xlarge-hour reproduces it within 0.1 %. The team's own spot bill was about $25
+    (Howard, fast.ai blog, 2018): a spot price near 35 % of on-demand."""
+    t = ut.load_cloud_scaling()
+    row = [r for r in t.rows() if r["run"] == "dawnbench-fastai-1"][0]
+    assert row["time_s"] == 2 * 3600 + 57 * 60 + 28
+    cost = ut.rental_cost(row["n_machines"], row["time_s"], row["price_per_machine_hour_usd"])
+    assert cost == pytest.approx(row["published_cost_usd"], rel=1e-3)
+    spot = [r for r in t.rows() if r["run"] == "dawnbench-fastai-1-spot"][0]
+    assert spot["published_cost_usd"] / cost == pytest.approx(0.35, abs=0.01)
+
+
+def test_dawnbench_doubling_at_scale_nearly_doubles_the_bill():
+    """DAWNBench, September 2018 (same team, weeks apart): 8 → 16 p3.16xlarge took 18:53 → 18:06. The second
+    doubling bought 4 % — 52 % efficiency, 1.92× the machine-hours."""
+    t = ut.published_tradeoff("dawnbench-diux-8", "dawnbench-diux-16")
+    assert t.speedup == pytest.approx(1133 / 1086)
+    assert t.scaling_efficiency == pytest.approx(0.522, abs=0.001)
+    assert t.cost_ratio == pytest.approx(1.917, abs=0.001)
+
+
+def test_cloud_tradeoff_identities_and_errors():
+    t = ut.scaling_tradeoff(100.0, 1, 100.0, 4)          # no speed-up at all
+    assert t.scaling_efficiency == 0.25 and t.cost_ratio == 4.0
+    assert ut.scaling_tradeoff(100.0, 2, 25.0, 8).scaling_efficiency == 1.0
+    assert ut.rental_cost(4, 7200, 10.0) == pytest.approx(80.0)
+    with pytest.raises(ValueError, match="n_machines"):
+        ut.rental_cost(0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="no run named"):
+        ut.published_tradeoff("goyal-8", "nope")
+    with pytest.raises(ValueError, match="different benchmarks"):
+        ut.published_tradeoff("goyal-8", "dawnbench-diux-16")
+    with pytest.raises(TypeError, match="run names"):
+        ut.published_tradeoff(8, "goyal-256")
+
+
+def test_plot_cloud_scaling_draws_each_study():
+    import matplotlib
+    matplotlib.use("Agg")
+    fig = ut.plot_cloud_scaling()
+    labels = [line.get_label() for line in fig.axes[0].lines if not line.get_label().startswith("_")]
+    assert len(labels) == 3 and any("Goyal" in x for x in labels)

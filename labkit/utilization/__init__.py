@@ -21,6 +21,8 @@ from .budget import (FLASH_ATTENTION_EFFICIENCY, LLAMA3_405B, LLAMA3_TABLE4, LOS
                      WATERFALL_ASSUMPTIONS, megatron_comparison, megatron_model_flops,
                      AchievedStep, Waterfall, achieved_step_time, flash_attention_efficiency, llama3_waterfalls,
                      mfu_waterfall, nonmatmul_bytes_per_token, plot_mfu_waterfall)
+from .cloud import (ScalingTradeoff, load_cloud_scaling, plot_cloud_scaling, published_tradeoff, rental_cost,
+                    scaling_tradeoff)
 from .inference import (LLAMA2_7B, VLLM_MEMORY_FRACTION, critical_batch_size, generation_latency,
                         kv_bytes_per_token, kv_capacity_batch, load_serving_measurements, plot_kv_capacity,
                         plot_serving_validation, prefill_time, roofline_vs_measured, time_per_output_token)
@@ -37,6 +39,9 @@ from .stragglers import (StragglerResult, expected_step_time, plot_straggler_sca
 __all__ = [
     # core ideas this chapter teaches (re-exported, not copied)
     "ridge_point", "decode_step_time",
+    # cloud elasticity
+    "rental_cost", "scaling_tradeoff", "ScalingTradeoff", "published_tradeoff", "load_cloud_scaling",
+    "plot_cloud_scaling",
     # mfu
     "model_flops_per_token", "mfu", "hfu", "load_published_mfu", "plot_published_mfu",
     # pipeline

@@ -297,7 +297,8 @@ def llama3_step_time():
 def checkpointing_claims():
     """CheckFreq's and GEMINI's published figures next to what labkit's models give for them.
 
-    Rows (dicts: system, claim, published (None where the paper gives no number), model, unit, basis). GEMINI: MT-NLG's checkpoint to 20 Gb/s
+    Rows (dicts: system, claim, unit, published (SI; None where the paper gives no number), model, bound,
+    basis (the sentence as printed), and published_text / model_text for people). GEMINI: MT-NLG's checkpoint to 20 Gb/s
     storage (530 B parameters × 12 bytes of FP32 weights and Adam moments ÷ 2.5 GB/s), and the
     recovery speedup :func:`in_memory_recovery_speedup` gives from the paper's 8× and 250×. CheckFreq,
     at Llama 3 scale: the stall of snapshotting the largest shard (4 GB) to host memory over PCIe 5.0
@@ -315,20 +316,33 @@ def checkpointing_claims():
     step = llama3_step_time()
     stall, persist = tiers["own host memory (PCIe 5.0)"], tiers["store 2 TB/s (sustained)"]
     limit = pub["CheckFreq", "runtime_overhead"]
-    return [
-        {"system": "GEMINI", "claim": "MT-NLG checkpoint to 20 Gb/s remote storage", "unit": "s",
-         "published": pub["GEMINI", "remote_checkpoint_time"], "model": gem_seconds,
-         "basis": claims["GEMINI", "remote_checkpoint_time"]["as_printed"]},
-        {"system": "GEMINI", "claim": "faster recovery, from 8× more saves and 250× faster reads", "unit": "×",
-         "published": pub["GEMINI", "recovery_speedup"], "model": speedup,
-         "basis": claims["GEMINI", "recovery_speedup"]["as_printed"]},
-        {"system": "CheckFreq", "claim": "Llama 3: 4 GB snapshot to host memory every step (share of a step)",
-         "unit": "fraction", "published": limit, "model": stall / step,
-         "basis": claims["CheckFreq", "runtime_overhead"]["as_printed"]},
-        {"system": "CheckFreq", "claim": "Llama 3: steps between saves, 2 TB/s store written in the background",
-         "unit": "steps", "published": None, "model": float(checkpoint_every_steps(step, stall, persist, limit)),
-         "basis": "checkpointing every few iterations (not a number in the paper)"},
-    ]
+    rows = [
+        ("GEMINI", "remote_checkpoint_time", "MT-NLG checkpoint to 20 Gb/s remote storage", "s", gem_seconds),
+        ("GEMINI", "recovery_speedup", "faster recovery, from 8× more saves and 250× faster reads", "×", speedup),
+        ("CheckFreq", "runtime_overhead", "Llama 3: 4 GB snapshot to host memory every step (share of a step)",
+         "fraction", stall / step),
+        ("CheckFreq", None, "Llama 3: steps between saves, 2 TB/s store written in the background", "steps",
+         float(checkpoint_every_steps(step, stall, persist, limit)))]
+    out = []
+    for system, quantity, claim, unit, model in rows:
+        c = claims.get((system, quantity))
+        out.append({"system": system, "claim": claim, "unit": unit, "model": model,
+                    "published": None if c is None else c["value_si"],
+                    "bound": "every few iterations" if c is None else c["bound"],
+                    "basis": "the paper's title: frequent, fine-grained checkpoints" if c is None else c["as_printed"],
+                    "published_text": "a few (no number)" if c is None else
+                    f"{_BOUND_WORDS[c['bound']]} {_fmt_claim(c['value_si'], unit)}",
+                    "model_text": _fmt_claim(model, unit)})
+    return out
+
+
+_BOUND_WORDS = {"about": "≈", "up_to": "up to", "more_than": ">", "within": "≤"}
+
+
+def _fmt_claim(value, unit):
+    """A claim's value for people: s as a duration, a fraction in %, a ratio with ×, steps as a count."""
+    return {"s": u.fmt_seconds, "fraction": lambda v: f"{v:.1%}", "×": lambda v: f"{v:.3g}×",
+            "steps": lambda v: f"{v:.0f}"}[unit](value)
 
 
 # --- goodput split --------------------------------------------------------------------------------

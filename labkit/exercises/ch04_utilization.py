@@ -431,3 +431,40 @@ register(ChoiceExercise(
     hints=["FIFO leaves GPUs idle while the big job at the head waits for enough of them.",
            "EASY promises the head job a start time; anything that does not break that promise may go first."],
 ))
+
+# ---------------------------------------------------------------------------------------------
+# 04.cloud_cost_ratio — cloud elasticity: finishing sooner costs 1 / scaling efficiency
+# ---------------------------------------------------------------------------------------------
+
+
+def _cloud_cost_ratio(base_time_to_result, base_machines, time_to_result, n_machines):
+    return ut.scaling_tradeoff(base_time_to_result, base_machines, time_to_result, n_machines).cost_ratio
+
+
+register(FunctionExercise(
+    "04.cloud_cost_ratio",
+    "Renting more machines for less time: how many times the first run's bill does the second cost?",
+    reference=_cloud_cost_ratio,
+    cases=lambda rng: (lambda n0, k: {"base_time_to_result": float(rng.uniform(600, 4e5)), "base_machines": n0,
+                                      "time_to_result": float(rng.uniform(60, 4e5)), "n_machines": n0 * k})(
+        int(rng.integers(1, 9)), int(rng.integers(2, 65))),
+    edge_cases=[{"base_time_to_result": 104400.0, "base_machines": 1, "time_to_result": 3600.0, "n_machines": 32},
+                {"base_time_to_result": 1133.0, "base_machines": 8, "time_to_result": 1086.0, "n_machines": 16},
+                {"base_time_to_result": 100.0, "base_machines": 2, "time_to_result": 25.0, "n_machines": 8}],
+    rtol=1e-9,
+    quantity="ratio",
+    teaches=("labkit.utilization.scaling_tradeoff", "labkit.utilization.rental_cost"),
+    hints=[
+        "At one price per machine-hour the bill is proportional to machines × hours.",
+        "return (n_machines * time_to_result) / (base_machines * base_time_to_result)",
+    ],
+    mistakes=[
+        Mistake("That is the scaling efficiency (speed-up ÷ machine ratio), or the bills divided upside down: "
+                "the new run's machine-hours go on top, so cost ratio = 1 / efficiency.",
+                fn=lambda t0, n0, t1, n1: (t0 / t1) / (n1 / n0)),
+        Mistake("That is the speed-up (base time ÷ new time). The bill counts machine-hours: the new run also "
+                "rented more machines.", fn=lambda t0, n0, t1, n1: t0 / t1),
+        Mistake("That is the machine ratio alone: the new run also ran for less time.",
+                fn=lambda t0, n0, t1, n1: n1 / n0),
+    ],
+))

@@ -15,7 +15,8 @@ SI units in and out: seconds for every time (MTBF, checkpoint, restart, interval
 - What practitioners plan for: ``checkpoint_nbytes``, ``checkpoint_write_time``, ``checkpoint_tiers`` (δ is
   bytes ÷ bandwidth); ``restart_time_for`` and ``NCCL_DEFAULT_TIMEOUT`` (R is detection + rescheduling +
   reload); ``sdc_rollback``, ``checkpoints_to_keep``, ``sdc_waste`` (silent data corruption noticed late);
-  ``spare_shortfall``, ``spares_needed`` (hot spares as an Erlang loss system); ``elastic_goodput``;
+  ``spare_shortfall``, ``spares_needed`` (hot spares as an Erlang loss system); ``elastic_goodput`` and
+  ``elastic_training_claims`` (torchft's published elastic runs);
   ``goodput_split`` (Google's scheduling × runtime × program goodput); asynchronous and in-memory checkpoints:
   ``checkpoint_every_steps`` (CheckFreq's two limits), ``recovery_wasted_time`` and
   ``in_memory_recovery_speedup`` (GEMINI's model), ``llama3_step_time``, and ``checkpointing_claims`` (both
@@ -42,7 +43,7 @@ from .practice import (LLAMA3_STORAGE_SUSTAINED_BYTES_PER_S, LLAMA3_STORAGE_PEAK
                        checkpoint_nbytes, checkpoint_write_time, llama3_checkpoint,
                        checkpoint_tiers, restart_time_for, llama3_sdc_mtbf, sdc_rollback,
                        checkpoints_to_keep, sdc_waste, spare_shortfall, spares_needed,
-                       elastic_goodput, GoodputSplit, goodput_split, checkpoint_every_steps,
+                       elastic_goodput, elastic_training_claims, GoodputSplit, goodput_split, checkpoint_every_steps,
                        recovery_wasted_time, in_memory_recovery_speedup, llama3_step_time, checkpointing_claims)
 from .simulation import (TrainingRun, simulate_training, simulate_goodput, SeedSpread, simulate_seeds,
                          compare_strategies, plot_strategies)
@@ -60,7 +61,7 @@ __all__ = ['LLAMA3_GPUS', 'LLAMA3_DAYS', 'LLAMA3_UNEXPECTED', 'LLAMA3_PLANNED', 
            'LLAMA3_CHECKPOINT_BYTES_PER_GPU', 'NCCL_DEFAULT_TIMEOUT', 'checkpoint_nbytes',
            'checkpoint_write_time', 'llama3_checkpoint', 'checkpoint_tiers', 'restart_time_for',
            'llama3_sdc_mtbf', 'sdc_rollback', 'checkpoints_to_keep', 'sdc_waste', 'spare_shortfall',
-           'spares_needed', 'elastic_goodput', 'GoodputSplit', 'goodput_split', 'checkpoint_every_steps',
+           'spares_needed', 'elastic_goodput', 'elastic_training_claims', 'GoodputSplit', 'goodput_split', 'checkpoint_every_steps',
            'recovery_wasted_time', 'in_memory_recovery_speedup', 'llama3_step_time', 'checkpointing_claims', 'TrainingRun',
            'simulate_training', 'simulate_goodput', 'SeedSpread', 'simulate_seeds', 'compare_strategies',
            'plot_strategies', 'plot_mtbf_vs_scale', 'plot_interruptions', 'plot_waste_vs_interval',

@@ -247,7 +247,7 @@ def elastic_training_claims():
         n, t, p, step = int(row["data_parallel"]), row["failure_interval_s"], row["participating_replicas"], row["step_time_s"]
         goodput = elastic_goodput(n, p * t, (n - p) * t, step, rejoin_time=0.0)
         in_range = step / t < 0.5          # first order: fewer than one failure every two steps
-        out.append({"run": int(row["run"]), "failure_interval_s": t, "step_time_s": step, "participating": p,
+        out.append({"run": int(row["run"]), "data_parallel": n, "failure_interval_s": t, "step_time_s": step, "participating": p,
                     "failures_per_step": step / t, "in_range": in_range,
                     "step_efficiency": row["step_efficiency"],
                     "model_step_efficiency": goodput / (p / n) if in_range else None,

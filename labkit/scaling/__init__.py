@@ -1097,5 +1097,6 @@ def training_run_explorer(n_params=70e9, n_tokens=1.4e12, gpu="H100 SXM", n_devi
 # The package's other models (one module per idea), re-exported
 # ---------------------------------------------------------------------------------------------
 from .training_step import (MATMUL_EFFICIENCY, MEASURED_MATMUL_EFFICIENCY, UNMEASURED_MATMUL_EFFICIENCY,  # noqa: E402,F401
-                            StepTime, measured_matmul_efficiency, plot_step_breakdown, step_time)
+                            SUSTAINED_MATMUL_EFFICIENCY, StepTime, measured_matmul_efficiency, plot_step_breakdown,
+                            step_time, sustained_matmul_efficiency)
 from .moe import DEEPSEEK_V3, MIXTRAL_8X7B, MIXTRAL_8X7B_PUBLISHED, moe_params  # noqa: E402,F401

@@ -41,6 +41,25 @@ MEASURED_MATMUL_EFFICIENCY = {"A100": 271.2 / 312, "H100": 794.5 / 989, "H200": 
 #: NVIDIA SXM generations (A100, H100, B200), 0.816.
 UNMEASURED_MATMUL_EFFICIENCY = (271.2 / 312 + 794.5 / 989 + 1745.0 / 2250) / 3
 
+#: Sustained (power-saturated) dense BF16 matmul rate as a share of the datasheet peak: Bekman's "Maximum
+#: Sustainable Matmul FLOPS" (MSMF), measured after the GPU has soaked at its power limit and the clock has
+#: settled — "for training-throughput reasoning use MSMF" (S. Bekman, "Machine Learning Engineering",
+#: compute/accelerator/README.md, github.com/stas00/ml-engineering branch fast-mamf, commit 082816f,
+#: 2026-08): H200 SXM 708.5 of 989 TFLOP/s at ~693 W and 1,465 MHz; B200 SXM 1,456.3 of 2,250 at ~994 W and
+#: 1,339 MHz. H100: a named assumption, the H200's figure (the same GH100 die and 700 W limit; its own MSMF is
+#: not yet measured). Devices without a figure have no sustained rate (the burst rate above stands).
+SUSTAINED_MATMUL_EFFICIENCY = {"H100": 708.5 / 989, "H200": 708.5 / 989, "B200": 1456.3 / 2250}
+
+
+def sustained_matmul_efficiency(device):
+    """The cited sustained (power-limited) matmul efficiency of ``device`` from
+    :data:`SUSTAINED_MATMUL_EFFICIENCY`, or None where none is measured (A100, V100, TPUs …): a fraction of
+    the dense BF16 peak, at or below :func:`measured_matmul_efficiency`'s burst rate."""
+    if isinstance(device, str):
+        device = datasheet(text("device", device))
+    device = instance("device", device, Device, "a Device (datasheet('H100')) or a datasheet name")
+    return SUSTAINED_MATMUL_EFFICIENCY.get(device.short_name.split()[0])
+
 
 def measured_matmul_efficiency(device):
     """The cited best matmul efficiency of ``device`` (a Device or a datasheet name) from

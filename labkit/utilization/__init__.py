@@ -17,7 +17,8 @@ inside the functions that need them, so importing this package stays fast.
 """
 
 from ..core.roofline import decode_step_time, ridge_point
-from .budget import (FLASH_ATTENTION_EFFICIENCY, LLAMA3_405B, LLAMA3_TABLE4, LOSSES, MEGATRON_A100_RUNS,
+from .budget import (FLASH_ATTENTION_EFFICIENCY, KORTHIKANTI_LAYER, KORTHIKANTI_LAYER_TIMES, LLAMA3_405B, LLAMA3_TABLE4,
+                     LOSSES, MEGATRON_A100_RUNS, megatron_layer_comparison,
                      WATERFALL_ASSUMPTIONS, megatron_comparison, megatron_model_flops,
                      AchievedStep, Waterfall, achieved_step_time, flash_attention_efficiency, llama3_waterfalls,
                      mfu_waterfall, nonmatmul_bytes_per_token, plot_mfu_waterfall)
@@ -53,7 +54,8 @@ __all__ = [
     # budget: the MFU waterfall
     "LLAMA3_405B", "LLAMA3_TABLE4", "WATERFALL_ASSUMPTIONS", "nonmatmul_bytes_per_token", "Waterfall",
     "mfu_waterfall", "llama3_waterfalls", "plot_mfu_waterfall", "achieved_step_time", "AchievedStep", "LOSSES",
-    "MEGATRON_A100_RUNS", "megatron_model_flops", "megatron_comparison",
+    "MEGATRON_A100_RUNS", "megatron_model_flops", "megatron_comparison", "KORTHIKANTI_LAYER",
+    "KORTHIKANTI_LAYER_TIMES", "megatron_layer_comparison",
     "FLASH_ATTENTION_EFFICIENCY", "flash_attention_efficiency",
     # serving
     "decode_utilization", "plot_decode_roofline", "mm1_wait", "md1_wait", "mg1_wait", "mmc_wait",

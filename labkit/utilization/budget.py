@@ -48,6 +48,13 @@ WATERFALL_ASSUMPTIONS = {
                                        "github.com/stas00/ml-engineering commit 744d01e; "
                                        "labkit.scaling.MEASURED_MATMUL_EFFICIENCY). A best case: the shapes of a "
                                        "real model run slower"),
+    "sustained_matmul_efficiency": (708.5 / 989, "cited: the sustained, power-saturated BF16 matmul rate, 708.5 of 989 "
+                                                 "TFLOP/s at ~693 W and 1,465 MHz — 'for training-throughput "
+                                                 "reasoning use MSMF' (S. Bekman, 'Machine Learning Engineering', "
+                                                 "MSMF column, github.com/stas00/ml-engineering branch fast-mamf, "
+                                                 "commit 082816f; labkit.scaling.SUSTAINED_MATMUL_EFFICIENCY); named: "
+                                                 "measured on an H200, taken for the H100 (same GH100 die, same "
+                                                 "700 W limit, at which Llama 3's GPUs ran, §3.3.1)"),
     "attention_efficiency": (0.35, "cited: FlashAttention-2 on H100 reaches about 35 % of peak (Shah et al. 2024, "
                                    "FlashAttention-3, arXiv:2407.08608, abstract); counted on the FLOPs it executes"),
     "causal_fraction": (0.5, "named assumption: a causal kernel computes only the unmasked half of QKᵀ and "
@@ -125,14 +132,14 @@ UNMEASURED_ATTENTION_EFFICIENCY = 0.35
 #: the intra-node line rate (given or default), a cited input, not a fit.
 NVLINK_EFFICIENCY = 0.82
 #: The step's losses in the order a waterfall stacks them (seconds per step in :class:`AchievedStep`).
-LOSSES = ("matmuls below peak", "attention kernels", "memory-bound kernels", "recomputation to fit memory",
+LOSSES = ("matmuls below peak", "power-limited clocks", "attention kernels", "memory-bound kernels", "recomputation to fit memory",
           "tensor-parallel comm", "pipeline-parallel comm", "context-parallel comm", "expert-parallel comm",
           "uneven pipeline stages", "pipeline bubble", "data-parallel comm", "warm or slow GPUs")
-_FIELD = dict(zip(LOSSES, ("matmul_loss", "attention_loss", "memory_bound_time", "recompute_time", "exposed_tp",
+_FIELD = dict(zip(LOSSES, ("matmul_loss", "power_limit_time", "attention_loss", "memory_bound_time", "recompute_time", "exposed_tp",
                            "exposed_pp", "exposed_cp", "exposed_ep", "imbalance_time", "bubble_time", "exposed_dp",
                            "slow_gpu_time")))
 _COMM = ("exposed_tp", "exposed_pp", "exposed_cp", "exposed_ep", "exposed_dp")
-_OTHER = ("matmul_loss", "attention_loss", "memory_bound_time", "recompute_time", "slow_gpu_time")
+_OTHER = ("matmul_loss", "power_limit_time", "attention_loss", "memory_bound_time", "recompute_time", "slow_gpu_time")
 
 
 def flash_attention_efficiency(device):
@@ -157,6 +164,7 @@ class AchievedStep:
     step_time: object
     ideal_time: object            # model FLOPs / (n_devices · peak): the MFU's numerator in seconds
     matmul_loss: object           # dense matmuls at the measured matmul efficiency, beyond peak time
+    power_limit_time: object      # the same matmuls at the sustained (power-limited) rate, beyond the burst rate
     attention_loss: object        # attention kernels (and, without FlashAttention, the score matrix's HBM trips)
     memory_bound_time: object     # norms, residual adds, activation products, rotary: HBM-bound
     recompute_time: object        # forward passes recomputed (full recomputation, or the share memory forces)
@@ -177,6 +185,7 @@ class AchievedStep:
     recomputed_share: object      # share of layers fully recomputed (1 with recompute="full")
     fits_in_memory: object        # bool: memory_per_device ≤ (1 − memory_reserve) · device memory
     matmul_efficiency: object
+    sustained_matmul_efficiency: object
     attention_efficiency: object
 
     def breakdown(self):
@@ -230,7 +239,8 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                        data_parallel=1, tensor_parallel=1, pipeline_parallel=1, zero_stage=1, interleave=1, *,
                        context_parallel=1, n_active_params=None, expert_parallel=1, experts_per_token=1,
                        d_ff=None, n_heads=None, n_kv_heads=None, head_dim=128, vocab_size=None, device="H100",
-                       peak_flops_per_s=None, matmul_efficiency=None, attention_efficiency=None,
+                       peak_flops_per_s=None, matmul_efficiency=None, sustained_matmul_efficiency=None,
+                       attention_efficiency=None,
                        flash_attention=True, intra_bandwidth_bytes_per_s=None, inter_bandwidth_bytes_per_s=None,
                        intra_latency=None, inter_latency=None, gpus_per_node=8, overlap=True,
                        recompute="selective", recompute_to_fit=True, nvlink_efficiency=NVLINK_EFFICIENCY,
@@ -242,7 +252,12 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     broadcast), plus:
 
     - ``matmul_efficiency`` (default: the device's measured best matmul,
-      :func:`labkit.scaling.measured_matmul_efficiency`, cited) for the 6·N_active FLOP per token.
+      :func:`labkit.scaling.measured_matmul_efficiency`, cited) for the 6·N_active FLOP per token: a short
+      burst at the boost clock. ``sustained_matmul_efficiency`` (default: the device's sustained,
+      power-saturated rate, :func:`labkit.scaling.sustained_matmul_efficiency`, cited; none measured: no
+      loss) is what a GPU holds at its power limit for a whole run: the difference is the "power-limited
+      clocks" bar (a sustained rate above the burst rate counts as the burst rate). Pass the burst rate to
+      switch it off.
     - Attention (12·L·d·s FLOP per token, fwd + bwd): with ``flash_attention`` the causal kernel executes
       ``causal_fraction`` of it at ``attention_efficiency`` (default :func:`flash_attention_efficiency`,
       cited; its backward's recomputation is inside that rate). Without it (Megatron 2021–22) the QKᵀ and
@@ -273,7 +288,8 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     every input is cited or named in :data:`WATERFALL_ASSUMPTIONS`. Units: s, bytes, FLOP, FLOP/s.
     """
     from ..interconnect import NCCL_STEP_LATENCY, allgather_time
-    from ..scaling import INTER_NODE_LINK, INTRA_NODE_LINK, link_bandwidth, measured_matmul_efficiency, step_time
+    from ..scaling import (INTER_NODE_LINK, INTRA_NODE_LINK, link_bandwidth, measured_matmul_efficiency, step_time,
+                           sustained_matmul_efficiency as sustained_default)
     from ..core.validate import counts, flag
 
     dev = _device(device)
@@ -281,6 +297,12 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
         positive("peak_flops_per_s", peak_flops_per_s, "FLOP/s", array=True)
     eff = measured_matmul_efficiency(dev) if matmul_efficiency is None else \
         fraction("matmul_efficiency", matmul_efficiency, array=True, allow_zero=False)
+    if sustained_matmul_efficiency is None:
+        sustained = sustained_default(dev)
+        sustained = eff if sustained is None else sustained
+    else:
+        sustained = fraction("sustained_matmul_efficiency", sustained_matmul_efficiency, array=True, allow_zero=False)
+    sustained = np.minimum(sustained, eff)          # a GPU cannot sustain more than its burst rate
     attn_eff = flash_attention_efficiency(dev) if attention_efficiency is None else \
         fraction("attention_efficiency", attention_efficiency, array=True, allow_zero=False)
     flash = flag("flash_attention", flash_attention)
@@ -339,6 +361,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
         counted_flops = gemm_flops + counted * attention_flops
         ideal = counted_flops / rate
         matmuls = plain.compute_time * gemm_flops / plain.model_flops            # step_time's, less attention
+        power_limited = matmuls * (eff / sustained - 1.0)                        # burst → sustained clocks
         selective = 1.0 if recompute == "selective" else 0.0
         if flash:
             attention = causal * attention_flops / (attn_eff * rate)
@@ -355,7 +378,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                             0.0, 1.0)
         else:
             share = np.zeros_like(np.asarray(plain.memory_per_device, dtype=float))
-        kernels = matmuls + attention + memory_bound
+        kernels = matmuls + power_limited + attention + memory_bound
         recomputation = share * kernels / 3                                      # a forward is 1/3 of fwd + bwd
         memory = plain.memory_per_device - share * (plain.memory_per_device - full.memory_per_device)
         tp = plain.exposed_tp + share * (full.exposed_tp - plain.exposed_tp)
@@ -375,6 +398,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
         slow = before_slow * (warm * (1 + (slow_s - 1) * some_slow) - 1)
         step = before_slow + slow
         fields = dict(step_time=step, ideal_time=ideal, matmul_loss=matmuls - gemm_flops / rate,
+                      power_limit_time=power_limited,
                       attention_loss=attention - counted * attention_flops / rate, memory_bound_time=memory_bound,
                       recompute_time=recomputation, exposed_tp=tp, exposed_pp=plain.exposed_pp, exposed_cp=context,
                       exposed_ep=plain.exposed_ep, imbalance_time=imbalance, bubble_time=bubble, exposed_dp=plain.exposed_dp,
@@ -382,6 +406,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                       model_flops=counted_flops, n_devices=n, n_microbatches=plain.n_microbatches,
                       memory_per_device=memory, recomputed_share=share,
                       fits_in_memory=memory <= budget * (1 + 1e-9), matmul_efficiency=eff,
+                      sustained_matmul_efficiency=sustained,
                       attention_efficiency=attn_eff)
     shape = np.broadcast(*[np.asarray(v) for v in fields.values()]).shape
     if not all(np.all(np.isfinite(np.asarray(v, dtype=float))) for v in fields.values()):
@@ -531,6 +556,32 @@ _SELENE = dict(device="A100", intra_bandwidth_bytes_per_s=300e9, inter_bandwidth
                flash_attention=False, vocab_size=51200)
 
 
+#: One transformer layer of Korthikanti et al.'s 22B GPT on one node (Korthikanti et al. 2022,
+#: arXiv:2205.05198, §6.2, Table 4): d = 6,144, 64 heads, s = 2,048 tokens, micro-batch 4, tensor parallel 8,
+#: no pipeline or data parallelism, A100 80 GB on Selene. Forward + backward seconds per layer, with
+#: sequence parallelism (the element-wise kernels split over the 8 GPUs, as achieved_step_time assumes):
+#: 7.2 + 11.8 ms without recomputation, 7.2 + 13.1 ms with selective recomputation.
+KORTHIKANTI_LAYER = dict(d_model=6144, n_heads=64, seq_len=2048, micro_batch_size=4, tensor_parallel=8)
+KORTHIKANTI_LAYER_TIMES = {"none": 7.2e-3 + 11.8e-3, "selective": 7.2e-3 + 13.1e-3}
+
+
+def megatron_layer_comparison():
+    """:func:`achieved_step_time` of the single layer of :data:`KORTHIKANTI_LAYER` (one node: tensor
+    parallelism only, no pipeline, no data parallelism, no warm-GPU factor) against its measured times: a
+    list of dicts (recompute, modelled and measured seconds). Where this disagrees, the gap is inside a layer's
+    kernels and its tensor-parallel traffic — not in bubbles, stragglers or the network."""
+    c = KORTHIKANTI_LAYER
+    d = c["d_model"]
+    rows = []
+    for recompute, measured in KORTHIKANTI_LAYER_TIMES.items():
+        r = achieved_step_time(12 * d * d, 1, d, c["seq_len"], c["micro_batch_size"], c["micro_batch_size"], 1,
+                               c["tensor_parallel"], 1, d_ff=4 * d, n_heads=c["n_heads"], head_dim=d // c["n_heads"],
+                               recompute=recompute, recompute_to_fit=False, thermal_slowdown=1.0,
+                               **{k: v for k, v in _SELENE.items() if k != "vocab_size"})
+        rows.append(dict(recompute=recompute, modelled_s=float(r.step_time), measured_s=measured))
+    return rows
+
+
 def megatron_model_flops(global_batch_size, n_layers, d_model, seq_len=2048, vocab_size=51200):
     """FLOP of one iteration as Megatron-LM counts them with full recomputation (Narayanan et al. 2021,
     eq. 3): 96·B·s·L·d²·(1 + s/(6d) + V/(16·L·d))."""
@@ -561,4 +612,4 @@ def megatron_comparison():
 __all__ = ["achieved_step_time", "AchievedStep", "LOSSES", "FLASH_ATTENTION_EFFICIENCY", "flash_attention_efficiency",
            "NVLINK_EFFICIENCY", "LLAMA3_405B", "LLAMA3_TABLE4", "WATERFALL_ASSUMPTIONS", "nonmatmul_bytes_per_token", "Waterfall",
            "mfu_waterfall", "llama3_waterfalls", "plot_mfu_waterfall", "MEGATRON_A100_RUNS", "megatron_model_flops",
-           "megatron_comparison"]
+           "megatron_comparison", "KORTHIKANTI_LAYER", "KORTHIKANTI_LAYER_TIMES", "megatron_layer_comparison"]

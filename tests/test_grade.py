@@ -283,3 +283,65 @@ def test_student_ids_and_arguments(tmp_path):
     assert rows[("nobody", "00.hbm_bytes")]["status"] == "error"
     assert "does not exist" in rows[("nobody", "00.hbm_bytes")]["message"]
     assert main(["grade", str(tmp_path), "--out", str(tmp_path / "g.csv"), "--no-sandbox"]) == 2   # exists
+
+
+# ---------------------------------------------------------------------------------------------
+RELEASED_03 = json.loads((ROOT / "notebooks" / "03_interconnects.ipynb").read_text(encoding="utf-8"))
+
+
+def test_each_student_is_graded_on_their_own_numbers(tmp_path):
+    """Per-student variants: alice answers for her numbers, bob copies alice's answers, carol submits the
+    instructor's solution (which computes from numbers()), dave answers with the numbers the notebook
+    states; graded with a course salt, then again with --no-variants."""
+    from labkit.exercises import get
+    salt = "fall-2026 s3cret"
+    torus, line = get("03.torus_bisection"), get("03.h100_line_rate_time")
+
+    def answers(student):
+        return {"torus_bisection": torus.expected_for(torus.numbers_for(student, salt)),
+                "predicted_time": line.expected_for(line.numbers_for(student, salt))}
+
+    assert all(a != b for a, b in zip(answers("alice").values(), answers("bob").values()))
+
+    def small(values):
+        nb = copy.deepcopy(RELEASED_03)
+        cells = [_code(f"{name} = {value!r}\ncheck('{eid}', {name})") for (name, value), eid in
+                 zip(values.items(), ("03.torus_bisection", "03.h100_line_rate_time"))]
+        nb["cells"] = [nb["cells"][2], nb["cells"][3]] + cells
+        return nb
+
+    subs = tmp_path / "class"
+    _dump(subs / "submitted" / "alice" / "03_interconnects" / "03_interconnects.ipynb", small(answers("alice")))
+    _dump(subs / "submitted" / "bob" / "03_interconnects" / "03_interconnects.ipynb", small(answers("alice")))
+    _dump(subs / "submitted" / "dave" / "03_interconnects" / "03_interconnects.ipynb",
+          small({"torus_bisection": torus.expected, "predicted_time": line.expected}))
+    carol = subs / "submitted" / "carol" / "03_interconnects" / "03_interconnects.ipynb"
+    carol.parent.mkdir(parents=True)
+    carol.write_bytes((ROOT / "solutions" / "03_interconnects.ipynb").read_bytes())
+    before = _hashes(subs)
+
+    grading.grade([subs], out=tmp_path / "g.csv", jobs=2, sandbox=False, seed=5, chapter="03", salt=salt,
+                  cell_timeout=60)
+    assert _hashes(subs) == before
+    rows, _ = _rows(tmp_path / "g.csv")
+    for eid in ("03.torus_bisection", "03.h100_line_rate_time"):
+        ex = get(eid)
+        assert rows[("alice", eid)]["status"] == "passed", rows[("alice", eid)]
+        assert ex.describe_numbers(ex.numbers_for("alice", salt)) in rows[("alice", eid)]["message"]
+        bob = rows[("bob", eid)]
+        assert bob["status"] == "failed" and "It is the answer for other numbers" in bob["message"], bob
+        assert "Off by" not in bob["message"]
+        dave = rows[("dave", eid)]
+        assert dave["status"] == "failed" and "It is the answer for the default numbers" in dave["message"], dave
+    # the solution computes from numbers(): the grader told carol's kernel her numbers
+    carol_rows = [r for (s, _), r in rows.items() if s == "carol"]
+    assert carol_rows and all(r["status"] == "passed" for r in carol_rows), [r for r in carol_rows
+                                                                             if r["status"] != "passed"]
+    assert "per-student variants: on, with a course salt" in (tmp_path / "g_report.md").read_text(encoding="utf-8")
+
+    # a class that did not run on a hub: everyone on the default numbers
+    grading.grade([subs / "submitted" / "dave", subs / "submitted" / "alice"], out=tmp_path / "d.csv",
+                  sandbox=False, seed=5, chapter="03", variants=False)
+    rows, _ = _rows(tmp_path / "d.csv")
+    assert rows[("dave", "03.torus_bisection")]["status"] == "passed"
+    assert rows[("alice", "03.torus_bisection")]["status"] == "failed"

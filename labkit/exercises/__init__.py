@@ -6,10 +6,10 @@ use, so checks work wherever labkit is installed (Colab, Binder) with no tests f
 
 from ._base import FAILED, NOT_ATTEMPTED, PASSED
 from ._core import (CheckResult, ChoiceExercise, CustomExercise, Exercise, FunctionExercise, ValueExercise, check,
-                    get, hint, ids, register)
+                    current_student, get, hint, ids, numbers, register, set_student)
 from ._diagnose import Mistake
 from ._progress import Progress, progress, reset
 
 __all__ = ["check", "hint", "progress", "ids", "get", "register", "reset", "CheckResult", "Progress",
            "Exercise", "ValueExercise", "FunctionExercise", "ChoiceExercise", "CustomExercise",
-           "Mistake", "PASSED", "FAILED", "NOT_ATTEMPTED"]
+           "Mistake", "PASSED", "FAILED", "NOT_ATTEMPTED", "numbers", "set_student", "current_student"]

@@ -8,10 +8,16 @@ raises, loops or returns NaN), it returns a :class:`CheckResult` and shows ✅ o
 """
 
 
+import hashlib
 import html
 import importlib
+import inspect
+import itertools
+import json
+import os
 import pkgutil
 import zlib
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,23 +119,160 @@ class Exercise:
         return self.diagnose_cases([(args, got, expected)])
 
 
+def _takes(fn, numbers):
+    """Whether ``fn`` accepts every one of ``numbers``' names as a keyword argument."""
+    try:
+        inspect.signature(fn).bind(**numbers)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 class ValueExercise(Exercise):
-    """The answer is a number, compared with ``expected`` within ``rtol`` (relative)."""
+    """The answer is a number, compared with ``expected`` within ``rtol`` (relative).
+
+    **Per-student variants.** ``variants`` declares the numbers of the question each student may get
+    (``{"k": (4, 6, 8, 10), "link_gb": (25, 50, 100)}``: each a sequence of choices); ``expected`` is then
+    a function of those numbers as keyword arguments whose defaults are the question's own numbers, the
+    *default variant* every notebook's text states (``lambda k=8, link_gb=50: ...``). A student's
+    numbers are drawn from the student id, the exercise id and the course salt (:func:`numbers`);
+    without a student id the default variant is used. ``numbers_text`` says the numbers to people
+    (``"an {k}×{k}×{k} torus, {link_gb:g} GB/s links"``); the hints and the mistakes' messages may use the
+    same ``{name}`` fields, and a mistake's ``value`` is then a function of the numbers too.
+    ``no_variants``: why an exercise keeps one answer for everyone (a published figure, a simulation).
+    """
     kind = "value"
 
-    def __init__(self, id, title, expected, hints, mistakes=(), rtol=0.01, unit="", **kw):
+    def __init__(self, id, title, expected, hints, mistakes=(), rtol=0.01, unit="", variants=None,
+                 numbers_text=None, no_variants=None, **kw):
         super().__init__(id, title, hints, mistakes, **kw)
         self._expected, self.rtol, self.unit = expected, rtol, unit
+        self.variants, self.no_variants, self.numbers_text = None, no_variants, None
+        if variants is not None:
+            self._declare_variants(expected, variants, numbers_text)
 
     @property
     def expected(self):
-        """The expected value; given as a function, it is computed on first use and kept."""
+        """The expected value (of the default variant); given as a function, computed on first use and kept."""
         return float(_resolved(self, "_expected"))
 
-    def grade(self, answer):
+    # --- variants ----------------------------------------------------------------------------------
+    def _declare_variants(self, expected, variants, numbers_text):
+        where = f"exercise {self.id}"
+        if not isinstance(variants, dict) or not variants:
+            raise ValueError(f"{where}: variants must be a dict {{name: (choice, ...)}}")
+        if not callable(expected):
+            raise ValueError(f"{where}: with variants, expected must be a function of the numbers")
+        signature = inspect.signature(expected)
+        default = {}
+        for name, choices in variants.items():
+            if not isinstance(choices, (tuple, list, range)) or len(set(choices)) < 2:
+                raise ValueError(f"{where}: variants[{name!r}] must be a tuple of at least two different choices")
+            param = signature.parameters.get(name)
+            if param is None or param.default is inspect.Parameter.empty:
+                raise ValueError(f"{where}: expected must take {name}= with the question's own number as default")
+            if param.default not in choices:
+                raise ValueError(f"{where}: the default {name}={param.default!r} must be one of its choices")
+            default[name] = param.default
+        size = 1
+        for choices in variants.values():
+            size *= len(choices)
+        if size > 5000:
+            raise ValueError(f"{where}: {size} combinations of numbers; keep it under 5,000")
+        self.variants = {name: tuple(choices) for name, choices in variants.items()}
+        self.default_numbers = default
+        self.reference = expected          # sealed like a function exercise's reference (_guard)
+        self.numbers_text = numbers_text or ", ".join(f"{k}={{{k}}}" for k in default)
+        self._variant_mistakes = [(m.message, m.value, m.factor, m.rtol) for m in self.mistakes]
+        for message, value, factor, _ in self._variant_mistakes:
+            if factor is None and not (callable(value) and _takes(value, default)):
+                raise ValueError(f"{where}: with variants, a mistake needs factor= or a value= function of "
+                                 f"the numbers ({message[:40]!r})")
+        self.mistakes = self.mistakes_for(default)      # what the default variant says, for the tests
+        for text in (self.numbers_text, *self.hints):
+            text.format_map(default)                    # a bad {field} fails here, at import
+        self._table_cache = None
+
+    def mistakes_for(self, numbers):
+        """This exercise's mistakes for one variant's ``numbers`` (messages and values filled in)."""
+        if not self.variants:
+            return self.mistakes
+        return [Mistake(message.format_map(numbers), factor=factor, rtol=rtol,
+                        value=None if factor is not None else (lambda f=value, n=dict(numbers): f(**n)))
+                for message, value, factor, rtol in self._variant_mistakes]
+
+    def expected_for(self, numbers):
+        """The expected answer for one variant's ``numbers`` (a dict: name -> number)."""
+        if not self.variants or numbers == self.default_numbers:
+            return _guard.expected_value(self)
+        return float(self.reference(**numbers))
+
+    def hint_text(self, n, numbers=None):
+        """Hint ``n`` (from 0), filled with ``numbers`` (default: the current learner's)."""
+        if not self.variants:
+            return self.hints[n]
+        return self.hints[n].format_map(self.numbers_now() if numbers is None else numbers)
+
+    def describe_numbers(self, numbers):
+        """``numbers`` in words (``numbers_text`` filled in)."""
+        return self.numbers_text.format_map(numbers) if self.variants else ""
+
+    def _table(self):
+        """[(numbers, expected)] for every combination of the declared choices, computed once."""
+        if self._table_cache is None:
+            names = list(self.variants)
+            table = []
+            for combo in itertools.product(*(self.variants[n] for n in names)):
+                numbers = dict(zip(names, combo))
+                table.append((numbers, self.expected_for(numbers)))
+            self._table_cache = table
+        return self._table_cache
+
+    def numbers_for(self, student=None, salt=""):
+        """The numbers of ``student`` (an id; None or "" for the default variant) in a course whose salt is
+        ``salt``: one of the declared combinations, never the default one nor one with the default's
+        answer, picked by a hash of (salt, student, exercise id). Deterministic; {} without variants."""
+        if not self.variants:
+            return {}
+        student = _student_key(student)
+        if not student:
+            return dict(self.default_numbers)
+        base = self.expected_for(self.default_numbers)
+        pool = [numbers for numbers, value in self._table()
+                if numbers != self.default_numbers and not _guard.same([value], [base], self.rtol)]
+        digest = hashlib.sha256("\x1f".join(["labkit-variant", str(salt or ""), student, self.id]).encode()).digest()
+        return dict(pool[int.from_bytes(digest[:8], "big") % len(pool)])
+
+    def numbers_now(self):
+        """The current learner's numbers: those the grader passed in (``LABKIT_NUMBERS``), else those of
+        the student :func:`current_student` finds, else the default variant."""
+        if not self.variants:
+            return {}
+        given = _numbers_given().get(self.id)
+        if isinstance(given, dict) and set(given) == set(self.variants) and all(
+                given[k] in self.variants[k] for k in given):
+            return dict(given)
+        student, salt = current_student()
+        return self.numbers_for(student, salt)
+
+    def _other_variant(self, number, numbers):
+        """The numbers of another variant whose answer ``number`` is (the default first), or None."""
+        default = self.default_numbers
+        ordered = sorted(self._table(), key=lambda row: row[0] != default)
+        for other, value in ordered:
+            if other != numbers and _guard.same([number], [value], self.rtol):
+                return other
+        return None
+
+    # --- grading -----------------------------------------------------------------------------------
+    def grade(self, answer, numbers=None):
+        """``(status, message)``; ``numbers``: the variant to check against (default: the current
+        learner's, :meth:`numbers_now`; ignored without variants)."""
         if answer is None or answer is Ellipsis:
             return NOT_ATTEMPTED, "Not attempted yet: replace the `...` with your answer and run the cell again."
         number = _scalar(answer, "Your answer")           # strict: runs no code of the answer's own
+        if self.variants:
+            return self._grade_variant(number, self.numbers_now() if numbers is None else dict(numbers))
         expected = _guard.expected_value(self)           # from what the exercise was registered with
         if _guard.same([number], [expected], self.rtol):
             return PASSED, f"Correct: {_fmt(number, self.unit)} (tolerance ±{self.rtol * 100:.2g} %)."
@@ -139,6 +282,35 @@ class ValueExercise(Exercise):
             why = None
         direction = "too large" if number > expected else "too small"
         return FAILED, f"Not quite: {_fmt(number, self.unit)} is {direction}. " + (why or "Try hint() for a nudge.")
+
+    def _grade_variant(self, number, numbers):
+        if set(numbers) != set(self.variants):
+            raise ValueError(f"numbers must give {', '.join(self.variants)}")
+        default = numbers == self.default_numbers
+        whose = "the default numbers" if default else "your numbers"
+        used = f"{whose} ({self.describe_numbers(numbers)})"
+        expected = self.expected_for(numbers)
+        if _guard.same([number], [expected], self.rtol):
+            return PASSED, f"Correct for {used}: {_fmt(number, self.unit)} (tolerance ±{self.rtol * 100:.2g} %)."
+        direction = "too large" if number > expected else "too small"
+        head = f"Not quite for {used}: {_fmt(number, self.unit)} is {direction}. "
+        got, want = np.array([number]), np.array([expected])
+        try:   # this exercise's own mistakes first, then another variant's answer, then generic slips
+            why = next((m.message for m in self.mistakes_for(numbers) if m.matches(got, want)), None)
+        except Exception:   # a diagnosis is a help, never a reason for the check to fail
+            why = None
+        other = None if why is not None or default else self._other_variant(number, numbers)
+        if other is not None:
+            which = ("the default numbers, those a notebook shows where no student id is set"
+                     if other == self.default_numbers else "other numbers")
+            return FAILED, (head + f"It is the answer for {which} ({self.describe_numbers(other)}): "
+                                   "work it out with your own numbers, which numbers() shows.")
+        if why is None:
+            try:
+                why = diagnose_cases([(None, got, want)], (), self.quantity, self.rtol, 1)
+            except Exception:
+                why = None
+        return FAILED, head + (why or "Try hint() for a nudge.")
 
 
 class FunctionExercise(Exercise):
@@ -408,6 +580,104 @@ def _unknown_message(exercise_id):
 
 
 # ---------------------------------------------------------------------------------------------
+# Whose numbers: the student id and the course salt
+# ---------------------------------------------------------------------------------------------
+#: Where the student id comes from on a hub (JupyterHub sets it in every user's server).
+STUDENT_ENV = "JUPYTERHUB_USER"
+#: The course salt: an instructor's secret mixed into every variant (see the README, "For instructors").
+SALT_ENV = "LABKIT_COURSE_SALT"
+#: The numbers a grader passes into a submission's kernel ({exercise id: {name: number}}), as JSON.
+NUMBERS_ENV = "LABKIT_NUMBERS"
+_CHOSEN = {"student": None, "salt": None}
+
+
+def _student_key(student):
+    """A student id as variants use it: stripped and case-folded ('' for none); a grader's duplicate
+    suffix ('alice#2') is not part of it."""
+    if student is None:
+        return ""
+    if not isinstance(student, str):
+        raise TypeError(f"student must be a student id (a string), got {_type_name(student)}")
+    return student.split("#", 1)[0].strip().casefold()
+
+
+def set_student(student, salt=None):
+    """Use ``student``'s numbers in this kernel (``None``: back to finding the id, see
+    :func:`current_student`); ``salt``: the course salt, when the instructor gave one and the hub does not
+    set ``LABKIT_COURSE_SALT``. Only changes which numbers are shown and checked here: a grader derives
+    each student's numbers itself."""
+    if student is not None:
+        _student_key(student)
+    if salt is not None and not isinstance(salt, str):
+        raise TypeError(f"salt must be a string, got {_type_name(salt)}")
+    _CHOSEN["student"], _CHOSEN["salt"] = student, salt
+
+
+def _nbgrader_student():
+    """The student nbgrader autogrades (it runs each notebook in ``autograded/<student>/<assignment>/`` and
+    sets ``NBGRADER_EXECUTION=autograde``), or None."""
+    if os.environ.get("NBGRADER_EXECUTION") != "autograde":
+        return None
+    try:
+        here = Path.cwd()
+    except OSError:
+        return None
+    return here.parent.name if here.parent.parent.name == "autograded" else None
+
+
+def current_student():
+    """``(student id or None, salt)`` for this kernel: the student nbgrader is autograding, else the one
+    :func:`set_student` chose, else ``$JUPYTERHUB_USER``; the salt from set_student or
+    ``$LABKIT_COURSE_SALT`` ('' when none)."""
+    student = _nbgrader_student() or _CHOSEN["student"] or os.environ.get(STUDENT_ENV) or None
+    salt = _CHOSEN["salt"] if _CHOSEN["salt"] is not None else os.environ.get(SALT_ENV, "")
+    return student, salt
+
+
+def _numbers_given():
+    try:
+        given = json.loads(os.environ.get(NUMBERS_ENV) or "{}")
+    except ValueError:
+        return {}
+    return given if isinstance(given, dict) else {}
+
+
+class Numbers(dict):
+    """One exercise's numbers for one learner (a dict name -> number) that shows itself in words."""
+
+    def __init__(self, exercise_id, numbers, text, student):
+        super().__init__(numbers)
+        self.exercise_id, self.text, self.student = exercise_id, text, student
+
+    def __repr__(self):
+        if not self.text:
+            return f"{self.exercise_id}: the same numbers for everyone, as the question states them."
+        if self.student:
+            return f"{self.exercise_id}: your numbers are {self.text} (student {self.student})."
+        return f"{self.exercise_id}: the default numbers, {self.text} (no student id set)."
+
+    _repr_pretty_ = lambda self, p, cycle: p.text(repr(self))   # noqa: E731  (IPython's display)
+
+
+def numbers(exercise_id, student=None, salt=None):
+    """The numbers of exercise ``exercise_id``'s question for a learner, shown in words: the current
+    learner's (see :func:`current_student`), or ``student``'s in a course with ``salt`` (an instructor's
+    view). Without a student id they are the default numbers the notebook states. Display only: nothing in
+    a notebook depends on them beyond showing them."""
+    exercise = get(exercise_id)
+    if not getattr(exercise, "variants", None):
+        return Numbers(exercise.id, {}, "", None)
+    if student is None:
+        chosen = exercise.numbers_now()
+        student = current_student()[0]
+    else:
+        chosen = exercise.numbers_for(student, current_student()[1] if salt is None else salt)
+    if chosen == exercise.default_numbers:
+        student = None
+    return Numbers(exercise.id, chosen, exercise.describe_numbers(chosen), student)
+
+
+# ---------------------------------------------------------------------------------------------
 # check / hint / progress
 # ---------------------------------------------------------------------------------------------
 def check(exercise_id, answer=Ellipsis, show=True):
@@ -476,7 +746,8 @@ def hint(exercise_id):
     n = min(_progress._HINTS_SHOWN.get(exercise.id, 0), len(exercise.hints) - 1)
     _progress._HINTS_SHOWN[exercise.id] = n + 1
     last = " (that is the last hint)" if n == len(exercise.hints) - 1 else ""
-    text = f"💡 Hint {n + 1} of {len(exercise.hints)} for {exercise.id}{last}: {exercise.hints[n]}"
+    shown = exercise.hint_text(n) if isinstance(exercise, ValueExercise) else exercise.hints[n]
+    text = f"💡 Hint {n + 1} of {len(exercise.hints)} for {exercise.id}{last}: {shown}"
     _print(text)
     return None
 

@@ -6,6 +6,7 @@ from ._core import ChoiceExercise, FunctionExercise, Mistake, ValueExercise, reg
 register(ValueExercise(
     "00.hbm_bytes",
     "An 80 GB GPU, in bytes",
+    no_variants="a warm-up on the check itself (80 GB in bytes), and the fixed answer the graders' test corpora use",
     expected=80 * u.GB,
     unit="B",
     rtol=1e-6,

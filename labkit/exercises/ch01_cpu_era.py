@@ -23,6 +23,7 @@ def _gpt3_on_cm5_years():
 register(ValueExercise(
     "01.gpt3_on_cm5_years",
     "GPT-3's training compute on the 1993 Top500 #1, in years",
+    no_variants="published figures: GPT-3's compute and the CM-5's LINPACK",
     expected=_gpt3_on_cm5_years,
     unit="years",
     rtol=0.01,
@@ -148,6 +149,7 @@ def _with(column=None, all_rows=False, since=1993):
 register(ValueExercise(
     "01.top500_doubling_years",
     "Doubling time of the Top500 #1's LINPACK speed, 1993–2024",
+    no_variants="a fit to the published Top500 list",
     expected=_top500_doubling,
     unit="years",
     rtol=0.005,
@@ -213,6 +215,7 @@ def _h100_ridge():
 register(ValueExercise(
     "01.h100_ridge",
     "H100 ridge point from its datasheet (in FLOP/byte)",
+    no_variants="the H100 datasheet's figures",
     expected=_h100_ridge,
     unit="FLOP/byte",
     rtol=0.01,

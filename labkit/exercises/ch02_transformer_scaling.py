@@ -78,6 +78,7 @@ register(FunctionExercise(
 register(ValueExercise(
     "02.gpt3_flops",
     "GPT-3's training compute with 6·N·D",
+    no_variants="GPT-3's published parameters and tokens",
     expected=lambda: sc.training_flops(175e9, 300e9),
     unit="FLOP",
     rtol=0.02,
@@ -115,6 +116,7 @@ def _gpt3_utilization():
 register(ValueExercise(
     "02.gpt3_utilization",
     "What share of its GPUs' peak did GPT-3's training use?",
+    no_variants="GPT-3's published run",
     expected=_gpt3_utilization,
     rtol=0.02,
     quantity="fraction",
@@ -195,6 +197,7 @@ register(FunctionExercise(
 register(ValueExercise(
     "02.data_ceiling",
     "The budget whose compute-optimal run reads the whole stock of public human text",
+    no_variants="a published estimate of the stock of public text",
     expected=lambda: sc.budget_for_tokens(sc.PUBLIC_TEXT_STOCK_TOKENS),
     unit="FLOP",
     rtol=0.02,
@@ -213,27 +216,36 @@ register(ValueExercise(
 
 
 # --- 7. GPUs to hold a 70B model's training state -----------------------------------------------
+def _whole(gpus, rounding=None):
+    """A number of GPUs rounded up (or with ``rounding``), as the mistakes' answers are."""
+    return float((rounding or math.ceil)(gpus))
+
+
 register(ValueExercise(
     "02.min_gpus",
     "How many 80 GB GPUs just to hold a 70B model's training state?",
-    expected=lambda: sc.min_devices(sc.LLAMA3_70B_PARAMS, datasheet("H100").memory_bytes),
+    expected=lambda gpu_gb=80: sc.min_devices(sc.LLAMA3_70B_PARAMS, gpu_gb * u.GB),
+    variants={"gpu_gb": (40, 48, 80, 94, 141, 192)},     # A100 40GB, L40S, H100, H100 NVL, H200, B200 datasheets
+    numbers_text="{gpu_gb} GB GPUs",
     rtol=1e-9,
     quantity="count",
     hints=[
         "Mixed-precision Adam keeps 16 bytes per parameter: 2 (weights) + 2 (gradients) + 12 (fp32 master, momentum, variance).",
-        "16 × 70,553,706,496 bytes / 80e9 bytes per GPU, rounded *up* to a whole GPU (math.ceil).",
+        "16 × 70,553,706,496 bytes / {gpu_gb}e9 bytes per GPU, rounded *up* to a whole GPU (math.ceil).",
     ],
     mistakes=[
-        Mistake("14 GPUs hold only 14 × 80 GB = 1,120 GB of the 1,129 GB (16 bytes × 70.55e9 parameters). "
-                "Either you rounded 14.1 down — round up: a fraction of a GPU cannot hold the rest — or you "
-                "rounded up from 13.1 with 80 GiB per GPU: an \"80 GB\" GPU holds 80 GB = 80e9 bytes "
-                "(datasheets use decimal prefixes), not 80 × 2³⁰.", value=14, rtol=1e-9),
+        Mistake("That many {gpu_gb} GB GPUs hold less than the 1,129 GB (16 bytes × 70.55e9 parameters). "
+                "Either you rounded down — round up: a fraction of a GPU cannot hold the rest — or you "
+                "rounded up with {gpu_gb} GiB per GPU: an \"{gpu_gb} GB\" GPU holds {gpu_gb} GB = {gpu_gb}e9 bytes "
+                "(datasheets use decimal prefixes), not {gpu_gb} × 2³⁰.",
+                value=lambda gpu_gb=80: _whole(16 * sc.LLAMA3_70B_PARAMS / (gpu_gb * u.GB), math.floor), rtol=1e-9),
         Mistake("That holds the fp16 weights only (2 bytes per parameter); training also keeps gradients and "
-                "Adam's fp32 state: 16 bytes per parameter.", value=2, rtol=1e-9),
+                "Adam's fp32 state: 16 bytes per parameter.",
+                value=lambda gpu_gb=80: _whole(2 * sc.LLAMA3_70B_PARAMS / (gpu_gb * u.GB)), rtol=1e-9),
         Mistake("Weights and gradients (4 bytes per parameter) are not all: Adam adds 12 bytes of fp32 state.",
-                value=4, rtol=1e-9),
+                value=lambda gpu_gb=80: _whole(4 * sc.LLAMA3_70B_PARAMS / (gpu_gb * u.GB)), rtol=1e-9),
         Mistake("That is the optimizer state alone (12 bytes per parameter): add 2 for weights and 2 for gradients.",
-                value=11, rtol=1e-9),
+                value=lambda gpu_gb=80: _whole(12 * sc.LLAMA3_70B_PARAMS / (gpu_gb * u.GB)), rtol=1e-9),
     ],
 ))
 
@@ -306,6 +318,7 @@ def _critical_micro_batch(**options):
 register(ValueExercise(
     "02.critical_batch",
     "The smallest batch per GPU that hides the gradient traffic",
+    no_variants="a search over one modelled configuration, not arithmetic on the question's numbers",
     expected=_critical_micro_batch,
     rtol=1e-9,
     quantity="count",
@@ -442,6 +455,7 @@ def _deepseek_utilization():
 register(ValueExercise(
     "02.moe_utilization",
     "What share of its GPUs' BF16 peak did DeepSeek-V3's pre-training use?",
+    no_variants="DeepSeek-V3's published run",
     expected=_deepseek_utilization,
     rtol=0.02,
     quantity="fraction",

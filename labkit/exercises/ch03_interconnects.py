@@ -113,21 +113,27 @@ register(FunctionExercise(
 register(ValueExercise(
     "03.h100_line_rate_time",
     "Predicted time of a 1 GB all-reduce on 8 H100s at the NVLink line rate",
-    expected=lambda: ic.ring_allreduce_time(1 * u.GB, 8, ic.H100_NVLINK_LINE_RATE),
+    expected=lambda message_gb=1, n_devices=8: ic.ring_allreduce_time(message_gb * u.GB, n_devices,
+                                                                      ic.H100_NVLINK_LINE_RATE),
+    variants={"message_gb": (0.5, 1, 1.5, 2, 3, 5), "n_devices": (2, 4, 6, 8)},
+    numbers_text="a {message_gb:g} GB all-reduce on {n_devices} H100s",
     unit="s",
     rtol=0.01,
     quantity="time",
     hints=[
-        "Use the ring formula with n = 8, nbytes = 1e9 and bandwidth = 450e9 bytes/s; latency is "
-        "negligible for 1 GB.",
-        "2·(n−1)/n · nbytes / bandwidth = 2·7/8 · 1e9 / 450e9.",
+        "Use the ring formula with n = {n_devices}, nbytes = {message_gb:g}e9 and bandwidth = 450e9 bytes/s; "
+        "latency is negligible for messages this large.",
+        "2·(n−1)/n · nbytes / bandwidth, with n = {n_devices} and nbytes = {message_gb:g}e9, bandwidth = 450e9.",
     ],
     mistakes=[
         Mistake("That is the time the published ≈370 GB/s bus bandwidth implies — the measurement. "
                 "The question asks for the prediction at the 450 GB/s line rate.",
-                value=ic.ring_allreduce_time(1 * u.GB, 8, ic.H100_RING_BUSBW_PUBLISHED), rtol=0.01),
+                value=lambda message_gb=1, n_devices=8: ic.ring_allreduce_time(
+                    message_gb * u.GB, n_devices, ic.H100_RING_BUSBW_PUBLISHED), rtol=0.01),
         Mistake("That is 2·nbytes/bandwidth: each of the 2(n−1) steps moves only nbytes/n, so the factor is "
-                "2(n−1)/n = 1.75, not 2.", value=2 * u.GB / ic.H100_NVLINK_LINE_RATE, rtol=0.01),
+                "2(n−1)/n, not 2.",
+                value=lambda message_gb=1, n_devices=8: 2 * message_gb * u.GB / ic.H100_NVLINK_LINE_RATE,
+                rtol=0.01),
         Mistake("Half the time: did you use NVLink's 900 GB/s? That is the H100 datasheet's figure for both "
                 "directions together (18 links × 25 GB/s each way, × 2). A ring sends one way on every link, so "
                 "its line rate is 450 GB/s per direction. (If you did use 450 GB/s: you counted one trip round "
@@ -143,6 +149,7 @@ register(ValueExercise(
     "03.nvlink_efficiency",
     "What fraction of the 450 GB/s NVLink line rate does NCCL's ring reach on 8×H100?",
     expected=lambda: ic.link_efficiency(ic.H100_RING_BUSBW_PUBLISHED, ic.H100_NVLINK_LINE_RATE),
+    no_variants="two published figures (nccl-tests issue #212, the H100 datasheet)",
     rtol=0.01,
     quantity="fraction",
     hints=[
@@ -243,6 +250,7 @@ SLOW_LINK_RTOL = 0.002
 register(ValueExercise(
     "03.slow_link_slowdown",
     "Simulate: how much slower is a 16-rank ring when one link runs at a quarter speed?",
+    no_variants="a fixed simulation",
     expected=slow_link_slowdown,
     rtol=SLOW_LINK_RTOL,
     quantity="ratio",
@@ -273,20 +281,23 @@ register(ValueExercise(
 register(ValueExercise(
     "03.torus_bisection",
     "Bisection bandwidth (one direction) of an 8×8×8 torus with 50 GB/s links",
-    expected=lambda: ic.torus((8, 8, 8), 50 * u.GB).bisection_bandwidth,
+    expected=lambda side=8, link_gb=50: ic.torus((side, side, side), link_gb * u.GB).bisection_bandwidth,
+    variants={"side": (4, 5, 6, 7, 8, 9, 10, 12), "link_gb": (25, 40, 50, 100, 200)},
+    numbers_text="{side}×{side}×{side} torus, {link_gb} GB/s links",
     unit="B/s",
     rtol=0.01,
     quantity="bandwidth",
     hints=[
-        "Cut the torus into two 4×8×8 halves along one dimension. Count the links that cross the cut.",
-        "Each of the 8×8 rows along the cut dimension is a ring: cutting a ring in half severs 2 links "
-        "(one in the middle, one wrap-around). 2·64 links × 50 GB/s.",
+        "Cut the {side}×{side}×{side} torus into two halves along one dimension. Count the links that cross "
+        "the cut.",
+        "Each of the {side}×{side} rows along the cut dimension is a ring: cutting a ring in half severs 2 links "
+        "(one in the middle, one wrap-around). 2·{side}·{side} links × {link_gb} GB/s.",
     ],
     mistakes=[
-        Mistake("Off by 2 (too small): a torus has wrap-around links, so each of the 64 rings is cut twice.",
-                factor=0.5),
-        Mistake("Off by 2 (too large): count one direction only — or did you assume full bisection (n/2 = 256 "
-                "links)? A torus cut severs only 2·8·8 = 128 links.", factor=2),
+        Mistake("Off by 2 (too small): a torus has wrap-around links, so each of the {side}×{side} rings is cut "
+                "twice.", factor=0.5),
+        Mistake("Off by 2 (too large): count one direction only — or did you assume full bisection (half the "
+                "nodes' links)? A torus cut severs only 2·{side}·{side} links.", factor=2),
         Mistake("Bits versus bytes: 50 GB/s is bytes per second already.", factor=8),
     ],
 ))
@@ -389,24 +400,27 @@ def _nccl_network_latencies(gpus_per_node=8, nodes=16):
 register(ValueExercise(
     "03.nccl_network_steps",
     "How many network latencies does NCCL's ring model charge an all-reduce on 16 nodes × 8 GPUs?",
-    expected=lambda: _nccl_network_latencies(),
+    expected=lambda nodes=16: _nccl_network_latencies(nodes=nodes),
+    variants={"nodes": (4, 8, 12, 16, 24, 32, 64)},
+    numbers_text="{nodes} nodes × 8 GPUs",
     rtol=0.0,
     quantity="count",
     hints=[
         "NCCL orders each ring node by node: the 8 GPUs of a node are consecutive, joined by NVLink, and the ring "
         "leaves the node once. How many of a ring's hops cross between nodes?",
-        "A ring over 16 nodes has 16 node-to-node hops per trip... but NCCL's tuning.cc counts nInterSteps = "
-        "2·(nNodes − 1) for an all-reduce (a reduce-scatter pass and an all-gather pass).",
+        "A ring over {nodes} nodes has {nodes} node-to-node hops per trip... but NCCL's tuning.cc counts "
+        "nInterSteps = 2·(nNodes − 1) for an all-reduce (a reduce-scatter pass and an all-gather pass).",
     ],
     mistakes=[
-        Mistake("254 = 2(n−1) for n = 128: that is the flat ring where every hop is a network hop — the ring NCCL "
-                "never builds. Only the hops between nodes pay the network's α.", value=254, rtol=0.0),
-        Mistake("32 = 2·nNodes: older NCCL releases (v2.21) counted that; tuning.cc now counts 2·(nNodes − 1).",
-                value=32, rtol=0.0),
+        Mistake("That is 2(n−1) for all n GPUs: the flat ring where every hop is a network hop — the ring NCCL "
+                "never builds. Only the hops between nodes pay the network's α.",
+                value=lambda nodes=16: 2 * (8 * nodes - 1), rtol=0.0),
+        Mistake("That is 2·nNodes: older NCCL releases (v2.21) counted that; tuning.cc now counts 2·(nNodes − 1).",
+                value=lambda nodes=16: 2 * nodes, rtol=0.0),
         Mistake("One pass round the ring crosses between nodes nNodes − 1 times in NCCL's count; an all-reduce "
-                "makes two passes (reduce-scatter, then all-gather).", value=15, rtol=0.0),
-        Mistake("224 are the NVLink steps (2(n−1) − 2(nNodes−1)); the question asks for the network ones.",
-                value=224, rtol=0.0),
+                "makes two passes (reduce-scatter, then all-gather).", value=lambda nodes=16: nodes - 1, rtol=0.0),
+        Mistake("Those are the NVLink steps (2(n−1) − 2(nNodes−1)); the question asks for the network ones.",
+                value=lambda nodes=16: 2 * (8 * nodes - 1) - 2 * (nodes - 1), rtol=0.0),
     ],
 ))
 
@@ -429,6 +443,7 @@ def oversubscribed_slowdown(placement="scattered", setup=OVERSUBSCRIBED_SETUP):
 register(ValueExercise(
     "03.oversubscribed_slowdown",
     "Simulate: how much slower is a scattered ring on a 4:1 oversubscribed fat tree?",
+    no_variants="a fixed simulation",
     expected=oversubscribed_slowdown,
     rtol=0.01,
     quantity="ratio",

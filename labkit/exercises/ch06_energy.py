@@ -13,27 +13,29 @@ from ._core import ChoiceExercise, CustomExercise, FunctionExercise, Mistake, Va
 IT_LOAD_W, INDUSTRY_PUE = 20 * u.MW, 1.58   # Uptime Institute industry average for 2023 (datasets/pue.csv)
 
 
-def _overhead_mw():
-    return float(en.facility_power(IT_LOAD_W, INDUSTRY_PUE) - IT_LOAD_W) / u.MW
+def _overhead_mw(it_mw=IT_LOAD_W / u.MW):
+    return float(en.facility_power(it_mw * u.MW, INDUSTRY_PUE) - it_mw * u.MW) / u.MW
 
 
 register(ValueExercise(
     "06.overhead_mw",
     "Cooling and power-delivery overhead of a 20 MW IT load at PUE 1.58, in MW",
     expected=_overhead_mw,
+    variants={"it_mw": (5, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100)},
+    numbers_text="a {it_mw} MW IT load",
     unit="MW",
     rtol=0.01,
     quantity="power",
     hints=[
         "PUE = total facility power / IT power, so the facility draws IT × PUE.",
         "The overhead is what the facility draws beyond the IT load: IT × PUE − IT = IT × (PUE − 1).",
-        "20 × (1.58 − 1) = ? (in MW)",
+        "{it_mw} × (1.58 − 1) = ? (in MW)",
     ],
     mistakes=[
         Mistake("That is the whole facility (IT + overhead). Subtract the IT load itself.",
-                value=20 * INDUSTRY_PUE, rtol=0.005),
+                value=lambda it_mw=20: it_mw * INDUSTRY_PUE, rtol=0.005),
         Mistake("You divided by the PUE. The facility draws IT × PUE; the overhead is IT × (PUE − 1).",
-                value=20 / INDUSTRY_PUE, rtol=0.005),
+                value=lambda it_mw=20: it_mw / INDUSTRY_PUE, rtol=0.005),
         Mistake("That is in watts; the question asks for megawatts (1 MW = 10⁶ W).", factor=1e6),
     ],
 ))
@@ -49,6 +51,7 @@ def _gpt3_energy_j():
 register(ValueExercise(
     "06.gpt3_energy_mwh",
     "GPT-3's training energy in MWh from Patterson et al.'s inputs (published: 1,287 MWh)",
+    no_variants="Patterson et al.'s published inputs",
     expected=lambda: _gpt3_energy_j() / u.MWh,
     unit="MWh",
     rtol=0.01,
@@ -109,6 +112,7 @@ def _gpt3_tonnes():
 register(ValueExercise(
     "06.gpt3_tonnes",
     "GPT-3's training emissions in tonnes CO2e at 429 g/kWh (published: 552 t)",
+    no_variants="Patterson et al.'s published inputs",
     expected=_gpt3_tonnes,
     unit="t",
     rtol=0.01,
@@ -369,6 +373,7 @@ def _sweep_pick(key):
 register(ValueExercise(
     "06.measured_best_cap",
     "The power limit (W) with the least energy per epoch in Zeus's measured A40 ResNet-50 sweep",
+    no_variants="a measured sweep (Zeus, A40)",
     expected=_sweep_pick("energy_ratio"),
     unit="W",
     rtol=0.001,
@@ -390,28 +395,31 @@ register(ValueExercise(
 SWING = dict(n_devices=16_384, busy_power_w=700.0, pue=1.10)    # Llama 3 405B's 16K H100s; a PUE of 1.10
 
 
-def _swing_mw():
+def _swing_mw(n_devices=SWING["n_devices"], pue=SWING["pue"]):
     idle = en.IDLE_POWER_FRACTION * SWING["busy_power_w"]
-    return float(en.power_swing(SWING["n_devices"], SWING["busy_power_w"], idle, SWING["pue"])) / u.MW
+    return float(en.power_swing(n_devices, SWING["busy_power_w"], idle, pue)) / u.MW
 
 
 register(ValueExercise(
     "06.power_swing_mw",
     "How many MW the facility's power drops when 16,384 H100s stop together for a checkpoint",
     expected=_swing_mw,
+    variants={"n_devices": (4_096, 8_192, 16_384, 24_576, 32_768), "pue": (1.1, 1.2, 1.3, 1.4)},
+    numbers_text="{n_devices:,} H100s, PUE {pue:.2f}",
     unit="MW",
     rtol=0.01,
     quantity="power",
     hints=[
         "Each GPU goes from 700 W to its idle power (20 % of 700 W); the facility adds the PUE on top.",
-        "Swing = GPUs × (busy − idle) × PUE = 16,384 × (700 − 140) W × 1.10; 1 MW = 10⁶ W.",
+        "Swing = GPUs × (busy − idle) × PUE = {n_devices:,} × (700 − 140) W × {pue:.2f}; 1 MW = 10⁶ W.",
     ],
     mistakes=[
-        Mistake("You left out the PUE: cooling and power delivery follow the IT load (× 1.10).", factor=1 / 1.1),
+        Mistake("You left out the PUE: cooling and power delivery follow the IT load (× {pue:.2f}).",
+                value=lambda n_devices=16_384, pue=1.1: _swing_mw(n_devices, pue) / pue, rtol=0.005),
         Mistake("A waiting GPU does not fall to zero: it still draws its idle power (140 W).",
-                value=lambda: 16_384 * 700 * 1.1 / u.MW),
+                value=lambda n_devices=16_384, pue=1.1: n_devices * 700 * pue / u.MW),
         Mistake("A waiting GPU does not fall to zero (it draws 140 W), and the facility adds the PUE.",
-                value=lambda: 16_384 * 700 / u.MW),
+                value=lambda n_devices=16_384, pue=1.1: n_devices * 700 / u.MW),
         Mistake("That is in watts: divide by 10⁶ for MW.", factor=1e6),
         Mistake("That is in kW: divide by 1,000 for MW.", factor=1e3),
     ],
@@ -438,6 +446,7 @@ def _wait_ignored_then_paid():
 register(ValueExercise(
     "06.waiting_carbon_t",
     "Tonnes CO2e of the best plan for a 4-hour 1 MW job whose reserved GPUs draw 0.2 MW while it waits",
+    no_variants="a schedule searched on a grid-intensity trace",
     expected=_wait_tonnes,
     unit="t",
     rtol=0.01,
@@ -466,27 +475,29 @@ def _pue_of(series):
     return float(load("pue").where(series=series).sort("year")["pue"][-1])
 
 
-def _liquid_saving_kw():
+def _liquid_saving_kw(rack_kw=RACK_W / 1e3):
     industry, liquid = _pue_of("industry_survey"), _pue_of("liquid_cooled_hpc")
-    return float(en.facility_power(RACK_W, industry) - en.facility_power(RACK_W, liquid)) / 1e3
+    return float(en.facility_power(rack_kw * 1e3, industry) - en.facility_power(rack_kw * 1e3, liquid)) / 1e3
 
 
 register(ValueExercise(
     "06.liquid_saving_kw",
     "kW of facility power a 120 kW rack saves at the liquid-cooled PUE 1.04 instead of the industry's 1.58",
     expected=_liquid_saving_kw,
+    variants={"rack_kw": (40, 60, 80, 100, 120, 132, 150)},
+    numbers_text="a {rack_kw} kW rack",
     unit="kW",
     rtol=0.01,
     quantity="power",
     hints=[
         "The facility draws IT × PUE; the difference between two facilities is IT × (PUE₁ − PUE₂).",
-        "120 kW × (1.58 − 1.04) = ? kW",
+        "{rack_kw} kW × (1.58 − 1.04) = ? kW",
     ],
     mistakes=[
         Mistake("That is the whole facility at PUE 1.58; subtract what the liquid-cooled facility draws.",
-                value=lambda: RACK_W * _pue_of("industry_survey") / 1e3),
+                value=lambda rack_kw=120: rack_kw * _pue_of("industry_survey")),
         Mistake("That is the overhead at PUE 1.58 alone; the liquid-cooled facility still has 4 % overhead.",
-                value=lambda: RACK_W * (_pue_of("industry_survey") - 1) / 1e3),
+                value=lambda rack_kw=120: rack_kw * (_pue_of("industry_survey") - 1)),
         Mistake("That is in watts: divide by 1,000 for kW.", factor=1e3),
     ],
 ))

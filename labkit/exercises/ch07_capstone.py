@@ -27,6 +27,7 @@ def _total_flops():
 register(ValueExercise(
     "07.total_flops",
     "Training FLOPs of the brief's compute-optimal model (6·N·D)",
+    no_variants="the capstone's brief: one design whose numbers the whole notebook builds on",
     expected=_total_flops,
     unit="FLOP",
     rtol=0.02,
@@ -48,6 +49,7 @@ def _ideal_days():
 register(ValueExercise(
     "07.ideal_days",
     "Days to train it on 4,096 H100s at 100 % of the dense BF16 peak",
+    no_variants="the capstone's brief: one design whose numbers the whole notebook builds on",
     expected=_ideal_days,
     unit="days",
     rtol=0.02,
@@ -78,6 +80,7 @@ def _global_batch():
 register(ValueExercise(
     "07.bubble_fraction",
     "Share of a step lost to the pipeline bubble: 4 stages, 1,024 sequences per step over 128 replicas, micro-batch 1",
+    no_variants="the capstone's brief: one design whose numbers the whole notebook builds on",
     expected=_bubble,
     unit="fraction",
     rtol=0.01,
@@ -98,6 +101,7 @@ def _mtbf_hours():
 register(ValueExercise(
     "07.cluster_mtbf_hours",
     "Hours between failures of 4,096 GPUs that fail as often as Llama 3's (419 in 54 days on 16,384)",
+    no_variants="the capstone's brief: one design whose numbers the whole notebook builds on",
     expected=_mtbf_hours,
     unit="hours",
     rtol=0.02,
@@ -120,6 +124,7 @@ def _checkpoint_s():
 register(ValueExercise(
     "07.checkpoint_seconds",
     "Seconds to write one checkpoint (14 bytes per parameter) at 2 TB/s",
+    no_variants="the capstone's brief: one design whose numbers the whole notebook builds on",
     expected=_checkpoint_s,
     unit="s",
     rtol=0.02,
@@ -142,6 +147,7 @@ def _peak_mw():
 register(ValueExercise(
     "07.peak_power_mw",
     "Peak facility power of 4,096 H100s (700 W each, +10 % host power) at PUE 1.1, in MW",
+    no_variants="the capstone's brief: one design whose numbers the whole notebook builds on",
     expected=_peak_mw,
     unit="MW",
     rtol=0.01,
@@ -168,6 +174,7 @@ def _gpt3_mfu():
 register(ValueExercise(
     "07.gpt3_mfu",
     "GPT-3's average utilization from its published figures: 3.14e23 FLOP, 10,000 V100s, 14.8 days",
+    no_variants="GPT-3's published figures",
     expected=_gpt3_mfu,
     unit="fraction",
     rtol=0.02,

@@ -29,6 +29,15 @@ in advance, the outcomes are re-validated here, replaced labkit functions (by th
 and the expected answers never enter the kernel; forging still takes deliberate work that the notebook's
 source shows, so keep the submissions (the grader never changes them) for review.
 
+**Per-student variants.** A value exercise that declares ``variants`` is graded against the numbers of the
+student id this grader derives from the layout or the file name (``alice``, from ``submitted/alice/...`` or
+``alice_03_interconnects.ipynb``), drawn with the course salt (``salt=``, ``--salt``, else
+``$LABKIT_COURSE_SALT``) exactly as the student's kernel drew them from ``$JUPYTERHUB_USER``: the same id
+and the same salt on both sides, or every student is graded against numbers they never saw. The kernel is
+told the student's own numbers (``LABKIT_NUMBERS``, nothing else), so a notebook that prints them or computes
+from them sees what the student saw. ``variants=False`` (``--no-variants``) grades everyone against the
+default numbers: for a class that did not run on a hub.
+
 Statuses: ``passed``, ``failed``, ``not attempted`` and ``error`` (the submission could not be graded: the
 message says why in plain words). Every submission found gets rows; none is skipped silently.
 
@@ -161,8 +170,9 @@ def _known(exercise_id):
 # One submission
 # ---------------------------------------------------------------------------------------------
 class _Context:
-    def __init__(self, chapter, seed, limits, make_km, snapshot):
+    def __init__(self, chapter, seed, limits, make_km, snapshot, salt="", variants=True):
         self.chapter, self.seed, self.limits, self.make_km, self.snapshot = chapter, seed, limits, make_km, snapshot
+        self.salt, self.variants = salt, variants
         self.compromised = None
         self.lock = threading.Lock()
 
@@ -229,10 +239,12 @@ def _grade_one_unsafe(sub, ctx):
     for exercise_id, name in calls:
         if name is not None:
             own.setdefault(exercise_id, []).append(name)
-    specs, cases = [], {}
+    specs, cases, numbers = [], {}, {}
     total_budget = 30.0
     for exercise_id in ids(chapter):
         ex = get(exercise_id)
+        if getattr(ex, "variants", None):
+            numbers[exercise_id] = ex.numbers_for(sub.student if ctx.variants else None, ctx.salt)
         names = [n for n in [released.get(exercise_id), *own.get(exercise_id, [])] if n]
         spec = {"id": exercise_id, "kind": ex.kind, "names": list(dict.fromkeys(names))}
         if ex.kind == "function":
@@ -245,7 +257,11 @@ def _grade_one_unsafe(sub, ctx):
     request = {"nonce": nonce, "begin": f"<<<labkit-grade {nonce} begin>>>", "end": f"<<<labkit-grade {nonce} end>>>",
                "labkit_dir": str(ctx.snapshot.root), "exercises": specs}
     notes += prepare(nb)
-    executed = execute(nb, _grading_cell(ctx.snapshot, request), total_budget, ctx.limits, ctx.make_km)
+    given = {"LABKIT_NUMBERS": json.dumps(numbers)} if numbers else None
+
+    def make_km(workdir):
+        return ctx.make_km(workdir, env=given)
+    executed = execute(nb, _grading_cell(ctx.snapshot, request), total_budget, ctx.limits, make_km)
     notes += executed.notes
     edits = ctx.snapshot.edits_since()
     if edits:
@@ -264,7 +280,7 @@ def _grade_one_unsafe(sub, ctx):
     verdicts = []
     for spec in specs:
         ex = get(spec["id"])
-        status, message = recheck(ex, results.get(spec["id"]), cases.get(spec["id"]))
+        status, message = recheck(ex, results.get(spec["id"]), cases.get(spec["id"]), numbers.get(spec["id"]))
         verdicts.append(Verdict(sub.student, chapter, ex.id, status, ex.points if status == PASSED else 0,
                                 ex.points, message))
     return verdicts, notes
@@ -292,13 +308,14 @@ def _kernel_factory(sandbox, limits):
     from .sandbox import kernel_manager
     backstop = limits.wall + 900          # killed from outside even if every other limit failed
 
-    def make(workdir):
-        return kernel_manager(workdir, sandbox=sandbox, memory_bytes=limits.memory_bytes, timeout=backstop)
+    def make(workdir, env=None):
+        return kernel_manager(workdir, sandbox=sandbox, memory_bytes=limits.memory_bytes, timeout=backstop, env=env)
     return make
 
 
 def grade(paths, out="grades.csv", jobs=None, sandbox=True, seed=None, chapter=None, cell_timeout=60.0,
-          wall=600.0, memory_bytes=2 * 2**30, output_bytes=2 * 2**20, overwrite=False, progress=None):
+          wall=600.0, memory_bytes=2 * 2**30, output_bytes=2 * 2**20, overwrite=False, progress=None, salt=None,
+          variants=True):
     """Grade every submission under ``paths`` and write ``out`` (grades.csv) and its companions.
 
     ``paths``: notebooks, folders or zip files. ``jobs``: submissions run at once (default: the CPU count).
@@ -307,7 +324,9 @@ def grade(paths, out="grades.csv", jobs=None, sandbox=True, seed=None, chapter=N
     the report). ``chapter``: the chapter expected (``"00"`` or 0): another chapter's notebook is then an
     error. ``cell_timeout``, ``wall`` (s), ``memory_bytes``, ``output_bytes``: the limits of each run.
     ``overwrite``: replace existing output files (otherwise a FileExistsError names them). ``progress``:
-    a function called with one line of text after each submission (e.g. ``print``).
+    a function called with one line of text after each submission (e.g. ``print``). ``salt``: the course
+    salt of per-student variants (default ``$LABKIT_COURSE_SALT``, else none); ``variants``: False grades
+    every student against the default numbers (see the module's docstring).
     Returns a :class:`GradeReport`.
     """
     from ..core import validate
@@ -331,6 +350,11 @@ def grade(paths, out="grades.csv", jobs=None, sandbox=True, seed=None, chapter=N
                     memory_bytes=None if memory_bytes is None else validate.integer(
                         "memory_bytes", memory_bytes, minimum=256 * 2**20, maximum=None),
                     output_bytes=validate.integer("output_bytes", output_bytes, minimum=1, maximum=2**31))
+    from ..exercises._core import SALT_ENV
+    salt = os.environ.get(SALT_ENV, "") if salt is None else salt
+    if not isinstance(salt, str):
+        raise TypeError(f"salt must be a string (the course salt), got {type(salt).__name__}")
+    variants = validate.flag("variants", variants)
     if progress is not None and not callable(progress):
         raise TypeError("progress must be a function taking one line of text, or None")
     if chapter is not None:
@@ -356,7 +380,7 @@ def grade(paths, out="grades.csv", jobs=None, sandbox=True, seed=None, chapter=N
         raise RuntimeError("the installed labkit differs from its wheel, so grades could not be trusted: "
                            + "; ".join(snapshot.record_problems[:5]) + " (reinstall labkit)")
     submissions = find_submissions(paths)
-    ctx = _Context(chapter, seed, limits, _kernel_factory(sandbox, limits), snapshot)
+    ctx = _Context(chapter, seed, limits, _kernel_factory(sandbox, limits), snapshot, salt, variants)
     verdicts, notes = [], {}
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(submissions)))) as pool:
@@ -376,6 +400,8 @@ def grade(paths, out="grades.csv", jobs=None, sandbox=True, seed=None, chapter=N
                 progress(f"graded {done}/{len(submissions)} ({sub.student}: {got:g}/{top:g})")
     elapsed = time.monotonic() - start
     integrity = snapshot.note + ("" if sandbox else "; kernels ran WITHOUT the sandbox (--no-sandbox)")
+    integrity += ("; per-student variants: " + ("on, with a course salt" if salt else "on, without a course salt")
+                  if variants else "; per-student variants: off (--no-variants), everyone graded on the default numbers")
     paths_written, table = _report.write_all(verdicts, notes, out, seed, integrity, elapsed)
     return GradeReport(sorted(verdicts, key=lambda v: (v.student, v.chapter or "", v.exercise_id)), table,
                        paths_written, seed, integrity, notes, elapsed)
@@ -402,6 +428,10 @@ def add_arguments(parser):
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run the kernels WITHOUT isolation (only for notebooks you trust)")
     parser.add_argument("--force", action="store_true", help="replace existing output files")
+    parser.add_argument("--salt", default=None, help="the course salt of per-student variants (default: "
+                        "$LABKIT_COURSE_SALT); it must be the one the students' hub sets")
+    parser.add_argument("--no-variants", action="store_true",
+                        help="grade everyone against the default numbers (a class that did not run on a hub)")
 
 
 def run_cli(args):
@@ -409,7 +439,8 @@ def run_cli(args):
     try:
         report = grade(args.submissions, out=args.out, jobs=args.jobs, sandbox=not args.no_sandbox, seed=args.seed,
                        chapter=args.chapter, cell_timeout=args.cell_timeout, wall=args.wall,
-                       memory_bytes=int(args.memory * 2**30), overwrite=args.force,
+                       memory_bytes=int(args.memory * 2**30), overwrite=args.force, salt=args.salt,
+                       variants=not args.no_variants,
                        progress=lambda line: print(line, file=sys.stderr, flush=True))
     except SandboxUnavailable as e:
         print(f"error: {e}", file=sys.stderr)

@@ -97,11 +97,13 @@ def _settle(call):
     return status, message.strip()
 
 
-def recheck(exercise, report, cases=None):
+def recheck(exercise, report, cases=None, numbers=None):
     """The verdict ``(status, message)`` on one exercise from a kernel's ``report`` (the dict the grading
     cell printed for it: ``{"kind": "run", "outcomes": ..., "stop": ...}``, ``{"kind": "plain", "value":
     ...}``, ``{"kind": "missing"}`` ...). ``cases``: for a function exercise, the cases (dicts) its function
-    was run on, in order. ``exercise``: an Exercise or its id. Computed here, never in the kernel."""
+    was run on, in order. ``numbers``: for a value exercise with per-student variants, the student's numbers
+    (``exercise.numbers_for(student, salt)``); None checks against the default numbers, never against a
+    student id this process may have. ``exercise``: an Exercise or its id. Computed here, never in the kernel."""
     if isinstance(exercise, str):
         from ..exercises import get
         exercise = get(exercise)
@@ -141,4 +143,7 @@ def recheck(exercise, report, cases=None):
         value = _plain_back(report.get("value"))
     except ValueError:
         return ERROR, "the grading cell's report for this exercise was malformed"
+    if exercise.kind == "value" and getattr(exercise, "variants", None):
+        chosen = exercise.default_numbers if numbers is None else numbers
+        return _settle(lambda: exercise.grade(value, numbers=chosen))
     return _settle(lambda: exercise.grade(value))

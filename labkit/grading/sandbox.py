@@ -406,7 +406,7 @@ class _Kernel(KernelManager):
 
 
 def kernel_manager(workdir, *, sandbox=True, memory_bytes=None, readonly=(), timeout=None,
-                   cpu_seconds=None):
+                   cpu_seconds=None, env=None):
     """A ``jupyter_client.KernelManager`` whose kernel runs sandboxed in ``workdir``.
 
     ``workdir``: an existing folder, a private copy of one submission: the kernel's cwd and HOME, the
@@ -415,6 +415,7 @@ def kernel_manager(workdir, *, sandbox=True, memory_bytes=None, readonly=(), tim
     fails with MemoryError, or the kernel dies), None for none. ``readonly``: more host folders or
     files to show read-only at the same path. ``timeout``: wall-clock seconds after which the kernel
     is killed from outside (it then shows as dead), None for none. ``cpu_seconds``: its CPU-time limit.
+    ``env``: more ``LABKIT_*`` variables for the kernel (the student's numbers), beside the fixed ones.
 
     Raises SandboxUnavailable (with the reason) when ``sandbox`` is True and bwrap cannot start.
     The caller shuts the kernel down (``km.shutdown_kernel(now=True)``, which also removes its
@@ -444,6 +445,10 @@ def kernel_manager(workdir, *, sandbox=True, memory_bytes=None, readonly=(), tim
         if not isinstance(p, (str, os.PathLike)) or not Path(p).exists():
             raise ValueError(f"readonly must list existing paths; {p!r} is not one")
         ro.append(Path(p).resolve())
+    env_extra = env
+    if env_extra is not None and (not isinstance(env_extra, dict) or not all(
+            isinstance(k, str) and k.startswith("LABKIT_") and isinstance(v, str) for k, v in env_extra.items())):
+        raise TypeError("env must be a dict of LABKIT_* names to strings")
     if sandbox:
         ok, reason = available()
         if not ok:
@@ -453,6 +458,8 @@ def kernel_manager(workdir, *, sandbox=True, memory_bytes=None, readonly=(), tim
     # a unix socket path must stay under ~100 characters, which a deep workdir could exceed.
     private_dir = Path(tempfile.mkdtemp(prefix="lk-")).resolve()
     env = _env(workdir, private_dir, sandbox)
+    for key, value in (env_extra or {}).items():
+        env[key] = value
     argv = _launcher_argv(memory_bytes, cpu_seconds, timeout)
     if sandbox:
         tmpfs = _SMALL_TMPFS if memory_bytes is None else min(memory_bytes, 2**30)

@@ -906,6 +906,19 @@ def test_measured_matmul_efficiency_is_bekmans_table():
     assert sc.measured_matmul_efficiency("A100") == pytest.approx(0.869, abs=5e-4)
     assert sc.measured_matmul_efficiency("B200") == pytest.approx(0.776, abs=5e-4)
     assert sc.measured_matmul_efficiency("V100") == sc.UNMEASURED_MATMUL_EFFICIENCY       # named assumption
+
+
+def test_sustained_matmul_efficiency_is_bekmans_msmf():
+    # Bekman's MSMF column (ml-engineering, branch fast-mamf, commit 082816f): H200 SXM 708.5 of 989 TFLOP/s
+    # (71.6 %), B200 SXM 1,456.3 of 2,250 (64.7 %); the H100 takes the H200's figure (named); unmeasured → None.
+    assert sc.sustained_matmul_efficiency("H200") == pytest.approx(0.716, abs=5e-4)
+    assert sc.sustained_matmul_efficiency("H100") == sc.sustained_matmul_efficiency("H200")
+    assert sc.sustained_matmul_efficiency("B200") == pytest.approx(0.647, abs=5e-4)
+    assert sc.sustained_matmul_efficiency("A100") is None
+    for name in sc.SUSTAINED_MATMUL_EFFICIENCY:                  # a sustained rate never beats the burst rate
+        assert sc.sustained_matmul_efficiency(name) < sc.measured_matmul_efficiency(name)
+    with pytest.raises((TypeError, ValueError)):
+        sc.sustained_matmul_efficiency(3)
     assert ut.flash_attention_efficiency("H100") == 0.35 and ut.flash_attention_efficiency("A100") == 0.50
 
 

@@ -444,3 +444,42 @@ register(ChoiceExercise(
            "Compare f.elastic_goodput(16, gpu_m / 1024, u.DAY, 60.0) with "
            "f.expected_goodput(f.optimal_interval(60, cluster_m), 60, 300, cluster_m)."],
 ))
+
+
+def _gemini_ratios():
+    """GEMINI's published ratios (datasets/checkpointing_claims.csv): saves g× as often, reads r× faster."""
+    from ..data import load
+    t = load("checkpointing_claims")
+    return tuple(float(t.where(system="GEMINI", quantity=q)["value_si"][0]) for q in ("frequency_gain", "retrieval_speedup"))
+
+
+def _gemini_speedup():
+    return float(faults.in_memory_recovery_speedup(*_gemini_ratios()))
+
+
+register(ValueExercise(
+    "05.gemini_speedup",
+    "GEMINI's \"more than 13×\" faster recovery, from its 8× more saves and 250× faster reads",
+    expected=_gemini_speedup,
+    rtol=0.01,
+    unit="×",
+    quantity="ratio",
+    teaches=("labkit.faults.in_memory_recovery_speedup",),
+    hints=[
+        "Measure every time in units of T, the time to save (or read back) the checkpoint on remote storage. "
+        "There the saves run back to back (τ = δ = T): wasted = T + T/2 + T.",
+        "In CPU memory a save comes 8× as often and is no longer than its interval (δ = τ = T/8), and the read is "
+        "250× faster (T/250): wasted = T/8 + T/16 + T/250. Divide the first by the second.",
+    ],
+    mistakes=[
+        Mistake("You left out the save in flight (δ): the checkpoint being written protects nothing yet, so the "
+                "work since the START of the last completed save is lost — δ + τ/2, not τ/2.",
+                value=lambda: 1.5 / (1 / 16 + 1 / 250)),
+        Mistake("You left out the read-back in memory (T/250): small, but it is part of the waste.",
+                value=lambda: 2.5 / (1 / 8 + 1 / 16)),
+        Mistake("That is only the gain from saving more often; the faster read-back counts too.", value=8.0),
+        Mistake("That is only the faster read-back; a failure also loses the work since the last save.", value=250.0),
+        Mistake("Ratios of separate terms do not multiply: add up each system's waste (save in flight + half an "
+                "interval + read-back), then divide.", value=2000.0),
+    ],
+))

@@ -337,7 +337,9 @@ def test_each_student_is_graded_on_their_own_numbers(tmp_path):
     carol_rows = [r for (s, _), r in rows.items() if s == "carol"]
     assert carol_rows and all(r["status"] == "passed" for r in carol_rows), [r for r in carol_rows
                                                                              if r["status"] != "passed"]
-    assert "per-student variants: on, with a course salt" in (tmp_path / "g_report.md").read_text(encoding="utf-8")
+    report = (tmp_path / "g_report.md").read_text(encoding="utf-8")
+    assert "per-student variants: on, with a course salt" in report
+    assert "It is the answer for other numbers: work it out with your own numbers" in report   # counted together
 
     # a class that did not run on a hub: everyone on the default numbers
     grading.grade([subs / "submitted" / "dave", subs / "submitted" / "alice"], out=tmp_path / "d.csv",

@@ -350,6 +350,49 @@ def test_nbgrader_round_trip(tmp_path):
           + (course / "grades.csv").read_text())
 
 
+def test_nbgrader_autograde_uses_each_students_numbers(tmp_path):
+    """Per-student variants under nbgrader: autograde runs each notebook in autograded/<student>/<assignment>/
+    with NBGRADER_EXECUTION=autograde, which is where labkit's check() finds the student id; the course salt
+    comes from the environment nbgrader runs in. alice answers two chapter-03 questions for her numbers, bob
+    copies alice's answers."""
+    bin_dir = _venv("nbgrader", [NBGRADER], "LABKIT_SKIP_NBGRADER")
+    chapter, salt = "03_interconnects", "fall-2026 s3cret"
+    course = tmp_path / "course"
+    env = {**nbgrader_env(tmp_path, bin_dir), "LABKIT_COURSE_SALT": salt}
+    env.pop("JUPYTERHUB_USER", None)
+    cli = subprocess.run([sys.executable, "-m", "labkit", "release", "--nbgrader", str(course)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stderr
+    _nbgrader(bin_dir, course, env, "generate_assignment", chapter)
+    student_nb = _load(course / "release" / chapter / f"{chapter}.ipynb")
+    source_nb = _load(course / "source" / chapter / f"{chapter}.ipynb")
+    torus, line = get("03.torus_bisection"), get("03.h100_line_rate_time")
+
+    def answers(student):
+        return {"03-torus_bisection-answer":
+                f"torus_bisection = {torus.expected_for(torus.numbers_for(student, salt))!r}",
+                "03-h100_line_rate_time-answer":
+                f"predicted_time = {line.expected_for(line.numbers_for(student, salt))!r}"}
+
+    for student, given in (("alice", answers("alice")), ("bob", answers("alice"))):
+        folder = course / "submitted" / student / chapter
+        folder.mkdir(parents=True)
+        (folder / f"{chapter}.ipynb").write_text(json.dumps(_submission(student_nb, source_nb, given)))
+    _nbgrader(bin_dir, course, env, "autograde", chapter)
+
+    def outcome(student, grade_id):
+        nb = _load(course / "autograded" / student / chapter / f"{chapter}.ipynb")
+        cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+        errors = [o for o in cell["outputs"] if o["output_type"] == "error"]
+        return (errors[0]["ename"] + ": " + errors[0]["evalue"]) if errors else None
+
+    for grade_id in ("03-torus_bisection", "03-h100_line_rate_time"):
+        assert outcome("alice", grade_id) is None, outcome("alice", grade_id)
+        bob = outcome("bob", grade_id)
+        assert bob and bob.startswith("AssertionError: Not quite for your numbers") and \
+            "It is the answer for other numbers" in bob, bob
+
+
 def test_otter_round_trip(tmp_path):
     """otter assign on the exported master notebook, then otter run (no Docker) on the four submissions."""
     started = time.perf_counter()

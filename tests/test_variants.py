@@ -33,7 +33,7 @@ OWN_CHAPTERS = ("00", "01", "02", "03", "06", "07")
 
 @pytest.fixture(autouse=True)
 def _no_student(monkeypatch):
-    for name in ("JUPYTERHUB_USER", "LABKIT_COURSE_SALT", "LABKIT_NUMBERS", "NBGRADER_EXECUTION"):
+    for name in ("JUPYTERHUB_USER", "LABKIT_COURSE_SALT", "LABKIT_NUMBERS", "NBGRADER_EXECUTION", "LABKIT_VARIANTS"):
         monkeypatch.delenv(name, raising=False)
     exercises.set_student(None)
     reset()
@@ -113,7 +113,9 @@ def test_where_the_kernel_finds_the_student(monkeypatch, tmp_path):
     monkeypatch.chdir(folder)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert exercises.current_student()[0] == "carol"
-    monkeypatch.chdir(tmp_path)                                    # not nbgrader's layout: not trusted
+    monkeypatch.chdir(tmp_path)               # not nbgrader's layout: the default numbers, never the grader's id
+    assert exercises.current_student()[0] is None
+    monkeypatch.delenv("NBGRADER_EXECUTION")
     assert exercises.current_student()[0] == "bob"
     # the numbers a grader passes into the kernel come first; anything malformed is ignored
     given = ex.numbers_for("dave", "x")
@@ -123,6 +125,9 @@ def test_where_the_kernel_finds_the_student(monkeypatch, tmp_path):
     assert ex.numbers_now() == ex.numbers_for("bob", "other")
     monkeypatch.setenv("LABKIT_NUMBERS", "not json")
     assert ex.numbers_now() == ex.numbers_for("bob", "other")
+    monkeypatch.setenv("LABKIT_VARIANTS", "off")                   # a class graded without variants
+    assert exercises.current_student() == (None, "other")
+    assert exercises.numbers("03.torus_bisection") == ex.default_numbers
     with pytest.raises(TypeError, match="student"):
         exercises.set_student(42)
     with pytest.raises(TypeError, match="salt"):

@@ -588,6 +588,8 @@ STUDENT_ENV = "JUPYTERHUB_USER"
 SALT_ENV = "LABKIT_COURSE_SALT"
 #: The numbers a grader passes into a submission's kernel ({exercise id: {name: number}}), as JSON.
 NUMBERS_ENV = "LABKIT_NUMBERS"
+#: "off" on a hub whose class is graded without variants (otter, or any grader that cannot know the student).
+VARIANTS_ENV = "LABKIT_VARIANTS"
 _CHOSEN = {"student": None, "salt": None}
 
 
@@ -616,8 +618,6 @@ def set_student(student, salt=None):
 def _nbgrader_student():
     """The student nbgrader autogrades (it runs each notebook in ``autograded/<student>/<assignment>/`` and
     sets ``NBGRADER_EXECUTION=autograde``), or None."""
-    if os.environ.get("NBGRADER_EXECUTION") != "autograde":
-        return None
     try:
         here = Path.cwd()
     except OSError:
@@ -626,11 +626,16 @@ def _nbgrader_student():
 
 
 def current_student():
-    """``(student id or None, salt)`` for this kernel: the student nbgrader is autograding, else the one
-    :func:`set_student` chose, else ``$JUPYTERHUB_USER``; the salt from set_student or
-    ``$LABKIT_COURSE_SALT`` ('' when none)."""
-    student = _nbgrader_student() or _CHOSEN["student"] or os.environ.get(STUDENT_ENV) or None
+    """``(student id or None, salt)`` for this kernel: the student nbgrader is autograding (None when its
+    folders do not say), else the one :func:`set_student` chose, else ``$JUPYTERHUB_USER``; the salt from set_student or
+    ``$LABKIT_COURSE_SALT`` ('' when none). No student (the default numbers) when ``$LABKIT_VARIANTS`` is
+    ``off``."""
     salt = _CHOSEN["salt"] if _CHOSEN["salt"] is not None else os.environ.get(SALT_ENV, "")
+    if os.environ.get(VARIANTS_ENV, "").strip().lower() in ("0", "off", "no", "false"):
+        return None, salt
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":   # never the grader's own hub user name
+        return _nbgrader_student(), salt
+    student = _CHOSEN["student"] or os.environ.get(STUDENT_ENV) or None
     return student, salt
 
 

@@ -13,7 +13,9 @@ TOTAL_FIELDS = ["student", "chapter", "points", "max_points", "passed", "failed"
                 "notes"]
 
 _FUNCTION_FAIL = re.compile(r"^For .*? your function returned .*?, expected .*?\. (.+)$", re.S)
-_VALUE_FAIL = re.compile(r"^Not quite: .*? is too (?:large|small)\. (.+)$", re.S)
+_VALUE_FAIL = re.compile(r"^Not quite(?: for (?:your|the default) numbers \(.*?\))?: .*? is too (?:large|small)\. (.+)$",
+                         re.S)
+_OTHER_NUMBERS = re.compile(r"^(It is the answer for [^(]*?) \(.*?\)(: .*)$", re.S)   # whose numbers: not shown
 _PRINTED = re.compile(r" \(Your function printed .*$", re.S)
 _NOTE = re.compile(r" Note: .*$", re.S)
 
@@ -55,8 +57,10 @@ def diagnosis(message):
     for pattern in (_FUNCTION_FAIL, _VALUE_FAIL):
         m = pattern.match(message)
         if m:
-            return m.group(1).strip()
-    return message.strip()
+            message = m.group(1)
+            break
+    other = _OTHER_NUMBERS.match(message.strip())
+    return (other.group(1) + other.group(2) if other else message).strip()
 
 
 def write_all(verdicts, notes, out, seed, integrity_note, elapsed):

@@ -35,6 +35,14 @@ Nothing the user has is overwritten: a notebook already in DIR is replaced only 
 earlier export (its metadata records a digest of its cells); otherwise the export stops, naming it,
 before writing anything.
 
+**Per-student variants.** A value exercise with ``variants`` is checked, in the test cell, against the
+numbers of the student nbgrader autogrades: ``nbgrader autograde`` runs each notebook in
+``autograded/<student>/<assignment>/`` with ``NBGRADER_EXECUTION=autograde``, and labkit's ``check()``
+takes the student id from there (``labkit.exercises.current_student``); the course salt comes from
+``LABKIT_COURSE_SALT`` in the environment autograde runs in (tests/test_nbgrader.py runs this for real).
+A non-default ``directory_structure`` hides the student: everyone is then checked on the default numbers
+(never on the user name of whoever runs autograde).
+
 **Limits.** nbgrader runs every submission in a kernel on the grader's machine, unisolated, and the test
 cells run in the student's own kernel after the student's code: a determined student can tamper with
 labkit there (the checking code refuses every pass once it sees that, but cannot see everything). For

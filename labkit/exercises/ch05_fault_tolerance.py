@@ -463,6 +463,7 @@ register(ValueExercise(
     expected=_gemini_speedup,
     rtol=0.01,
     unit="×",
+    no_variants="the question's numbers are GEMINI's published ratios, and the answer is compared with its 13×",
     quantity="ratio",
     teaches=("labkit.faults.in_memory_recovery_speedup",),
     hints=[

@@ -340,6 +340,7 @@ def test_each_student_is_graded_on_their_own_numbers(tmp_path):
     report = (tmp_path / "g_report.md").read_text(encoding="utf-8")
     assert "per-student variants: on, with a course salt" in report
     assert "It is the answer for other numbers: work it out with your own numbers" in report   # counted together
+    assert "1 student(s) answered for the default numbers, not their own** (dave)" in report
 
     # a class that did not run on a hub: everyone on the default numbers
     grading.grade([subs / "submitted" / "dave", subs / "submitted" / "alice"], out=tmp_path / "d.csv",

@@ -238,3 +238,17 @@ def test_a_numbers_based_solution_passes_for_everyone(monkeypatch):
         assert check("03.torus_bisection", 2 * mine["side"] ** 2 * mine["link_gb"] * 1e9, show=False).passed
     assert isinstance(_core.Numbers("x", {}, "", None), dict)
     assert np.isfinite(get("03.h100_line_rate_time").expected_for({"message_gb": 5, "n_devices": 2}))
+
+
+def test_the_grade_command_takes_the_salt_and_can_turn_variants_off():
+    import argparse
+
+    from labkit import grading
+    parser = argparse.ArgumentParser()
+    grading.add_arguments(parser)
+    args = parser.parse_args(["subs/", "--salt", "fall-2026", "--no-variants"])
+    assert args.salt == "fall-2026" and args.no_variants
+    args = parser.parse_args(["subs/"])
+    assert args.salt is None and not args.no_variants
+    with pytest.raises(TypeError, match="salt"):
+        grading.grade(["subs/"], sandbox=False, salt=3)

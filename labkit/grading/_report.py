@@ -15,6 +15,7 @@ TOTAL_FIELDS = ["student", "chapter", "points", "max_points", "passed", "failed"
 _FUNCTION_FAIL = re.compile(r"^For .*? your function returned .*?, expected .*?\. (.+)$", re.S)
 _VALUE_FAIL = re.compile(r"^Not quite(?: for (?:your|the default) numbers \(.*?\))?: .*? is too (?:large|small)\. (.+)$",
                          re.S)
+DEFAULT_NUMBERS_ANSWER = "It is the answer for the default numbers"   # the variant check's message (_core)
 _OTHER_NUMBERS = re.compile(r"^(It is the answer for [^(]*?) \(.*?\)(: .*)$", re.S)   # whose numbers: not shown
 _PRINTED = re.compile(r" \(Your function printed .*$", re.S)
 _NOTE = re.compile(r" Note: .*$", re.S)
@@ -129,8 +130,14 @@ def report_text(verdicts, table, seed, integrity_note, elapsed, histogram_name):
     lines = ["# Grading report", "",
              f"{len(table)} submission(s), {len(verdicts)} verdict(s); fresh function cases drawn with seed "
              f"{seed} (rerun with `--seed {seed}` for the same cases); graded in {elapsed:.0f} s.", "",
-             f"Integrity: {integrity_note}.", "",
-             "| exercise | submissions | passed | pass rate | failed | not attempted | errors |",
+             f"Integrity: {integrity_note}.", ""]
+    default = sorted({v.student for v in verdicts if v.status == FAILED and DEFAULT_NUMBERS_ANSWER in v.message})
+    if default:
+        lines += [f"**{len(default)} student(s) answered for the default numbers, not their own** "
+                  f"({', '.join(default[:8])}{', ...' if len(default) > 8 else ''}): if they worked where no student "
+                  "id was set (not on your hub, or under another user name), grade with `--no-variants`; if the hub "
+                  "sets a course salt, check that `--salt` is the same one.", ""]
+    lines += ["| exercise | submissions | passed | pass rate | failed | not attempted | errors |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for ex, s in stats.items():
         lines.append(f"| {ex} | {s['n']} | {s['passed']} | {s['pass_rate']:.0%} | {s['failed']} | "

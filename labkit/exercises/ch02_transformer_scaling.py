@@ -225,7 +225,8 @@ register(ValueExercise(
     "02.min_gpus",
     "How many 80 GB GPUs just to hold a 70B model's training state?",
     expected=lambda gpu_gb=80: sc.min_devices(sc.LLAMA3_70B_PARAMS, gpu_gb * u.GB),
-    variants={"gpu_gb": (40, 48, 80, 94, 141, 192)},     # A100 40GB, L40S, H100, H100 NVL, H200, B200 datasheets
+    # memory sizes from datacenter GPUs' datasheets (A100 40 GB, H100 80 GB, H200 141 GB, B200 192 GB, ...)
+    variants={"gpu_gb": (24, 32, 40, 48, 64, 80, 94, 96, 128, 141, 192, 288)},
     numbers_text="{gpu_gb} GB GPUs",
     rtol=1e-9,
     quantity="count",

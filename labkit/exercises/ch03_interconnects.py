@@ -401,7 +401,7 @@ register(ValueExercise(
     "03.nccl_network_steps",
     "How many network latencies does NCCL's ring model charge an all-reduce on 16 nodes × 8 GPUs?",
     expected=lambda nodes=16: _nccl_network_latencies(nodes=nodes),
-    variants={"nodes": (4, 8, 12, 16, 24, 32, 64)},
+    variants={"nodes": (2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)},
     numbers_text="{nodes} nodes × 8 GPUs",
     rtol=0.0,
     quantity="count",

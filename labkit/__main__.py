@@ -1,4 +1,5 @@
-"""Command line: ``python -m labkit release [--check | --sync-setup | --ref REF | --repo URL]``, ``doctor`` and ``grade``."""
+"""Command line: ``python -m labkit release [--check | --sync-setup | --ref REF | --repo URL]``, ``doctor``, ``grade``
+and ``numbers``."""
 
 import argparse
 import sys
@@ -27,7 +28,17 @@ def main(argv=None):
     grd = sub.add_parser("grade", help="grade submitted notebooks (sandboxed): grades.csv, totals, a report")
     from .grading import add_arguments as _grade_arguments
     _grade_arguments(grd)
+    num = sub.add_parser("numbers", help="print a student's numbers of the per-student exercises (for a TA)")
+    num.add_argument("exercise_ids", nargs="*", metavar="EXERCISE_ID",
+                     help="e.g. 03.torus_bisection (default: every exercise with per-student numbers)")
+    num.add_argument("--student", required=True, metavar="ID", help="the student id (their hub user name)")
+    num.add_argument("--salt", default=None, metavar="S",
+                     help="the course salt (default: $LABKIT_COURSE_SALT, as on the students' hub)")
+    num.add_argument("--answers", action="store_true", help="also print the expected answer for those numbers")
     args = parser.parse_args(argv)
+
+    if args.command == "numbers":
+        return _numbers(args)
 
     if args.command == "grade":
         from .grading import run_cli
@@ -75,6 +86,37 @@ def main(argv=None):
     if args.ref is not None and release.TAG.match(args.ref):
         print(f"next: commit, then `git tag {args.ref} && git push origin {args.ref}` (the badges open the tag)")
     return 1 if (args.check and todo) else 0
+
+
+def _numbers(args):
+    """``numbers``: one line per exercise, the student's numbers in words and as the dict numbers() gives."""
+    import json
+    import os
+
+    from . import exercises
+    salt = os.environ.get("LABKIT_COURSE_SALT", "") if args.salt is None else args.salt
+    ids = args.exercise_ids or [i for i in exercises.ids() if getattr(exercises.get(i), "variants", None)]
+    try:
+        chosen = [exercises.get(i) for i in ids]
+    except KeyError as e:
+        print(f"error: {e.args[0]}", file=sys.stderr)
+        return 2
+    if not args.student.strip():
+        print("error: --student must name a student (an empty id gets the default numbers)", file=sys.stderr)
+        return 2
+    if not salt:
+        print("note: no salt (--salt or $LABKIT_COURSE_SALT): these are the numbers of a course without one",
+              file=sys.stderr)
+    for ex in chosen:
+        if not getattr(ex, "variants", None):
+            print(f"{ex.id}: the same numbers for everyone, as the question states them")
+            continue
+        mine = ex.numbers_for(args.student, salt)
+        line = f"{ex.id}: {ex.describe_numbers(mine)}  {json.dumps(mine)}"
+        if args.answers:
+            line += f"  answer {ex.expected_for(mine):.6g}{(' ' + ex.unit) if ex.unit else ''}"
+        print(line)
+    return 0
 
 
 if __name__ == "__main__":

@@ -25,10 +25,18 @@ DEFAULTS = {
     "06.overhead_mw": ({"it_mw": 20}, 20 * (1.58 - 1)),
     "06.liquid_saving_kw": ({"rack_kw": 120}, 120 * (1.58 - 1.04)),
     "06.power_swing_mw": ({"n_devices": 16_384, "pue": 1.1}, 16_384 * (700 - 140) * 1.1 / 1e6),
+    "04.decode_utilization": ({"batch": 32}, 32 / (989.4e12 / 3.35e12)),                  # H100 datasheet
+    "04.kv_capacity": ({"context_tokens": 2048, "memory_gb": 80}, (0.9 * 80e9 - 6_738_415_616 * 2) // (2048 * 524_288)),
+    "04.attention_share": ({"seq_len": 131_072}, 12 * 126 * 16384 * 131_072 / (6 * 405e9 + 12 * 126 * 16384 * 131_072)),
+    "05.young_llama3": ({"checkpoint_s": 60}, math.sqrt(2 * 60 * 54 * 24 * 3600 / 419) / 60),
+    "05.fast_enough": ({"target": 0.9, "restart_min": 5},                  # δ/M = −y − ln(1 − y), y = 1 − g·e^(R/M)
+                       (lambda m, y: m * (-y - math.log(1 - y)))(54 * 24 * 3600 / 419,
+                                                                1 - 0.9 * math.exp(300 / (54 * 24 * 3600 / 419)))),
+    "05.spares_needed": ({"n_devices": 100_000, "shortfall": 0.01}, 61),  # Erlang B: test_the_spares_default
 }
 VARIANT_IDS = sorted(DEFAULTS)
 STUDENTS = [f"student{i:03d}" for i in range(40)]
-OWN_CHAPTERS = ("00", "01", "02", "03", "06", "07")
+OWN_CHAPTERS = ("00", "01", "02", "03", "04", "05", "06", "07")
 
 
 @pytest.fixture(autouse=True)
@@ -252,3 +260,78 @@ def test_the_grade_command_takes_the_salt_and_can_turn_variants_off():
     assert args.salt is None and not args.no_variants
     with pytest.raises(TypeError, match="salt"):
         grading.grade(["subs/"], sandbox=False, salt=3)
+
+
+def test_the_spares_default_is_erlang_b_by_hand():
+    """05.spares_needed's default: the fewest spares with Erlang B(n, a) ≤ 1 %, a = a day / the 100,000-GPU MTBF."""
+    a = 86400 / (54 * 24 * 3600 * 16_384 / 419 / 100_000)
+    b, n = 1.0, 0
+    while b > 0.01:
+        n += 1
+        b = a * b / (n + a * b)
+    assert n == DEFAULTS["05.spares_needed"][1]
+
+
+# The solution cells of solutions/04 and 05, as the notebooks write them (their own rounded constants), for
+# every student: the instructor's source passes whatever the id (nbval checks one student per run).
+SOLUTIONS = {
+    "04.decode_utilization": lambda m: m["batch"] / (989e12 / 3.35e12),
+    "04.kv_capacity": lambda m: (0.9 * m["memory_gb"] * 1e9 - 6.74e9 * 2) // (m["context_tokens"] * 524_288),
+    "04.attention_share": lambda m: 12 * 126 * 16384 * m["seq_len"] / (6 * 405e9 + 12 * 126 * 16384 * m["seq_len"]),
+    "05.young_llama3": lambda m: (2 * m["checkpoint_s"] * (54 * 24 / 419 * 3600)) ** 0.5 / 60,
+}
+
+
+def _fast_enough_solution(m):
+    from labkit import faults as f
+    cluster_m = f.llama3_mtbf()[0]
+    deltas = np.linspace(1, 400, 8000)
+    goodputs = f.expected_goodput(f.optimal_interval(deltas, cluster_m), deltas, m["restart_min"] * 60, cluster_m)
+    return deltas[goodputs >= m["target"]].max()
+
+
+def _spares_solution(m):
+    from labkit import faults as f
+    my_m = f.cluster_mtbf(f.llama3_mtbf()[1], m["n_devices"])
+    n = 0
+    while f.spare_shortfall(n, my_m, 86400) > m["shortfall"]:
+        n += 1
+    return n
+
+
+SOLUTIONS.update({"05.fast_enough": _fast_enough_solution, "05.spares_needed": _spares_solution})
+
+
+@pytest.mark.parametrize("exercise_id", sorted(SOLUTIONS))
+def test_the_chapter_04_05_solutions_pass_for_every_variant(exercise_id):
+    ex = get(exercise_id)
+    for numbers, _ in ex._table():
+        assert ex.grade(SOLUTIONS[exercise_id](numbers), numbers=numbers)[0] == PASSED, numbers
+
+
+def test_the_numbers_command_prints_a_students_numbers(capsys, monkeypatch):
+    from labkit.__main__ import main
+    ex = get("04.kv_capacity")
+    assert main(["numbers", "04.kv_capacity", "--student", "alice", "--salt", "s3cret"]) == 0
+    out = capsys.readouterr().out
+    mine = ex.numbers_for("alice", "s3cret")
+    assert out.startswith("04.kv_capacity: " + ex.describe_numbers(mine)) and '"memory_gb": %d' % mine["memory_gb"] in out
+    assert "answer" not in out
+    monkeypatch.setenv("LABKIT_COURSE_SALT", "s3cret")               # the hub's salt is the default
+    assert main(["numbers", "04.kv_capacity", "04.bubble", "--student", "Alice", "--answers"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("04.kv_capacity: " + ex.describe_numbers(mine))
+    assert lines[0].endswith(f"answer {ex.expected_for(mine):.6g}")
+    assert lines[1] == "04.bubble: the same numbers for everyone, as the question states them"
+    assert "no salt" not in captured.err
+    monkeypatch.delenv("LABKIT_COURSE_SALT")
+    assert main(["numbers", "--student", "bob"]) == 0                  # every exercise with variants
+    captured = capsys.readouterr()
+    listed = [line.split(":")[0] for line in captured.out.splitlines()]
+    assert listed == [i for i in ids() if getattr(get(i), "variants", None)] and "no salt" in captured.err
+    assert main(["numbers", "99.nope", "--student", "bob"]) == 2
+    assert "99.nope" in capsys.readouterr().err
+    assert main(["numbers", "04.kv_capacity", "--student", " "]) == 2
+    with pytest.raises(SystemExit):                                     # the student id is required
+        main(["numbers", "04.kv_capacity"])

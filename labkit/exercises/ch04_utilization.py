@@ -69,6 +69,7 @@ register(ValueExercise(
     "04.palm_mfu",
     "PaLM 540B's MFU from its throughput (compare with the published 46.2 %)",
     expected=_palm_mfu,
+    no_variants="PaLM's published throughput, size and chip count, compared with its published 46.2 %",
     rtol=0.004,
     quantity="fraction",
     hints=[
@@ -104,6 +105,7 @@ register(ValueExercise(
     "04.megatron_mfu",
     "Megatron-LM's 1T-parameter run: from its published 52 % (HFU) to MFU",
     expected=_megatron_mfu,
+    no_variants="Megatron-LM's published 163 TFLOP/s per GPU (Narayanan et al. 2021, Table 1)",
     rtol=0.01,
     quantity="fraction",
     hints=[
@@ -226,63 +228,78 @@ register(FunctionExercise(
 # ---------------------------------------------------------------------------------------------
 # 04.decode_utilization — the roofline of decoding
 # ---------------------------------------------------------------------------------------------
+DECODE_BATCHES = (4, 8, 12, 16, 24, 32, 40, 48, 64, 80, 96, 128)     # sequences per decode step
+
+
 register(ValueExercise(
     "04.decode_utilization",
     "Fraction of an H100's peak used by a batch-32 decode step",
-    expected=lambda: float(ut.decode_utilization(32)),
+    expected=lambda batch=32: float(ut.decode_utilization(batch)),
+    variants={"batch": DECODE_BATCHES},
+    numbers_text="a batch of {batch} sequences",
     rtol=0.01,
     quantity="fraction",
     hints=[
         "One decode step reads every BF16 weight once (2 bytes per parameter) and does 2 FLOPs per parameter "
-        "for each of the 32 sequences: 32 FLOP per byte.",
-        "It is memory-bound, so utilization = intensity / ridge point = 32 / (989e12 / 3.35e12).",
+        "for each of the {batch} sequences: {batch} FLOP per byte.",
+        "It is memory-bound, so utilization = intensity / ridge point = {batch} / (989e12 / 3.35e12).",
     ],
     mistakes=[
         Mistake("You counted one byte per parameter: BF16 weights take 2 bytes, so the intensity is "
                 "b FLOP/byte, not 2·b.", factor=2),
         Mistake("A multiply-add is 2 FLOPs: each parameter does 2 FLOPs per sequence.", factor=0.5),
         Mistake("That is a percentage: answer with a fraction (0.11, not 11).", factor=100),
-        Mistake("That is a batch of one (1 / ridge point): the batch has 32 sequences, and each "
-                "weight read serves all of them.", factor=1 / 32),
+        Mistake("That is a batch of one (1 / ridge point): the batch has {batch} sequences, and each "
+                "weight read serves all of them.", value=lambda batch=32: float(ut.decode_utilization(1))),
     ],
 ))
 
 # ---------------------------------------------------------------------------------------------
 # 04.kv_capacity — how many sequences the KV cache lets fit beside the weights
 # ---------------------------------------------------------------------------------------------
-KV_CONTEXT = 2048               # tokens per sequence
+KV_CONTEXT = 2048               # tokens per sequence (the question's default)
 KV_MEMORY = 80e9                # bytes: one 80 GB H100 (SI GB)
+KV_CONTEXTS = (512, 1024, 1536, 2048, 3072, 4096)    # tokens: Llama-2's context is at most 4,096
+KV_MEMORIES_GB = (40, 48, 80, 94, 141)               # GB (SI): A100 40 GB, L40S, H100, H100 NVL, H200
 
 
-def _kv_capacity(memory_bytes=KV_MEMORY, usable=ut.VLLM_MEMORY_FRACTION, bytes_per_param=2.0, kv_scale=1.0):
-    """Sequences of KV_CONTEXT Llama-2-7B tokens that fit (what the learner should find, or a slip of it)."""
-    kv = KV_CONTEXT * ut.kv_bytes_per_token() * kv_scale
+def _kv_capacity(context_tokens=KV_CONTEXT, memory_gb=80, usable=ut.VLLM_MEMORY_FRACTION, bytes_per_param=2.0,
+                 kv_scale=1.0, memory_unit=1e9):
+    """Sequences of ``context_tokens`` Llama-2-7B tokens that fit (what the learner should find, or a slip)."""
+    kv = context_tokens * ut.kv_bytes_per_token() * kv_scale
     n = ut.LLAMA2_7B["n_params"]
-    return float(max(0.0, (usable * memory_bytes - n * bytes_per_param) // kv))
+    return float(max(0.0, (usable * memory_gb * memory_unit - n * bytes_per_param) // kv))
 
 
 register(ValueExercise(
     "04.kv_capacity",
     "Llama-2-7B sequences of 2,048 tokens whose KV cache fits beside the weights on an 80 GB H100",
-    expected=lambda: float(ut.kv_capacity_batch(KV_CONTEXT * ut.kv_bytes_per_token(), ut.LLAMA2_7B["n_params"],
-                                                memory_bytes=KV_MEMORY)),
+    expected=lambda context_tokens=KV_CONTEXT, memory_gb=80: float(ut.kv_capacity_batch(
+        context_tokens * ut.kv_bytes_per_token(), ut.LLAMA2_7B["n_params"], memory_bytes=memory_gb * 1e9)),
+    variants={"context_tokens": KV_CONTEXTS, "memory_gb": KV_MEMORIES_GB},
+    numbers_text="sequences of {context_tokens:,} tokens on one {memory_gb} GB GPU",
     rtol=0.005,
     quantity="count",
     hints=[
         "KV bytes per token: 2 (K and V) × 32 layers × 32 KV heads × 128 × 2 bytes (BF16); a sequence holds "
-        "2,048 of them (ut.kv_bytes_per_token, or labkit.scaling.kv_cache_bytes).",
-        "Room for the cache: 0.9 × 80e9 bytes (vLLM's default share) minus the weights, 6.74e9 × 2 bytes.",
+        "{context_tokens:,} of them (ut.kv_bytes_per_token, or labkit.scaling.kv_cache_bytes).",
+        "Room for the cache: 0.9 × {memory_gb}e9 bytes (vLLM's default share) minus the weights, 6.74e9 × 2 bytes.",
         "Whole sequences only: round down the room divided by one sequence's cache.",
     ],
     mistakes=[
         Mistake("The weights (6.74e9 × 2 bytes ≈ 13.5 GB) stay in HBM too: subtract them before dividing.",
-                value=lambda: _kv_capacity(bytes_per_param=0.0), rtol=0.005),
+                value=lambda context_tokens=KV_CONTEXT, memory_gb=80: _kv_capacity(context_tokens, memory_gb,
+                                                                                   bytes_per_param=0.0), rtol=0.005),
         Mistake("vLLM lets itself use 90 % of the memory (gpu_memory_utilization = 0.9); the rest holds "
-                "activations and the framework.", value=lambda: _kv_capacity(usable=1.0), rtol=0.005),
-        Mistake("80 GB is 80 × 10⁹ bytes (SI), not 80 GiB.", value=lambda: _kv_capacity(memory_bytes=80 * 2**30),
-                rtol=0.005),
+                "activations and the framework.",
+                value=lambda context_tokens=KV_CONTEXT, memory_gb=80: _kv_capacity(context_tokens, memory_gb,
+                                                                                   usable=1.0), rtol=0.005),
+        Mistake("{memory_gb} GB is {memory_gb} × 10⁹ bytes (SI), not {memory_gb} GiB.",
+                value=lambda context_tokens=KV_CONTEXT, memory_gb=80: _kv_capacity(context_tokens, memory_gb,
+                                                                                   memory_unit=2**30), rtol=0.005),
         Mistake("The cache holds K *and* V, each 2 bytes per value: you counted half of it.",
-                value=lambda: _kv_capacity(kv_scale=0.5), rtol=0.005),
+                value=lambda context_tokens=KV_CONTEXT, memory_gb=80: _kv_capacity(context_tokens, memory_gb,
+                                                                                   kv_scale=0.5), rtol=0.005),
     ],
 ))
 
@@ -294,24 +311,30 @@ def _attention_share(seq_len=131072, n_params=405e9, n_layers=126, d_model=16384
     return attention / (6 * n_params + attention)
 
 
+ATTENTION_SEQ_LENS = tuple(k * 1024 for k in (16, 20, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128))   # tokens
+
+
 register(ValueExercise(
     "04.attention_share",
     "Share of Llama 3 405B's training FLOPs per token that is attention, at 131,072 tokens",
-    expected=lambda: _attention_share(),
+    expected=lambda seq_len=131072: _attention_share(seq_len),
+    variants={"seq_len": ATTENTION_SEQ_LENS},
+    numbers_text="s = {seq_len:,} tokens",
     rtol=0.005,
     quantity="fraction",
     hints=[
         "Per token, the matmuls over the weights cost 6·N FLOP; attention (QKᵀ and attention·V, forward and "
         "backward) costs 12·L·d·s with L layers, model dimension d and sequence length s (PaLM, Appendix B).",
-        "N = 405e9, L = 126, d = 16384, s = 131072: share = 12·L·d·s / (6·N + 12·L·d·s).",
+        "N = 405e9, L = 126, d = 16384, s = {seq_len}: share = 12·L·d·s / (6·N + 12·L·d·s).",
     ],
     mistakes=[
-        Mistake("That is the share at 8,192 tokens: the sequence is 131,072 tokens long, 16 times more.",
-                value=lambda: _attention_share(seq_len=8192), rtol=0.005),
+        Mistake("That is the share at 8,192 tokens (the 8K rows of the waterfall): your sequence is "
+                "{seq_len:,} tokens long.", value=lambda seq_len=131072: _attention_share(seq_len=8192), rtol=0.005),
         Mistake("That is attention ÷ matmuls (a ratio): the share divides by the total, 6·N + 12·L·d·s.",
-                value=lambda: 12 * 126 * 16384 * 131072 / (6 * 405e9), rtol=0.005),
+                value=lambda seq_len=131072: 12 * 126 * 16384 * seq_len / (6 * 405e9), rtol=0.005),
         Mistake("You counted the forward pass only for attention (4·L·d·s): training does forward and backward, "
-                "12·L·d·s, as the 6·N does for the matmuls.", value=lambda: _attention_share(factor=4), rtol=0.005),
+                "12·L·d·s, as the 6·N does for the matmuls.",
+                value=lambda seq_len=131072: _attention_share(seq_len, factor=4), rtol=0.005),
         Mistake("That is a percentage: answer with a fraction.", factor=100),
     ],
 ))
@@ -323,6 +346,7 @@ register(ValueExercise(
     "04.bubble",
     "Llama 3 405B on 16K GPUs: the bubble's idle time as a fraction of the pipelined work",
     expected=lambda: float(ut.mfu_waterfall("16K GPUs, 8K tokens").config["bubble_fraction"]),
+    no_variants="one bar of the waterfall of Llama 3's published 16K-GPU configuration, which the notebook plots",
     rtol=0.005,
     quantity="fraction",
     hints=[

@@ -47,6 +47,7 @@ register(ValueExercise(
     "05.llama3_cluster_mtbf",
     "Llama 3's cluster MTBF in hours (compare with the paper)",
     expected=_cluster_hours,
+    no_variants="Llama 3's published 54 days and 419 interruptions, compared with the paper's figure",
     rtol=0.01,
     unit="h",
     quantity="time",
@@ -71,6 +72,7 @@ register(ValueExercise(
     "05.per_gpu_mtbf",
     "Llama 3's MTBF per GPU in GPU-hours",
     expected=_gpu_hours,
+    no_variants="Llama 3's published run (54 days, 419 interruptions, 16,384 GPUs)",
     rtol=0.01,
     unit="GPU-h",
     quantity="time",
@@ -134,25 +136,30 @@ register(FunctionExercise(
 ))
 
 
-def _young_llama3_minutes():
-    return float(faults.young_interval(1 * u.MINUTE, faults.llama3_mtbf()[0])) / u.MINUTE
+YOUNG_CHECKPOINT_S = (15, 20, 30, 45, 60, 90, 120, 180, 240, 300, 420, 600)    # seconds per checkpoint
+
+
+def _young_llama3_minutes(checkpoint_s=60):
+    return float(faults.young_interval(checkpoint_s, faults.llama3_mtbf()[0])) / u.MINUTE
 
 
 register(ValueExercise(
     "05.young_llama3",
     "Young's interval for Llama 3 with a one-minute checkpoint, in minutes",
     expected=_young_llama3_minutes,
+    variants={"checkpoint_s": YOUNG_CHECKPOINT_S},
+    numbers_text="a checkpoint that takes {checkpoint_s} s",
     rtol=0.01,
     unit="min",
     quantity="time",
     hints=[
         "Use the cluster's MTBF (≈ 3.1 h): the job stops when any GPU fails. Put δ and M in the same unit.",
-        "In seconds: τ = √(2 × 60 s × 11,135 s); then divide by 60 for minutes.",
+        "In seconds: τ = √(2 × {checkpoint_s} s × 11,135 s); then divide by 60 for minutes.",
     ],
     mistakes=[
         Mistake("You mixed units: δ in minutes and M in hours under one square root. Convert both to "
                 "seconds first, then the result back to minutes.",
-                value=math.sqrt(2 * 1 * _DAYS * 24 / _UNEXPECTED)),
+                value=lambda checkpoint_s=60: math.sqrt(2 * checkpoint_s / u.MINUTE * _DAYS * 24 / _UNEXPECTED)),
         Mistake("That is in seconds: divide by 60 for minutes.", factor=u.MINUTE),
         Mistake("You forgot the factor 2 in Young's formula: τ = √(2·δ·M).", factor=1 / math.sqrt(2)),
         Mistake("You used the per-GPU MTBF: the job stops when ANY of the 16,384 GPUs fails, so use the "
@@ -190,26 +197,33 @@ register(FunctionExercise(
 ))
 
 
-def _max_checkpoint_s():
-    return faults.max_checkpoint_time(0.9, 5 * u.MINUTE, faults.llama3_mtbf()[0])
+FAST_TARGETS = (0.8, 0.85, 0.88, 0.9, 0.92)       # goodput to reach
+FAST_RESTART_MIN = (1, 2, 3, 4, 5, 6, 8, 10)       # minutes per restart
+
+
+def _max_checkpoint_s(target=0.9, restart_min=5):
+    return float(faults.max_checkpoint_time(target, restart_min * u.MINUTE, faults.llama3_mtbf()[0]))
 
 
 register(ValueExercise(
     "05.fast_enough",
     "Longest checkpoint that keeps Llama 3 above 90 % goodput (5-minute restarts)",
     expected=_max_checkpoint_s,
+    variants={"target": FAST_TARGETS, "restart_min": FAST_RESTART_MIN},
+    numbers_text="{target:.0%} goodput, {restart_min}-minute restarts",
     rtol=0.05,
     unit="s",
     quantity="time",
     hints=[
-        "For a given δ, checkpoint at optimal_interval(δ, M) and compute expected_goodput(τ, δ, 300, M); "
+        "For a given δ, checkpoint at optimal_interval(δ, M) and compute expected_goodput(τ, δ, {restart_min} * 60, M); "
         "goodput falls as δ grows.",
-        "Try δ = 10, 20, 40, 80 s (or bisect, or use np.logspace and look for where goodput crosses 0.9); "
-        "the answer lies between 20 and 60 s.",
+        "Try δ = 5, 10, 20, 40, 80, 160 s (or bisect, or use np.linspace and look for where goodput crosses "
+        "{target}).",
     ],
     mistakes=[
-        Mistake("That is the limit with instant restarts: the 5-minute restarts take their share too.",
-                value=lambda: faults.max_checkpoint_time(0.9, 0.0, faults.llama3_mtbf()[0])),
+        Mistake("That is the limit with instant restarts: the {restart_min}-minute restarts take their share too.",
+                value=lambda target=0.9, restart_min=5: faults.max_checkpoint_time(target, 0.0,
+                                                                                  faults.llama3_mtbf()[0])),
         Mistake("That is in minutes: the answer is in seconds.", factor=1 / u.MINUTE),
     ],
 ))
@@ -337,28 +351,43 @@ register(FunctionExercise(
 ))
 
 
-def _big_mtbf():
-    return float(faults.cluster_mtbf(faults.llama3_mtbf()[1], 100_000))
+SPARES_GPUS = (25_000, 50_000, 75_000, 100_000, 150_000, 200_000)
+SPARES_SHORTFALL = (0.005, 0.01, 0.02, 0.05)     # share of failures that may find no spare
+
+
+def _big_mtbf(n_devices=100_000):
+    return float(faults.cluster_mtbf(faults.llama3_mtbf()[1], n_devices))
+
+
+def _spares(n_devices=100_000, shortfall=0.01):
+    return float(faults.spares_needed(_big_mtbf(n_devices), u.DAY, shortfall))
+
+
+def _notebook_64(n_devices=100_000, shortfall=0.01):
+    """The notebook's 64 spares as a slip, only where 64 is more than the answer (else it names nothing)."""
+    return 64.0 if _spares(n_devices, shortfall) < 64 else -1.0
 
 
 register(ValueExercise(
     "05.spares_needed",
     "Hot spares for 100,000 GPUs: how many keep 99 % of failures on the fast path?",
-    expected=lambda: faults.spares_needed(_big_mtbf(), u.DAY, 0.01),
+    expected=_spares,
+    variants={"n_devices": SPARES_GPUS, "shortfall": SPARES_SHORTFALL},
+    numbers_text="{n_devices:,} GPUs, at most {shortfall:.1%} of failures without a spare",
     rtol=0.0,
     unit="spares",
     quantity="count",
     hints=[
-        "f.spare_shortfall(n, mtbf, repair_time) is the share of failures that find no spare. Try n = 40, 50, 60, … "
-        "with the 100,000-GPU MTBF (f.cluster_mtbf(gpu_m, 100_000)) and a day of repair.",
-        "Find the smallest n with f.spare_shortfall(n, mtbf, u.DAY) <= 0.01 (a loop, or f.spares_needed).",
+        "f.spare_shortfall(n, mtbf, repair_time) is the share of failures that find no spare. Try n = 10, 20, 30, … "
+        "with the {n_devices:,}-GPU MTBF (f.cluster_mtbf(gpu_m, {n_devices})) and a day of repair.",
+        "Find the smallest n with f.spare_shortfall(n, mtbf, u.DAY) <= {shortfall} (a loop, or f.spares_needed).",
     ],
     mistakes=[
         Mistake("That is the average number in repair (Little's law: failures per day × days): with exactly that "
-                "many spares, bursts empty the pool about a tenth of the time. Add a margin until ≤ 1 %.",
-                value=lambda: round(u.DAY / _big_mtbf())),
+                "many spares, bursts empty the pool far too often. Add a margin until ≤ {shortfall:.1%}.",
+                value=lambda n_devices=100_000, shortfall=0.01: round(u.DAY / _big_mtbf(n_devices))),
         Mistake("That is the notebook's 64, which more than meets the target; what is the fewest that does?",
-                value=64),
+                value=_notebook_64),
     ],
 ))
 
@@ -373,6 +402,7 @@ register(ValueExercise(
     "05.goodput_split",
     "Google's goodput for a Llama-3-like run: scheduling 95 %, runtime from the model, program 40 %",
     expected=_split_total,
+    no_variants="Google's published goodput split applied to the notebook's Llama 3 model, which the narrative builds on",
     rtol=0.01,
     unit="",
     quantity="fraction",
@@ -408,6 +438,7 @@ register(ValueExercise(
     "05.timeout_cost",
     "What PyTorch's default NCCL timeout costs Llama 3 if every failure is a hang",
     expected=_timeout_cost,
+    no_variants="PyTorch's default NCCL timeout and Llama 3's published storage bandwidth and failure rate",
     rtol=0.03,
     unit="",
     quantity="fraction",

@@ -210,5 +210,12 @@ def test_describe_says_what_a_figure_shows():
     assert "'A100' (solid, 3 points, y 2 to 8)" in text and "a line (dashed, 2 points, y 1)" in text
     assert "Plot 2 of 2 without a title" in text and "'energy' (2 bars, 3 to 5)" in text
     assert len(describe(fig, limit=80)) == 80
+    # hatching encodes meaning in the course's plots (a stage that does not fit, a bar not modelled): say so
+    bars = right.bar(["z", "w", "v"], [1, 2, 3], label="does not fit")
+    bars.patches[1].set_hatch("//")
+    assert "'does not fit' (3 bars, 1 hatched, 1 to 3)" in describe(fig)
+    for p in bars.patches:
+        p.set_hatch("xx")
+    assert "'does not fit' (3 bars, all hatched, 1 to 3)" in describe(fig)
     with pytest.raises(TypeError, match="fig"):
         describe("not a figure")

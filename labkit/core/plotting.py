@@ -201,7 +201,9 @@ def _series_words(ax):
             name = f"'{label}'" if label and not label.startswith("_") else "bars"
             horizontal = bars.orientation == "horizontal"
             sizes = [p.get_width() if horizontal else p.get_height() for p in bars.patches]
-            words.append(f"{name} ({len(sizes)} {'horizontal ' if horizontal else ''}bars, {_range(sizes)})")
+            hatched = sum(1 for p in bars.patches if p.get_hatch())
+            marks = "" if not hatched else (", all hatched" if hatched == len(sizes) else f", {hatched} hatched")
+            words.append(f"{name} ({len(sizes)} {'horizontal ' if horizontal else ''}bars{marks}, {_range(sizes)})")
     if not words:
         from matplotlib.collections import LineCollection, PathCollection
         shapes = len(ax.patches) + sum(len(c.get_paths()) for c in ax.collections
@@ -213,7 +215,7 @@ def _series_words(ax):
 
 def describe(fig, limit=1500):
     """What ``fig`` shows, in words: its title, each plot's title, axes (labels, scales, ranges) and
-    series (label, line style, size, range of values). The text alternative of a figure for learners
+    series (label, line style, size, hatched bars, range of values). The text alternative of a figure for learners
     who cannot see it; at most ``limit`` characters."""
     from matplotlib.figure import FigureBase
     from .validate import integer

@@ -55,21 +55,23 @@ def sustained_matmul_efficiency(device):
     """The cited sustained (power-limited) matmul efficiency of ``device`` from
     :data:`SUSTAINED_MATMUL_EFFICIENCY`, or None where none is measured (A100, V100, TPUs …): a fraction of
     the dense BF16 peak, at or below :func:`measured_matmul_efficiency`'s burst rate."""
+    return SUSTAINED_MATMUL_EFFICIENCY.get(_table_key(device))
+
+
+def _table_key(device):
+    """The key of ``device`` (a Device or a datasheet name) in the per-device tables above: its short name's
+    first word ("H100", "A100")."""
     if isinstance(device, str):
         device = datasheet(text("device", device))
     device = instance("device", device, Device, "a Device (datasheet('H100')) or a datasheet name")
-    return SUSTAINED_MATMUL_EFFICIENCY.get(device.short_name.split()[0])
+    return device.short_name.split()[0]
 
 
 def measured_matmul_efficiency(device):
     """The cited best matmul efficiency of ``device`` (a Device or a datasheet name) from
     :data:`MEASURED_MATMUL_EFFICIENCY`, or :data:`UNMEASURED_MATMUL_EFFICIENCY` (a named assumption) for a
     device Bekman's table does not list. A fraction of the dense BF16 peak."""
-    if isinstance(device, str):
-        device = datasheet(text("device", device))
-    device = instance("device", device, Device, "a Device (datasheet('H100')) or a datasheet name")
-    key = device.short_name.split()[0]
-    return MEASURED_MATMUL_EFFICIENCY.get(key, UNMEASURED_MATMUL_EFFICIENCY)
+    return MEASURED_MATMUL_EFFICIENCY.get(_table_key(device), UNMEASURED_MATMUL_EFFICIENCY)
 
 #: GPUs one NVLink domain holds (an 8-GPU HGX/DGX node): a collective inside it runs on NVLink.
 GPUS_PER_NODE = 8

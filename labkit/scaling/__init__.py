@@ -622,10 +622,9 @@ class ParallelPlan:
         return self.summary()
 
 
-#: GPUs per NVLink node (an 8-GPU H100 server) and the links of datasets/interconnects.csv that
-#: :func:`plan_overhead` prices traffic at: inside a node, and between nodes (one port per GPU).
-GPUS_PER_NODE = 8
-INTRA_NODE_LINK, INTER_NODE_LINK = "NVLink 4.0 (H100)", "InfiniBand NDR"
+# GPUs per NVLink node and the links of datasets/interconnects.csv that plan_overhead prices traffic at:
+# one home, the step model's (training_step imports nothing from this package at load time).
+from .training_step import GPUS_PER_NODE, INTER_NODE_LINK, INTRA_NODE_LINK  # noqa: E402
 
 
 def link_bandwidth(name):

@@ -197,7 +197,8 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
               expert_parallel=1, experts_per_token=1, device="H100", peak_flops_per_s=None,
               matmul_efficiency=MATMUL_EFFICIENCY, intra_bandwidth_bytes_per_s=None,
               inter_bandwidth_bytes_per_s=None, intra_latency=None, inter_latency=None,
-              gpus_per_node=GPUS_PER_NODE, overlap=True, recompute="selective"):
+              gpus_per_node=GPUS_PER_NODE, overlap=True, recompute="selective",
+              gradient_bytes_per_param=WIRE_BYTES):
     """Seconds of one optimizer step of a transformer trained with a (data, tensor, pipeline, expert)
     parallel layout, and where they go: a :class:`StepTime`.
 
@@ -226,10 +227,11 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
       (Narayanan et al. 2021). Each micro-batch crosses 2·v stage boundaries per device (forward and
       backward), each send b·s·d/t bf16 values (the scatter/gather optimization), on the network once
       tensor_parallel · pipeline_parallel exceeds a node. No context parallelism.
-    - **Data parallelism / ZeRO**: gradients of the device's N/(t·p·ep) parameters (bf16). ZeRO-0: one ring
-      all-reduce; ZeRO-1/2: reduce-scatter of gradients + all-gather of updated weights (the same bytes);
-      ZeRO-3 (FSDP): every micro-batch all-gathers the weights in its forward and again in its backward and
-      reduce-scatters its gradients (1.5× the bytes, m times). The data-parallel group is on NVLink only when
+    - **Data parallelism / ZeRO**: gradients of the device's N/(t·p·ep) parameters, ``gradient_bytes_per_param``
+      each (2: bf16; 4: FP32, as Llama 3 reduces them); weights in bf16. ZeRO-0: one ring all-reduce of the
+      gradients; ZeRO-1/2: reduce-scatter of gradients + all-gather of updated weights; ZeRO-3 (FSDP): every
+      micro-batch all-gathers the weights in its forward and again in its backward and reduce-scatters its
+      gradients (m times). The data-parallel group is on NVLink only when
       the whole job fits in one node. With ``overlap`` the traffic hides behind the backward pass of the
       last micro-batch (ZeRO-0–2) or behind each micro-batch's compute (ZeRO-3) in buckets of one layer
       each, and the last bucket is always exposed; without it, all of it waits.
@@ -239,7 +241,8 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
     - **Links**: α-β model (:mod:`labkit.interconnect`). Defaults: line rates of :data:`INTRA_NODE_LINK` and
       :data:`INTER_NODE_LINK` (datasets/interconnects.csv, per GPU, one direction; real rings reach ≈ 80 %,
       nccl-tests issue #212) and NCCL's per-step latencies. Pass measured bus bandwidths for a closer fit.
-    - **Memory** (``memory_per_device``): 16 bytes per parameter (mixed-precision Adam) over t·p·ep devices,
+    - **Memory** (``memory_per_device``): 16 bytes per parameter (mixed-precision Adam; the gradient in
+      ``gradient_bytes_per_param``, so 18 with FP32 gradients) over t·p·ep devices,
       ZeRO-sharded over data_parallel; activations with sequence parallelism and FlashAttention,
       34·s·b·d/t bytes per layer (2·s·b·d/t with full recomputation; Korthikanti et al. 2022 without the
       5·a·s/d score term FlashAttention never stores), min(p, m) micro-batches of L/p layers in flight on
@@ -277,6 +280,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
     node = counts("gpus_per_node", gpus_per_node, minimum=1, maximum=1024)
     overlap = flag("overlap", overlap)
     choice("recompute", recompute, RECOMPUTE)
+    grad_bytes = positive("gradient_bytes_per_param", gradient_bytes_per_param, "bytes", maximum=8)
     if np.any(np.asarray(gb) < np.asarray(dp) * np.asarray(b)):
         raise ValueError("global_batch_size must be at least data_parallel × micro_batch_size "
                          "(each replica needs one micro-batch per step)")
@@ -290,7 +294,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
 
     try:
         fields = _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage, v, ep, k, peak, eff,
-                       (intra, a_in), (inter, a_out), node, overlap, recompute)
+                       (intra, a_in), (inter, a_out), node, overlap, recompute, grad_bytes)
     except ValueError:          # a collective of chapter 03 refused an overflowing size or time
         fields = None
     if fields is not None:
@@ -304,7 +308,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
 
 
 def _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage, v, ep, k, peak, eff, intra_link,
-          inter_link, node, overlap, recompute):
+          inter_link, node, overlap, recompute, grad_bytes=WIRE_BYTES):
     """The step time's parts (see step_time): a dict of StepTime's fields, arrays or floats."""
     from ..interconnect import allgather_time, allreduce_time, alltoall_time, reduce_scatter_time, transfer_time
     intra, a_in = intra_link
@@ -332,10 +336,10 @@ def _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage
 
         dp_link = _link_time(n_devices <= node, intra, inter), _link_time(n_devices <= node, a_in, a_out)
         local_params = n_params / (t * p * ep)
-        grads = local_params * WIRE_BYTES
-        sharded = reduce_scatter_time(grads, dp, *dp_link) + allgather_time(grads, dp, *dp_link)
+        grads, weights = local_params * grad_bytes, local_params * WIRE_BYTES
+        sharded = reduce_scatter_time(grads, dp, *dp_link) + allgather_time(weights, dp, *dp_link)
         per_step = np.where(stage == 0, allreduce_time(grads, dp, *dp_link), sharded)
-        per_microbatch = reduce_scatter_time(grads, dp, *dp_link) + 2 * allgather_time(grads, dp, *dp_link)
+        per_microbatch = reduce_scatter_time(grads, dp, *dp_link) + 2 * allgather_time(weights, dp, *dp_link)
         zero3 = stage == 3
         dp_comm = np.where(zero3, m * per_microbatch, per_step)
         if overlap:
@@ -353,7 +357,8 @@ def _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage
         step = compute + bubble + tp + pp + ep_time + exposed_dp
         mfu = model_flops / (n_devices * peak * step)
         hfu = hardware_flops / (n_devices * peak * step)
-        memory = _memory_per_device(n_params, t, p, dp, ep, stage, b, seq_len, d_model, n_layers, m, v, recompute)
+        memory = _memory_per_device(n_params, t, p, dp, ep, stage, b, seq_len, d_model, n_layers, m, v, recompute,
+                                    grad_bytes)
 
     return dict(step_time=step, compute_time=compute, bubble_time=bubble, exposed_tp=tp, exposed_pp=pp,
                 exposed_dp=exposed_dp, exposed_ep=ep_time, dp_comm_time=dp_comm, mfu=mfu, hfu=hfu,
@@ -361,9 +366,10 @@ def _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage
                 n_microbatches=m, memory_per_device=memory, matmul_efficiency=eff)
 
 
-def _memory_per_device(n_params, t, p, dp, ep, stage, b, seq_len, d_model, n_layers, m, v, recompute):
+def _memory_per_device(n_params, t, p, dp, ep, stage, b, seq_len, d_model, n_layers, m, v, recompute,
+                       grad_bytes=WIRE_BYTES):
     """Bytes per device: ZeRO-sharded training state and the first stage's activations (see step_time)."""
-    w, g, o = (x * n_params / (t * p * ep) for x in _STATE_BYTES)
+    w, g, o = (x * n_params / (t * p * ep) for x in (_STATE_BYTES[0], grad_bytes, _STATE_BYTES[2]))
     o = np.where(stage >= 1, o / dp, o)
     g = np.where(stage >= 2, g / dp, g)
     w = np.where(stage >= 3, w / dp, w)

@@ -71,7 +71,7 @@ WATERFALL_ASSUMPTIONS = {
                           "checkpointing' (Dubey et al. 2024, §3.3.2); named for the 131K row, whose GPUs also hold "
                           "8,192 tokens each (CP 16)"),
     "recompute_to_fit": (False, "cited, as above: nothing was recomputed. Chapter 02's memory model puts this layout "
-                                "at 94 GB per GPU; Meta's deallocation of stage inputs and outputs is not modelled"),
+                                "at 100 GB per GPU; Meta's deallocation of stage inputs and outputs is not modelled"),
     "nvlink_efficiency": (0.82, "cited: NCCL reaches ≈ 82 % of NVLink 4.0's line rate (nccl-tests issue #212, "
                                 "datasets/README.md)"),
     "memory_reserve": (0.10, "named assumption: share of HBM not available to the model (CUDA context, NCCL "
@@ -80,6 +80,15 @@ WATERFALL_ASSUMPTIONS = {
                                 "forward's bytes (forward + backward = 3 × forward)"),
     "fused_elementwise": (False, "named assumption: one kernel per element-wise operation, as eager frameworks run "
                                  "them; True counts the fusions a graph compiler makes (nonmatmul_bytes_per_token)"),
+    "gradient_bytes_per_param": (4, "cited: Llama 3 uses 'FP32 gradient accumulation during backward computation "
+                                    "over multiple micro-batches and also reduce-scatter[s] gradients in FP32 across "
+                                    "data parallel workers in FSDP' (Dubey et al. 2024, §3.3.2): 4 bytes per gradient "
+                                    "in the data-parallel reduce-scatter, and a read-add-write of the FP32 buffer per "
+                                    "micro-batch"),
+    "fused_grad_accumulation": (False, "named assumption: each micro-batch's gradient is added into the FP32 "
+                                       "buffer by its own kernel, as eager PyTorch does (Megatron-LM fuses the add "
+                                       "into the weight-gradient matmul, gradient_accumulation_fusion, since "
+                                       "commit 83b1e42 of 2022-02-13; Llama 3 does not say)"),
     "thermal_slowdown": (1.015, "cited: Llama 3 saw a 1–2 % diurnal throughput variation from temperature-driven "
                                 "clock changes (Dubey et al. 2024, §3.3.4); a synchronous job runs at its warmest "
                                 "GPUs' pace: the midpoint, on every step"),
@@ -245,7 +254,8 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                        intra_latency=None, inter_latency=None, gpus_per_node=8, overlap=True,
                        recompute="selective", recompute_to_fit=True, nvlink_efficiency=NVLINK_EFFICIENCY,
                        memory_reserve=0.10, elementwise_passes=3.0, fused_elementwise=False, causal_fraction=0.5, counted_attention=0.5,
-                       thermal_slowdown=1.015, slow_fraction=0.0, slowdown=1.0):
+                       thermal_slowdown=1.015, slow_fraction=0.0, slowdown=1.0, gradient_bytes_per_param=2,
+                       fused_grad_accumulation=False):
     """Seconds of one optimizer step as a large run achieves it, for any design: chapter 02's
     :func:`labkit.scaling.step_time` (communication, bubble, memory) with every kernel at a cited rate and
     chapter 04's losses added — an :class:`AchievedStep`. Arguments as step_time's (all numeric ones
@@ -266,7 +276,12 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
       ×``elementwise_passes`` for fwd + bwd; selective recomputation repeats the forward ones.
     - Memory-bound kernels: :func:`nonmatmul_bytes_per_token` with ``d_ff`` (default 4·d), ``n_kv_heads``
       (default n_heads, from d_model / head_dim) on the device's HBM roofline; ``fused_elementwise`` counts
-      a graph compiler's fusions instead of one kernel per operation.
+      a graph compiler's fusions instead of one kernel per operation. Gradient accumulation is one too: each
+      micro-batch's bf16 weight gradient is added into a buffer of ``gradient_bytes_per_param`` per
+      parameter (2 + 2·that bytes per local parameter per micro-batch; FP32 in Llama 3), unless
+      ``fused_grad_accumulation``: the weight-gradient matmul adds into the buffer in its epilogue, hidden
+      under its compute (Megatron-LM's ``gradient_accumulation_fusion``, on by default since 2022). The
+      data-parallel reduce sends the same precision (step_time).
     - Recomputation: ``recompute="full"`` recomputes every layer's forward; otherwise, with
       ``recompute_to_fit``, the share of layers that must be fully recomputed so memory fits in
       (1 − ``memory_reserve``) of the device's HBM (interpolating step_time's "none" and "full" memory).
@@ -323,6 +338,8 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     warm = number("thermal_slowdown", thermal_slowdown, "", minimum=1, maximum=100)
     slow_f = fraction("slow_fraction", slow_fraction)
     slow_s = number("slowdown", slowdown, "", minimum=1, maximum=100)
+    grad_bytes = positive("gradient_bytes_per_param", gradient_bytes_per_param, "bytes", maximum=8)
+    fused_accumulation = flag("fused_grad_accumulation", fused_grad_accumulation)
     intra = link_bandwidth(INTRA_NODE_LINK) if intra_bandwidth_bytes_per_s is None else \
         positive("intra_bandwidth_bytes_per_s", intra_bandwidth_bytes_per_s, "bytes/s", array=True)
     inter = link_bandwidth(INTER_NODE_LINK) if inter_bandwidth_bytes_per_s is None else \
@@ -348,7 +365,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                   expert_parallel=expert_parallel, experts_per_token=experts_per_token, peak_flops_per_s=peak,
                   matmul_efficiency=eff, intra_bandwidth_bytes_per_s=link_eff * intra,
                   inter_bandwidth_bytes_per_s=inter, intra_latency=a_in, inter_latency=a_out,
-                  gpus_per_node=gpus_per_node, overlap=overlap)
+                  gpus_per_node=gpus_per_node, overlap=overlap, gradient_bytes_per_param=grad_bytes)
     plain = step_time(**layout, recompute="none")
     full = step_time(**layout, recompute="full")
 
@@ -370,6 +387,10 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
             attention = (1 + selective / 3) * attention_flops / (eff * rate) + scores / (n * dev.bandwidth_bytes_per_s)
         memory_bound = _nonmatmul_values(d, ffn, kv, hd, fused) * 2 * passes * n_layers_ * tokens / (
             n * dev.bandwidth_bytes_per_s)
+        if not fused_accumulation:    # read the fresh bf16 weight gradient and the buffer, write the buffer
+            local = np.asarray(n_params, dtype=float) / (t * p * np.asarray(expert_parallel, dtype=float))
+            memory_bound = memory_bound + plain.n_microbatches * local * (2 + 2 * grad_bytes) / \
+                dev.bandwidth_bytes_per_s
         budget = (1 - reserve) * dev.memory_bytes
         if recompute == "full":
             share = np.ones_like(np.asarray(plain.memory_per_device, dtype=float))
@@ -533,22 +554,25 @@ def plot_mfu_waterfall(waterfall, ax=None):
 #: Megatron-LM runs on Selene's A100s, as published: shape, layout (t = 8 everywhere, micro-batch 1,
 #: 2,048-token sequences, 51,200-token vocabulary) and either the per-GPU rate (Narayanan et al. 2021,
 #: Table 1, recomputation counted by their eq. 3) or the step time (Korthikanti et al. 2022, Table 5).
+#: Megatron-LM fused gradient accumulation into the weight-gradient matmul from 2022-02-13 (commit 83b1e42,
+#: "gradient accumulation fusion", on by default): the 2022 runs have it; the 2021 runs add each
+#: micro-batch's gradient with a separate kernel, in the model's default bf16 (named).
 MEGATRON_A100_RUNS = (
     dict(name="175B, 1,536 GPUs (2021)", n_params=175e9, n_layers=96, d_model=12288, global_batch_size=1536,
          pipeline_parallel=8, data_parallel=24, recompute="full", published_flops_per_s=153e12,
-         source="Narayanan et al. 2021, Table 1"),
+         fused_grad_accumulation=False, source="Narayanan et al. 2021, Table 1"),
     dict(name="1T, 3,072 GPUs (2021)", n_params=1e12, n_layers=128, d_model=25600, global_batch_size=3072,
          pipeline_parallel=64, data_parallel=6, recompute="full", published_flops_per_s=163e12,
-         source="Narayanan et al. 2021, Table 1"),
+         fused_grad_accumulation=False, source="Narayanan et al. 2021, Table 1"),
     dict(name="175B, 64 GPUs (2022)", n_params=175e9, n_layers=96, d_model=12288, global_batch_size=64,
          pipeline_parallel=8, data_parallel=1, recompute="selective", published_step_time=13.75,
-         source="Korthikanti et al. 2022, Table 5"),
+         fused_grad_accumulation=True, source="Korthikanti et al. 2022, Table 5"),
     dict(name="530B, 280 GPUs (2022)", n_params=530e9, n_layers=105, d_model=20480, global_batch_size=280,
          pipeline_parallel=35, data_parallel=1, recompute="selective", published_step_time=37.83,
-         source="Korthikanti et al. 2022, Table 5"),
+         fused_grad_accumulation=True, source="Korthikanti et al. 2022, Table 5"),
     dict(name="1T, 512 GPUs (2022)", n_params=1e12, n_layers=128, d_model=25600, global_batch_size=512,
          pipeline_parallel=64, data_parallel=1, recompute="selective", published_step_time=71.49,
-         source="Korthikanti et al. 2022, Table 5"),
+         fused_grad_accumulation=True, source="Korthikanti et al. 2022, Table 5"),
 )
 
 #: Selene's links and kernels: NVLink 3 line rate, 8 × 200 Gb/s HDR per node, no FlashAttention (2021–22).
@@ -577,6 +601,7 @@ def megatron_layer_comparison():
         r = achieved_step_time(12 * d * d, 1, d, c["seq_len"], c["micro_batch_size"], c["micro_batch_size"], 1,
                                c["tensor_parallel"], 1, d_ff=4 * d, n_heads=c["n_heads"], head_dim=d // c["n_heads"],
                                recompute=recompute, recompute_to_fit=False, thermal_slowdown=1.0,
+                               fused_grad_accumulation=True,      # Megatron-LM in 2022 (see MEGATRON_A100_RUNS)
                                **{k: v for k, v in _SELENE.items() if k != "vocab_size"})
         rows.append(dict(recompute=recompute, modelled_s=float(r.step_time), measured_s=measured))
     return rows
@@ -602,7 +627,7 @@ def megatron_comparison():
         n_devices = 8 * run["pipeline_parallel"] * run["data_parallel"]
         r = achieved_step_time(run["n_params"], run["n_layers"], run["d_model"], 2048, run["global_batch_size"], 1,
                                run["data_parallel"], 8, run["pipeline_parallel"], recompute=run["recompute"],
-                               **_SELENE)
+                               fused_grad_accumulation=run["fused_grad_accumulation"], **_SELENE)
         published = run.get("published_step_time") or megatron_model_flops(
             run["global_batch_size"], run["n_layers"], run["d_model"]) / (n_devices * run["published_flops_per_s"])
         rows.append(dict(name=run["name"], modelled_s=float(r.step_time), published_s=float(published),

@@ -985,12 +985,12 @@ def test_full_recomputation_and_memory():
 ])
 def test_achieved_step_time_on_megatron_2021_is_optimistic(n_params, n_layers, d_model, batch, p, dp,
                                                            published_tflops):
-    # Out of sample, the same cited inputs as Llama 3 (A100's measured matmul rate, no FlashAttention in 2021):
-    # per-GPU TFLOP/s as Megatron counts them. The model is 18–19 % fast (observed 180.9 and 194.3): a 2025
-    # best-shape matmul rate against 2021 kernels on the model's own shapes. Tolerance: faster than
-    # published, by at most 25 %.
+    # Out of sample, the same cited inputs as Llama 3 (A100's measured matmul rate, no FlashAttention in 2021;
+    # gradient accumulation not yet fused into the matmul, which Megatron-LM added in 2022): per-GPU TFLOP/s
+    # as Megatron counts them. The model is 13 % fast (observed 172.5 and 183.9): a 2025 best-shape matmul
+    # rate against 2021 kernels on the model's own shapes. Tolerance: faster than published, by at most 25 %.
     r = ut.achieved_step_time(n_params, n_layers, d_model, 2048, batch, 1, dp, 8, p, 1, recompute="full",
-                              vocab_size=51200, **_SELENE)
+                              vocab_size=51200, fused_grad_accumulation=False, **_SELENE)
     achieved = _megatron_flops(batch, 2048, n_layers, d_model) / (r.n_devices * r.step_time) / 1e12
     assert 1.0 < achieved / published_tflops < 1.25
 
@@ -1003,7 +1003,8 @@ def test_achieved_step_time_on_megatron_2021_is_optimistic(n_params, n_layers, d
 def test_achieved_step_time_on_korthikanti_2022(n_params, n_layers, d_model, batch, p, published_s):
     # Out of sample: the model's step is 7.5–12 % short on all three (observed 12.09, 34.98, 65.09 s).
     # Tolerance: shorter than published, by at most 15 %.
-    r = ut.achieved_step_time(n_params, n_layers, d_model, 2048, batch, 1, 1, 8, p, 1, vocab_size=51200, **_SELENE)
+    r = ut.achieved_step_time(n_params, n_layers, d_model, 2048, batch, 1, 1, 8, p, 1, vocab_size=51200,
+                              fused_grad_accumulation=True, **_SELENE)     # Megatron-LM fused it in 2022
     assert 0.85 < r.step_time / published_s < 1.0
     assert r.fits_in_memory and r.recomputed_share == 0      # selective recomputation was enough to fit
 
@@ -1086,6 +1087,37 @@ def test_plot_cloud_scaling_draws_each_study():
     fig = ut.plot_cloud_scaling()
     labels = [line.get_label() for line in fig.axes[0].lines if not line.get_label().startswith("_")]
     assert len(labels) == 3 and any("Goyal" in x for x in labels)
+
+
+def test_achieved_step_time_reproduces_nvidia_llama31_runs_on_h100():
+    """Out of sample on H100, the same cited inputs as the Llama 3 waterfall, none tuned: NVIDIA's BF16 runs of
+    Llama 3.1 8B / 70B / 405B on DGX H100 (dgxc-benchmarking v25.04.01, llama3.1/README.md: 12.27 and 12.33 s,
+    14.66 and 14.66 s, 19.78 / 19.84 / 19.87 s per step). Observed +0.5 / +6.6 / −0.9 / +0.0 / +0.7 / +0.7 /
+    +0.7 %. Tolerance: within 2 % for every row but one; the 8B on 128 GPUs (tensor and pipeline parallelism
+    1, its step dominated by the FP32 gradient reduce-scatter over the network) may be up to 8 % slow — the
+    model hides that traffic only behind the last micro-batch's backward, Megatron-Core also behind the next
+    forward. So the model is not optimistic on H100: Meta's Llama 3 rows sit below it, NVIDIA's stack on it."""
+    rows = ut.nvidia_h100_comparison()
+    assert len(rows) == len(ut.NVIDIA_H100_RUNS) == 7
+    for row in rows:
+        ratio = row["modelled_s"] / row["published_s"]
+        if row["name"] == "Llama 3.1 8B, 128 GPUs":
+            assert 1.0 < ratio <= 1.08, row
+        else:
+            assert ratio == pytest.approx(1.0, abs=0.02), row
+    assert {run["model"] for run in ut.NVIDIA_H100_RUNS} == set(ut.LLAMA31_SHAPES)
+
+
+def test_plot_step_time_validation_draws_every_run():
+    import matplotlib.pyplot as plt
+    fig = ut.plot_step_time_validation()
+    ax = fig.axes[0]
+    n_runs = len(ut.MEGATRON_A100_RUNS) + len(ut.NVIDIA_H100_RUNS) + len(ut.LLAMA3_TABLE4)
+    assert len(ax.patches) == len(ax.get_yticklabels()) == n_runs
+    assert len(ax.get_legend().get_texts()) == 3
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths[0] < -0.05 and widths[-1] > 0.05          # fast (A100, Meta's 8K rows) and slow runs both shown
+    plt.close(fig)
 
 
 def test_one_layer_on_one_node_is_already_optimistic():

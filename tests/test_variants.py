@@ -28,6 +28,7 @@ DEFAULTS = {
     "04.decode_utilization": ({"batch": 32}, 32 / (989.4e12 / 3.35e12)),                  # H100 datasheet
     "04.kv_capacity": ({"context_tokens": 2048, "memory_gb": 80}, (0.9 * 80e9 - 6_738_415_616 * 2) // (2048 * 524_288)),
     "04.attention_share": ({"seq_len": 131_072}, 12 * 126 * 16384 * 131_072 / (6 * 405e9 + 12 * 126 * 16384 * 131_072)),
+    "04.fp32_gradients": ({"pipeline_parallel": 16, "data_parallel": 128}, 127 / 128 * 4 * 405e9 / (8 * 16)),
     "05.young_llama3": ({"checkpoint_s": 60}, math.sqrt(2 * 60 * 54 * 24 * 3600 / 419) / 60),
     "05.fast_enough": ({"target": 0.9, "restart_min": 5},                  # δ/M = −y − ln(1 − y), y = 1 − g·e^(R/M)
                        (lambda m, y: m * (-y - math.log(1 - y)))(54 * 24 * 3600 / 419,

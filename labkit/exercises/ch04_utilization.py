@@ -372,6 +372,52 @@ register(ValueExercise(
 ))
 
 # ---------------------------------------------------------------------------------------------
+# 04.fp32_gradients — the data-parallel bar's bytes: Llama 3 reduce-scatters its gradients in FP32
+# ---------------------------------------------------------------------------------------------
+def _fp32_reduce_bytes(pipeline_parallel=16, data_parallel=128, tensor_parallel=8, n_params=405e9,
+                       bytes_per_value=4, ring=True, collective=1):
+    """Bytes one GPU sends in a ring reduce-scatter of its share of the gradients (or a slip of it)."""
+    share = (data_parallel - 1) / data_parallel if ring else 1.0
+    return collective * share * bytes_per_value * n_params / (tensor_parallel * pipeline_parallel)
+
+
+FP32_PIPELINE_STAGES = (9, 14, 16, 18, 21)   # no 8 or 32: their bf16 or all-reduce slip is the default answer
+FP32_DATA_PARALLEL = (32, 64, 128)
+
+register(ValueExercise(
+    "04.fp32_gradients",
+    "Bytes one GPU sends per step in Llama 3 405B's FP32 reduce-scatter of its gradients (t 8, p 16, d 128)",
+    expected=lambda pipeline_parallel=16, data_parallel=128: _fp32_reduce_bytes(pipeline_parallel, data_parallel),
+    variants={"pipeline_parallel": FP32_PIPELINE_STAGES, "data_parallel": FP32_DATA_PARALLEL},
+    numbers_text="tensor parallel 8, pipeline parallel {pipeline_parallel}, data parallel {data_parallel}",
+    rtol=0.002,
+    quantity="bytes",
+    hints=[
+        "Each GPU holds the gradients of N / (t·p) parameters: 405e9 / (8 × {pipeline_parallel}). Llama 3 keeps "
+        "and sends them in FP32, 4 bytes each (§3.3.2).",
+        "A ring reduce-scatter over d = {data_parallel} replicas sends (d − 1)/d of a GPU's bytes "
+        "(chapter 03, labkit.interconnect.reduce_scatter_time).",
+    ],
+    mistakes=[
+        Mistake("That is for bf16 gradients, 2 bytes each: Llama 3 reduce-scatters them in FP32, 4 bytes.",
+                value=lambda pipeline_parallel=16, data_parallel=128: _fp32_reduce_bytes(
+                    pipeline_parallel, data_parallel, bytes_per_value=2), rtol=0.002),
+        Mistake("That is an all-reduce (a reduce-scatter and an all-gather): ZeRO and FSDP only reduce-scatter the "
+                "gradients; the all-gather moves the updated weights, in bf16.",
+                value=lambda pipeline_parallel=16, data_parallel=128: _fp32_reduce_bytes(
+                    pipeline_parallel, data_parallel, collective=2), rtol=0.002),
+        Mistake("A ring reduce-scatter sends (d − 1)/d of the bytes, not all of them: each GPU keeps its own "
+                "1/d share.",
+                value=lambda pipeline_parallel=16, data_parallel=128: _fp32_reduce_bytes(
+                    pipeline_parallel, data_parallel, ring=False), rtol=0.0005),
+        Mistake("That counts all 405e9 parameters: tensor and pipeline parallelism leave each GPU 1/(t·p) of them.",
+                value=lambda pipeline_parallel=16, data_parallel=128: _fp32_reduce_bytes(
+                    pipeline_parallel, data_parallel, tensor_parallel=1 / pipeline_parallel), rtol=0.002),
+        Mistake("That is in GB: answer in bytes.", factor=1e-9),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------
 # 04.md1_wait — the queueing twin of batch-1 serving
 # ---------------------------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ from .budget import (FLASH_ATTENTION_EFFICIENCY, KORTHIKANTI_LAYER, KORTHIKANTI_
                      LOSSES, MEGATRON_A100_RUNS, megatron_layer_comparison,
                      WATERFALL_ASSUMPTIONS, megatron_comparison, megatron_model_flops,
                      AchievedStep, Waterfall, achieved_step_time, flash_attention_efficiency, llama3_waterfalls,
-                     mfu_waterfall, nonmatmul_bytes_per_token, plot_mfu_waterfall)
+                     mfu_waterfall, nonmatmul_bytes_per_token, plot_mfu_waterfall, LLAMA31_SHAPES, NVIDIA_H100_RUNS,
+                     nvidia_h100_comparison, plot_step_time_validation)
 from .cloud import (ScalingTradeoff, load_cloud_scaling, plot_cloud_scaling, published_tradeoff, rental_cost,
                     scaling_tradeoff)
 from .inference import (LLAMA2_7B, VLLM_MEMORY_FRACTION, critical_batch_size, generation_latency,
@@ -55,7 +56,8 @@ __all__ = [
     "LLAMA3_405B", "LLAMA3_TABLE4", "WATERFALL_ASSUMPTIONS", "nonmatmul_bytes_per_token", "Waterfall",
     "mfu_waterfall", "llama3_waterfalls", "plot_mfu_waterfall", "achieved_step_time", "AchievedStep", "LOSSES",
     "MEGATRON_A100_RUNS", "megatron_model_flops", "megatron_comparison", "KORTHIKANTI_LAYER",
-    "KORTHIKANTI_LAYER_TIMES", "megatron_layer_comparison",
+    "KORTHIKANTI_LAYER_TIMES", "megatron_layer_comparison", "LLAMA31_SHAPES", "NVIDIA_H100_RUNS",
+    "nvidia_h100_comparison", "plot_step_time_validation",
     "FLASH_ATTENTION_EFFICIENCY", "flash_attention_efficiency",
     # serving
     "decode_utilization", "plot_decode_roofline", "mm1_wait", "md1_wait", "mg1_wait", "mmc_wait",

@@ -10,7 +10,10 @@ all-gathers), and what is this chapter's own: memory-bound non-matmul kernels (:
 on the roofline), attention kernels at long context, the recomputation memory forces, and persistently
 slow GPUs (:func:`labkit.utilization.slow_node_slowdown`). Every input is cited or named as an assumption
 in :data:`WATERFALL_ASSUMPTIONS`; none is fitted to the MFU it is compared with. What the models leave
-unexplained is drawn as its own hatched bar, not folded into a factor.
+unexplained is drawn as its own hatched bar, not folded into a factor. The same model, untuned, is checked
+against published runs it never saw: Megatron-LM on A100s (:func:`megatron_comparison`, one layer:
+:func:`megatron_layer_comparison`) and NVIDIA's Llama 3.1 runs on H100 (:func:`nvidia_h100_comparison`);
+:func:`plot_step_time_validation` draws all of them.
 
 Units: seconds, bytes, FLOP, FLOP/s; MFUs and bars are fractions of peak (0.41 = 41 %).
 """
@@ -22,6 +25,7 @@ import numpy as np
 from ..core.devices import datasheet
 from ..core.plotting import HATCHES, new_axes
 from ..core.validate import choice, finite_result, flag, fraction, integer, number, positive
+from ..scaling import LLAMA3_70B_PARAMS
 from .stragglers import slow_node_slowdown
 
 #: Llama 3 405B's shape (Dubey et al. 2024, arXiv:2407.21783, Table 3): 126 layers, model dimension
@@ -634,7 +638,94 @@ def megatron_comparison():
                          source=run["source"]))
     return rows
 
+#: The Llama 3.1 family's shapes (Dubey et al. 2024, Table 3; parameter counts of the released checkpoints).
+LLAMA31_SHAPES = {
+    "8B": dict(n_params=8_030_261_248, n_layers=32, d_model=4096, d_ff=14336, n_heads=32, n_kv_heads=8, head_dim=128,
+               vocab_size=128256),
+    "70B": dict(n_params=LLAMA3_70B_PARAMS, n_layers=80, d_model=8192, d_ff=28672, n_heads=64, n_kv_heads=8,
+                head_dim=128, vocab_size=128256),
+    "405B": LLAMA3_405B,
+}
+
+#: NVIDIA's own BF16 pre-training runs of Llama 3.1 on DGX H100 (700 W, 8 × 400 Gb/s InfiniBand per node;
+#: NeMo 25.02.01 on Megatron-Core), 8,192-token sequences, micro-batch 1: layout and published seconds per
+#: step (NVIDIA dgxc-benchmarking, tag v25.04.01, llama3.1/README.md, layout table and "Llama 3.1 … BF16"
+#: tables; a 50-step benchmark on synthetic data, the last step's time).
+NVIDIA_H100_RUNS = tuple(
+    dict(name=f"Llama 3.1 {size}, {n:,} GPUs", model=size, n_devices=n, tensor_parallel=t, pipeline_parallel=p,
+         context_parallel=c, interleave=v, global_batch_size=gbs, published_step_time=seconds,
+         source="NVIDIA dgxc-benchmarking v25.04.01, llama3.1/README.md")
+    for size, n, t, p, c, v, gbs, seconds in (
+        ("8B", 8, 1, 1, 2, 1, 128, 12.27), ("8B", 128, 1, 1, 2, 1, 2048, 12.33),
+        ("70B", 64, 4, 4, 2, 5, 128, 14.66), ("70B", 2048, 4, 4, 2, 5, 4096, 14.66),
+        ("405B", 512, 8, 8, 2, 8, 256, 19.78), ("405B", 1024, 8, 8, 2, 8, 512, 19.84),
+        ("405B", 2048, 8, 8, 2, 8, 1024, 19.87)))
+
+#: How Megatron-Core trains in BF16, as the model takes it: gradients accumulated and reduce-scattered in FP32
+#: (Megatron-LM sets accumulate_allreduce_grads_in_fp32 for bf16, megatron/training/arguments.py), the add
+#: fused into the weight-gradient matmul (gradient_accumulation_fusion, on by default), the distributed
+#: optimizer (ZeRO-1). Named: no activation recomputation (the recipe sets none; its memory management is
+#: not modelled), and tensor-parallel traffic exposed (NeMo overlaps it with matmuls: the model is
+#: pessimistic there).
+_MEGATRON_CORE = dict(gradient_bytes_per_param=4, fused_grad_accumulation=True, recompute="none",
+                      recompute_to_fit=False)
+
+
+def nvidia_h100_comparison():
+    """:func:`achieved_step_time` of each run of :data:`NVIDIA_H100_RUNS` with the cited H100 inputs of the
+    Llama 3 waterfall, none tuned, and Megatron-Core's training settings: a list of dicts (name, modelled and
+    published seconds per step, source)."""
+    rows = []
+    for run in NVIDIA_H100_RUNS:
+        shape = LLAMA31_SHAPES[run["model"]]
+        t, p, c = run["tensor_parallel"], run["pipeline_parallel"], run["context_parallel"]
+        dp = run["n_devices"] // (t * p * c)
+        r = achieved_step_time(shape["n_params"], shape["n_layers"], shape["d_model"], 8192, run["global_batch_size"],
+                               1, dp, t, p, 1, run["interleave"], context_parallel=c, d_ff=shape["d_ff"],
+                               n_heads=shape["n_heads"], n_kv_heads=shape["n_kv_heads"], head_dim=shape["head_dim"],
+                               vocab_size=shape["vocab_size"], device="H100", **_MEGATRON_CORE)
+        published_mfu = float(r.mfu * r.step_time / run["published_step_time"])
+        rows.append(dict(name=run["name"], modelled_s=float(r.step_time), published_s=run["published_step_time"],
+                         modelled_mfu=float(r.mfu), published_mfu=published_mfu, source=run["source"]))
+    return rows
+
+
+def plot_step_time_validation(ax=None):
+    """The step-time model against every published run it is checked on, none tuned: modelled ÷ published
+    seconds per step, one bar per run, grouped by source — Megatron-LM on Selene's A100s
+    (:func:`megatron_comparison`), NVIDIA's Llama 3.1 runs on DGX H100 (:func:`nvidia_h100_comparison`) and
+    Meta's Llama 3 405B (:func:`llama3_waterfalls`, where the ratio of step times is published ÷ modelled
+    MFU). Below 1: the model is faster than the run."""
+    fig, ax = new_axes(ax, figsize=(8, 4.6))
+    groups = (("Megatron-LM, A100 (2021–22)", [(r["name"], r["modelled_s"] / r["published_s"])
+                                              for r in megatron_comparison()]),
+              ("NVIDIA, H100 (2025)", [(r["name"].replace("Llama 3.1 ", ""), r["modelled_s"] / r["published_s"])
+                                       for r in nvidia_h100_comparison()]),
+              ("Meta Llama 3 405B, H100 (2024)", [(w.name.replace("Llama 3 405B, ", ""), w.published / w.modelled)
+                                                  for w in llama3_waterfalls()]))
+    labels, positions, y = [], [], 0.0
+    for k, (group, rows) in enumerate(groups):
+        for i, (name, ratio) in enumerate(rows):
+            ax.barh(y, ratio - 1, left=1, color=f"C{k}", hatch=HATCHES[k], edgecolor="white", linewidth=0,
+                    label=group if i == 0 else None)
+            ax.text(ratio + (0.004 if ratio >= 1 else -0.004), y, f"{ratio - 1:+.0%}", va="center", fontsize=7,
+                    ha="left" if ratio >= 1 else "right")
+            labels.append(name)
+            positions.append(y)
+            y += 1
+        y += 0.6                                   # a gap between sources
+    ax.set_yticks(positions, labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.axvline(1, color="k", linewidth=0.8)
+    ax.set_xlim(0.82, 1.12)
+    ax.set_xlabel("modelled ÷ published seconds per step (1 = exact)")
+    ax.set_title("One step model, no fitted factor, against published runs", fontsize=9)
+    ax.legend(fontsize=7, loc="upper right")          # the top right is empty: the A100 runs are all fast
+    fig.tight_layout()
+    return fig
+
 __all__ = ["achieved_step_time", "AchievedStep", "LOSSES", "FLASH_ATTENTION_EFFICIENCY", "flash_attention_efficiency",
            "NVLINK_EFFICIENCY", "LLAMA3_405B", "LLAMA3_TABLE4", "WATERFALL_ASSUMPTIONS", "nonmatmul_bytes_per_token", "Waterfall",
            "mfu_waterfall", "llama3_waterfalls", "plot_mfu_waterfall", "MEGATRON_A100_RUNS", "megatron_model_flops",
-           "megatron_comparison", "KORTHIKANTI_LAYER", "KORTHIKANTI_LAYER_TIMES", "megatron_layer_comparison"]
+           "megatron_comparison", "KORTHIKANTI_LAYER", "KORTHIKANTI_LAYER_TIMES", "megatron_layer_comparison",
+           "LLAMA31_SHAPES", "NVIDIA_H100_RUNS", "nvidia_h100_comparison", "plot_step_time_validation"]

@@ -1108,6 +1108,28 @@ def test_achieved_step_time_reproduces_nvidia_llama31_runs_on_h100():
     assert {run["model"] for run in ut.NVIDIA_H100_RUNS} == set(ut.LLAMA31_SHAPES)
 
 
+def test_hidden_tensor_parallel_traffic_and_the_second_reading_of_nvidias_runs():
+    # tensor_parallel_overlap hides that share of the tensor-parallel bar (exact), and nothing else moves.
+    base = ut.mfu_waterfall()
+    hidden = ut.mfu_waterfall(tensor_parallel_overlap=1.0)
+    assert hidden.seconds["tensor-parallel comm"] == 0
+    half = ut.mfu_waterfall(tensor_parallel_overlap=0.5)
+    assert half.seconds["tensor-parallel comm"] == pytest.approx(base.seconds["tensor-parallel comm"] / 2)
+    assert hidden.seconds["matmuls below peak"] == base.seconds["matmuls below peak"]
+    # If NeMo hid all of its tensor-parallel traffic (nobody published how much it hides), the model would be
+    # 10-13 % fast on NVIDIA's 70B and 405B runs (observed 0.889-0.898 modelled/published) - the same
+    # offset as on Megatron-LM's 2022 A100 runs (0.879-0.925) and on Meta's 8K-token rows (0.89, 0.92), which
+    # expose theirs. Band 0.85-0.93 for all three: the second reading the notebook states.
+    big = [r["modelled_s"] / r["published_s"] for r in ut.nvidia_h100_comparison(tensor_parallel_overlap=1.0)
+           if "8B" not in r["name"]]
+    a100 = [r["modelled_s"] / r["published_s"] for r in ut.megatron_comparison() if "2022" in r["name"]]
+    meta = [w.published / w.modelled for w in ut.llama3_waterfalls()[:2]]
+    for ratios in (big, a100, meta):
+        assert all(0.85 <= x <= 0.93 for x in ratios), ratios
+    with pytest.raises(ValueError, match="tensor_parallel_overlap"):
+        ut.nvidia_h100_comparison(tensor_parallel_overlap=1.5)
+
+
 def test_plot_step_time_validation_draws_every_run():
     import matplotlib.pyplot as plt
     fig = ut.plot_step_time_validation()

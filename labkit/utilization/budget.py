@@ -93,6 +93,9 @@ WATERFALL_ASSUMPTIONS = {
                                        "buffer by its own kernel, as eager PyTorch does (Megatron-LM fuses the add "
                                        "into the weight-gradient matmul, gradient_accumulation_fusion, since "
                                        "commit 83b1e42 of 2022-02-13; Llama 3 does not say)"),
+    "tensor_parallel_overlap": (0.0, "named assumption: none of the tensor-parallel traffic hides behind matmuls "
+                                     "(Llama 3 does not say it overlaps it; 1 hides all of it, the most any overlap "
+                                     "could)"),
     "thermal_slowdown": (1.015, "cited: Llama 3 saw a 1–2 % diurnal throughput variation from temperature-driven "
                                 "clock changes (Dubey et al. 2024, §3.3.4); a synchronous job runs at its warmest "
                                 "GPUs' pace: the midpoint, on every step"),
@@ -259,7 +262,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                        recompute="selective", recompute_to_fit=True, nvlink_efficiency=NVLINK_EFFICIENCY,
                        memory_reserve=0.10, elementwise_passes=3.0, fused_elementwise=False, causal_fraction=0.5, counted_attention=0.5,
                        thermal_slowdown=1.015, slow_fraction=0.0, slowdown=1.0, gradient_bytes_per_param=2,
-                       fused_grad_accumulation=False):
+                       fused_grad_accumulation=False, tensor_parallel_overlap=0.0):
     """Seconds of one optimizer step as a large run achieves it, for any design: chapter 02's
     :func:`labkit.scaling.step_time` (communication, bubble, memory) with every kernel at a cited rate and
     chapter 04's losses added — an :class:`AchievedStep`. Arguments as step_time's (all numeric ones
@@ -294,6 +297,9 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
       computes the output layer (``vocab_size``·d_model weights ≈ vocab_size·d_model·n_layers / N_active
       layers of work; None: not counted): the best whole-layer split — the last stage may take fewer layers,
       as Llama 3 did (Dubey et al. 2024, §3.3.2) — sets the busiest stage's work against the mean.
+    - Tensor-parallel traffic waits on the critical path, less the share ``tensor_parallel_overlap`` that
+      runs hidden behind matmuls (0: none, as Megatron-LM ran in 2021–22; NeMo's userbuffers overlap hides
+      some — no measurement says how much, and the matmuls it runs beside slow down).
     - ``context_parallel`` c: each GPU runs seq_len / c tokens of a sequence — timed as step_time's c-times
       wider data parallelism on those chunks — plus attention over the full context and the all-gather of
       K and V (and reduce-scatter of their gradients) per layer per micro-batch.
@@ -344,6 +350,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     slow_s = number("slowdown", slowdown, "", minimum=1, maximum=100)
     grad_bytes = positive("gradient_bytes_per_param", gradient_bytes_per_param, "bytes", maximum=8)
     fused_accumulation = flag("fused_grad_accumulation", fused_grad_accumulation)
+    tp_hidden = fraction("tensor_parallel_overlap", tensor_parallel_overlap)
     intra = link_bandwidth(INTRA_NODE_LINK) if intra_bandwidth_bytes_per_s is None else \
         positive("intra_bandwidth_bytes_per_s", intra_bandwidth_bytes_per_s, "bytes/s", array=True)
     inter = link_bandwidth(INTER_NODE_LINK) if inter_bandwidth_bytes_per_s is None else \
@@ -406,7 +413,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
         kernels = matmuls + power_limited + attention + memory_bound
         recomputation = share * kernels / 3                                      # a forward is 1/3 of fwd + bwd
         memory = plain.memory_per_device - share * (plain.memory_per_device - full.memory_per_device)
-        tp = plain.exposed_tp + share * (full.exposed_tp - plain.exposed_tp)
+        tp = (1 - tp_hidden) * (plain.exposed_tp + share * (full.exposed_tp - plain.exposed_tp))
         kv_bytes = 2 * s * kv * hd * 2 / t                                        # K and V of the whole sequence
         cp_link = np.where(t * cp <= gpus_per_node, link_eff * intra, inter), \
             np.where(t * cp <= gpus_per_node, a_in, a_out)
@@ -665,16 +672,19 @@ NVIDIA_H100_RUNS = tuple(
 #: (Megatron-LM sets accumulate_allreduce_grads_in_fp32 for bf16, megatron/training/arguments.py), the add
 #: fused into the weight-gradient matmul (gradient_accumulation_fusion, on by default), the distributed
 #: optimizer (ZeRO-1). Named: no activation recomputation (the recipe sets none; its memory management is
-#: not modelled), and tensor-parallel traffic exposed (NeMo overlaps it with matmuls: the model is
-#: pessimistic there).
+#: not modelled); tensor-parallel traffic exposed unless nvidia_h100_comparison is told otherwise (NeMo
+#: overlaps it with matmuls, by an amount nobody published).
 _MEGATRON_CORE = dict(gradient_bytes_per_param=4, fused_grad_accumulation=True, recompute="none",
                       recompute_to_fit=False)
 
 
-def nvidia_h100_comparison():
+def nvidia_h100_comparison(tensor_parallel_overlap=0.0):
     """:func:`achieved_step_time` of each run of :data:`NVIDIA_H100_RUNS` with the cited H100 inputs of the
     Llama 3 waterfall, none tuned, and Megatron-Core's training settings: a list of dicts (name, modelled and
-    published seconds per step, source)."""
+    published seconds per step, modelled and published MFU as this model counts, source).
+    ``tensor_parallel_overlap``: the share of tensor-parallel traffic NeMo's overlap hides (0: none, the
+    model's default; 1: all of it, the most it can)."""
+    hidden = fraction("tensor_parallel_overlap", tensor_parallel_overlap)
     rows = []
     for run in NVIDIA_H100_RUNS:
         shape = LLAMA31_SHAPES[run["model"]]
@@ -683,7 +693,8 @@ def nvidia_h100_comparison():
         r = achieved_step_time(shape["n_params"], shape["n_layers"], shape["d_model"], 8192, run["global_batch_size"],
                                1, dp, t, p, 1, run["interleave"], context_parallel=c, d_ff=shape["d_ff"],
                                n_heads=shape["n_heads"], n_kv_heads=shape["n_kv_heads"], head_dim=shape["head_dim"],
-                               vocab_size=shape["vocab_size"], device="H100", **_MEGATRON_CORE)
+                               vocab_size=shape["vocab_size"], device="H100", tensor_parallel_overlap=hidden,
+                               **_MEGATRON_CORE)
         published_mfu = float(r.mfu * r.step_time / run["published_step_time"])
         rows.append(dict(name=run["name"], modelled_s=float(r.step_time), published_s=run["published_step_time"],
                          modelled_mfu=float(r.mfu), published_mfu=published_mfu, source=run["source"]))

@@ -306,12 +306,10 @@ def inference_energy_per_token(batch_size, n_params, peak_flops_per_s, bandwidth
 
 
 def kv_bytes_per_token(n_layers, n_kv_heads, head_dim, bytes_per_value=2.0):
-    """KV-cache bytes one token occupies: 2 (K and V) × layers × KV heads × head dimension × bytes."""
-    n_layers = integer("n_layers", n_layers, minimum=1, maximum=100_000)
-    n_kv_heads = integer("n_kv_heads", n_kv_heads, minimum=1, maximum=100_000)
-    head_dim = integer("head_dim", head_dim, minimum=1, maximum=1_000_000)
-    bytes_per_value = positive("bytes_per_value", bytes_per_value, "bytes", maximum=64)
-    return 2.0 * n_layers * n_kv_heads * head_dim * bytes_per_value
+    """KV-cache bytes one token occupies: 2 (K and V) × layers × KV heads × head dimension × bytes — chapter
+    04's :func:`labkit.utilization.kv_bytes_per_token` (one home), imported when first used."""
+    from .utilization import kv_bytes_per_token as home
+    return home(n_layers, n_kv_heads, head_dim, bytes_per_value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -687,7 +687,7 @@ def test_fp32_gradients_double_the_reduce_scatter_not_the_weight_all_gather():
     from labkit import interconnect as ic
     kw = dict(n_params=405e9, n_layers=126, d_model=16384, seq_len=8192, global_batch_size=2048,
               data_parallel=128, tensor_parallel=8, pipeline_parallel=16, overlap=False)
-    bf16, fp32 = sc.step_time(**kw), sc.step_time(**kw, gradient_bytes_per_param=4)
+    bf16, fp32 = sc.step_time(**kw), sc.step_time(**kw, grad_bytes_per_param=4)
     local = 405e9 / 128
     link = sc.link_bandwidth(sc.INTER_NODE_LINK), ic.NCCL_STEP_LATENCY["network"]
     assert fp32.dp_comm_time == pytest.approx(ic.reduce_scatter_time(4 * local, 128, *link)
@@ -695,8 +695,8 @@ def test_fp32_gradients_double_the_reduce_scatter_not_the_weight_all_gather():
     assert fp32.dp_comm_time - bf16.dp_comm_time == pytest.approx(127 / 128 * 2 * local / link[0])   # ring: (n−1)/n
     assert fp32.memory_per_device - bf16.memory_per_device == pytest.approx(2 * local)
     assert fp32.compute_time == bf16.compute_time
-    with pytest.raises(ValueError, match="gradient_bytes_per_param"):
-        sc.step_time(**kw, gradient_bytes_per_param=0)
+    with pytest.raises(ValueError, match="grad_bytes_per_param"):
+        sc.step_time(**kw, grad_bytes_per_param=0)
 
 
 def test_step_time_moe_counts_active_parameters_and_the_all_to_all():

@@ -860,7 +860,7 @@ def test_waterfall_lands_near_llama3_table4():
     burst = ut.llama3_waterfalls(sustained_matmul_efficiency=794.5 / 989)      # the burst rate: no clock bar
     assert [round(w.modelled, 3) for w in burst] == [0.523, 0.483, 0.383]
     assert all(w.bars["power-limited clocks"] == 0 for w in burst)
-    bf16 = ut.llama3_waterfalls(gradient_bytes_per_param=2)                    # gradients in bf16: faster
+    bf16 = ut.llama3_waterfalls(grad_bytes_per_param=2)                    # gradients in bf16: faster
     assert all(b.modelled > w.modelled for b, w in zip(bf16, falls))
     assert falls[0].modelled / falls[1].modelled == pytest.approx(0.43 / 0.41, rel=0.04)
     assert falls[0].modelled > falls[1].modelled > falls[2].modelled      # the published order
@@ -937,7 +937,7 @@ def test_sustained_matmul_efficiency_is_bekmans_msmf():
 def test_achieved_step_time_parts_add_up_and_the_waterfall_is_its_view():
     r = ut.achieved_step_time(405e9, 126, 16384, 8192, 2048, 1, 128, 8, 16, 1, 8, d_ff=53248, n_heads=128,
                               n_kv_heads=8, vocab_size=128256, recompute="none", recompute_to_fit=False,
-                              gradient_bytes_per_param=4)
+                              grad_bytes_per_param=4)
     assert sum(r.parts().values()) == pytest.approx(r.step_time)
     assert sum(r.breakdown().values()) == pytest.approx(r.step_time)
     assert tuple(r.breakdown())[1:] == ut.LOSSES

@@ -44,8 +44,6 @@ KAPLAN = dict(alpha_N=0.076, alpha_D=0.095, alpha_C=0.050)
 PUBLIC_TEXT_STOCK_TOKENS = 3e14
 PUBLIC_TEXT_STOCK_INTERVAL = (1e14, 1e15)
 
-#: Mixed-precision Adam (ZeRO paper §3.1): fp16 weights 2 + fp16 gradients 2 + fp32 master/momentum/variance 12.
-ADAM_MIXED_PRECISION = dict(weight_bytes=2, grad_bytes=2, optimizer_bytes=12)
 
 #: Llama 3.1 70B's parameters (Hugging Face meta-llama/Llama-3.1-70B, safetensors total).
 LLAMA3_70B_PARAMS = 70_553_706_496
@@ -1095,7 +1093,7 @@ def training_run_explorer(n_params=70e9, n_tokens=1.4e12, gpu="H100 SXM", n_devi
 # ---------------------------------------------------------------------------------------------
 # The package's other models (one module per idea), re-exported
 # ---------------------------------------------------------------------------------------------
-from .training_step import (MATMUL_EFFICIENCY, MEASURED_MATMUL_EFFICIENCY, UNMEASURED_MATMUL_EFFICIENCY,  # noqa: E402,F401
+from .training_step import (ADAM_MIXED_PRECISION, MATMUL_EFFICIENCY, MEASURED_MATMUL_EFFICIENCY, UNMEASURED_MATMUL_EFFICIENCY,  # noqa: E402,F401
                             SUSTAINED_MATMUL_EFFICIENCY, StepTime, measured_matmul_efficiency, plot_step_breakdown,
                             step_time, sustained_matmul_efficiency)
 from .moe import DEEPSEEK_V3, MIXTRAL_8X7B, MIXTRAL_8X7B_PUBLISHED, moe_params  # noqa: E402,F401

@@ -81,8 +81,9 @@ INTRA_NODE_LINK, INTER_NODE_LINK = "NVLink 4.0 (H100)", "InfiniBand NDR"
 WIRE_BYTES = 2
 #: The recomputation options (Korthikanti et al. 2022): what is recomputed in the backward pass.
 RECOMPUTE = ("none", "selective", "full")
-#: Mixed-precision Adam, bytes per parameter: weights, gradients, optimizer state (ZeRO paper §3.1).
-_STATE_BYTES = (2.0, 2.0, 12.0)
+#: Mixed-precision Adam (ZeRO paper §3.1), bytes per parameter: fp16/bf16 weights 2 + gradients 2 + fp32
+#: master weights, momentum and variance 12 (step_time's grad_bytes_per_param replaces the 2 for gradients).
+ADAM_MIXED_PRECISION = dict(weight_bytes=2, grad_bytes=2, optimizer_bytes=12)
 
 # Collectives per layer per micro-batch: tensor parallelism's 2 forward + 2 backward all-reduces
 # (Megatron f/g operators; with sequence parallelism each is a reduce-scatter + all-gather, the same
@@ -198,7 +199,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
               matmul_efficiency=MATMUL_EFFICIENCY, intra_bandwidth_bytes_per_s=None,
               inter_bandwidth_bytes_per_s=None, intra_latency=None, inter_latency=None,
               gpus_per_node=GPUS_PER_NODE, overlap=True, recompute="selective",
-              gradient_bytes_per_param=WIRE_BYTES):
+              grad_bytes_per_param=ADAM_MIXED_PRECISION["grad_bytes"]):
     """Seconds of one optimizer step of a transformer trained with a (data, tensor, pipeline, expert)
     parallel layout, and where they go: a :class:`StepTime`.
 
@@ -227,7 +228,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
       (Narayanan et al. 2021). Each micro-batch crosses 2·v stage boundaries per device (forward and
       backward), each send b·s·d/t bf16 values (the scatter/gather optimization), on the network once
       tensor_parallel · pipeline_parallel exceeds a node. No context parallelism.
-    - **Data parallelism / ZeRO**: gradients of the device's N/(t·p·ep) parameters, ``gradient_bytes_per_param``
+    - **Data parallelism / ZeRO**: gradients of the device's N/(t·p·ep) parameters, ``grad_bytes_per_param``
       each (2: bf16; 4: FP32, as Llama 3 reduces them); weights in bf16. ZeRO-0: one ring all-reduce of the
       gradients; ZeRO-1/2: reduce-scatter of gradients + all-gather of updated weights; ZeRO-3 (FSDP): every
       micro-batch all-gathers the weights in its forward and again in its backward and reduce-scatters its
@@ -242,7 +243,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
       :data:`INTER_NODE_LINK` (datasets/interconnects.csv, per GPU, one direction; real rings reach ≈ 80 %,
       nccl-tests issue #212) and NCCL's per-step latencies. Pass measured bus bandwidths for a closer fit.
     - **Memory** (``memory_per_device``): 16 bytes per parameter (mixed-precision Adam; the gradient in
-      ``gradient_bytes_per_param``, so 18 with FP32 gradients) over t·p·ep devices,
+      ``grad_bytes_per_param``, so 18 with FP32 gradients) over t·p·ep devices,
       ZeRO-sharded over data_parallel; activations with sequence parallelism and FlashAttention,
       34·s·b·d/t bytes per layer (2·s·b·d/t with full recomputation; Korthikanti et al. 2022 without the
       5·a·s/d score term FlashAttention never stores), min(p, m) micro-batches of L/p layers in flight on
@@ -280,7 +281,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
     node = counts("gpus_per_node", gpus_per_node, minimum=1, maximum=1024)
     overlap = flag("overlap", overlap)
     choice("recompute", recompute, RECOMPUTE)
-    grad_bytes = positive("gradient_bytes_per_param", gradient_bytes_per_param, "bytes", maximum=8)
+    grad_bytes = positive("grad_bytes_per_param", grad_bytes_per_param, "bytes", maximum=8)
     if np.any(np.asarray(gb) < np.asarray(dp) * np.asarray(b)):
         raise ValueError("global_batch_size must be at least data_parallel × micro_batch_size "
                          "(each replica needs one micro-batch per step)")
@@ -369,7 +370,8 @@ def _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage
 def _memory_per_device(n_params, t, p, dp, ep, stage, b, seq_len, d_model, n_layers, m, v, recompute,
                        grad_bytes=WIRE_BYTES):
     """Bytes per device: ZeRO-sharded training state and the first stage's activations (see step_time)."""
-    w, g, o = (x * n_params / (t * p * ep) for x in (_STATE_BYTES[0], grad_bytes, _STATE_BYTES[2]))
+    state = (ADAM_MIXED_PRECISION["weight_bytes"], grad_bytes, ADAM_MIXED_PRECISION["optimizer_bytes"])
+    w, g, o = (x * n_params / (t * p * ep) for x in state)
     o = np.where(stage >= 1, o / dp, o)
     g = np.where(stage >= 2, g / dp, g)
     w = np.where(stage >= 3, w / dp, w)

@@ -84,11 +84,11 @@ WATERFALL_ASSUMPTIONS = {
                                 "forward's bytes (forward + backward = 3 × forward)"),
     "fused_elementwise": (False, "named assumption: one kernel per element-wise operation, as eager frameworks run "
                                  "them; True counts the fusions a graph compiler makes (nonmatmul_bytes_per_token)"),
-    "gradient_bytes_per_param": (4, "cited: Llama 3 uses 'FP32 gradient accumulation during backward computation "
-                                    "over multiple micro-batches and also reduce-scatter[s] gradients in FP32 across "
-                                    "data parallel workers in FSDP' (Dubey et al. 2024, §3.3.2): 4 bytes per gradient "
-                                    "in the data-parallel reduce-scatter, and a read-add-write of the FP32 buffer per "
-                                    "micro-batch"),
+    "grad_bytes_per_param": (4, "cited: Llama 3 uses 'FP32 gradient accumulation during backward computation "
+                                "over multiple micro-batches and also reduce-scatter[s] gradients in FP32 across "
+                                "data parallel workers in FSDP' (Dubey et al. 2024, §3.3.2): 4 bytes per gradient "
+                                "in the data-parallel reduce-scatter, and a read-add-write of the FP32 buffer per "
+                                "micro-batch"),
     "fused_grad_accumulation": (False, "named assumption: each micro-batch's gradient is added into the FP32 "
                                        "buffer by its own kernel, as eager PyTorch does (Megatron-LM fuses the add "
                                        "into the weight-gradient matmul, gradient_accumulation_fusion, since "
@@ -261,7 +261,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                        intra_latency=None, inter_latency=None, gpus_per_node=8, overlap=True,
                        recompute="selective", recompute_to_fit=True, nvlink_efficiency=NVLINK_EFFICIENCY,
                        memory_reserve=0.10, elementwise_passes=3.0, fused_elementwise=False, causal_fraction=0.5, counted_attention=0.5,
-                       thermal_slowdown=1.015, slow_fraction=0.0, slowdown=1.0, gradient_bytes_per_param=2,
+                       thermal_slowdown=1.015, slow_fraction=0.0, slowdown=1.0, grad_bytes_per_param=2,
                        fused_grad_accumulation=False, tensor_parallel_overlap=0.0):
     """Seconds of one optimizer step as a large run achieves it, for any design: chapter 02's
     :func:`labkit.scaling.step_time` (communication, bubble, memory) with every kernel at a cited rate and
@@ -284,7 +284,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     - Memory-bound kernels: :func:`nonmatmul_bytes_per_token` with ``d_ff`` (default 4·d), ``n_kv_heads``
       (default n_heads, from d_model / head_dim) on the device's HBM roofline; ``fused_elementwise`` counts
       a graph compiler's fusions instead of one kernel per operation. Gradient accumulation is one too: each
-      micro-batch's bf16 weight gradient is added into a buffer of ``gradient_bytes_per_param`` per
+      micro-batch's bf16 weight gradient is added into a buffer of ``grad_bytes_per_param`` per
       parameter (2 + 2·that bytes per local parameter per micro-batch; FP32 in Llama 3), unless
       ``fused_grad_accumulation``: the weight-gradient matmul adds into the buffer in its epilogue, hidden
       under its compute (Megatron-LM's ``gradient_accumulation_fusion``, on by default since 2022). The
@@ -348,7 +348,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     warm = number("thermal_slowdown", thermal_slowdown, "", minimum=1, maximum=100)
     slow_f = fraction("slow_fraction", slow_fraction)
     slow_s = number("slowdown", slowdown, "", minimum=1, maximum=100)
-    grad_bytes = positive("gradient_bytes_per_param", gradient_bytes_per_param, "bytes", maximum=8)
+    grad_bytes = positive("grad_bytes_per_param", grad_bytes_per_param, "bytes", maximum=8)
     fused_accumulation = flag("fused_grad_accumulation", fused_grad_accumulation)
     tp_hidden = fraction("tensor_parallel_overlap", tensor_parallel_overlap)
     intra = link_bandwidth(INTRA_NODE_LINK) if intra_bandwidth_bytes_per_s is None else \
@@ -376,7 +376,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                   expert_parallel=expert_parallel, experts_per_token=experts_per_token, peak_flops_per_s=peak,
                   matmul_efficiency=eff, intra_bandwidth_bytes_per_s=link_eff * intra,
                   inter_bandwidth_bytes_per_s=inter, intra_latency=a_in, inter_latency=a_out,
-                  gpus_per_node=gpus_per_node, overlap=overlap, gradient_bytes_per_param=grad_bytes)
+                  gpus_per_node=gpus_per_node, overlap=overlap, grad_bytes_per_param=grad_bytes)
     plain = step_time(**layout, recompute="none")
     full = step_time(**layout, recompute="full")
 
@@ -674,7 +674,7 @@ NVIDIA_H100_RUNS = tuple(
 #: optimizer (ZeRO-1). Named: no activation recomputation (the recipe sets none; its memory management is
 #: not modelled); tensor-parallel traffic exposed unless nvidia_h100_comparison is told otherwise (NeMo
 #: overlaps it with matmuls, by an amount nobody published).
-_MEGATRON_CORE = dict(gradient_bytes_per_param=4, fused_grad_accumulation=True, recompute="none",
+_MEGATRON_CORE = dict(grad_bytes_per_param=4, fused_grad_accumulation=True, recompute="none",
                       recompute_to_fit=False)
 
 

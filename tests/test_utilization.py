@@ -839,31 +839,54 @@ def test_fused_elementwise_kernels():
 
 def test_waterfall_lands_near_llama3_table4():
     # Dubey et al. 2024, Table 4: 43 % (8K GPUs), 41 % (16K GPUs), 38 % (16K GPUs, 131K tokens) BF16 MFU.
-    # Every input is cited or named in WATERFALL_ASSUMPTIONS, none fitted; §3.3.2 gives no activation
-    # checkpointing at 8K tokens, one layer per pipeline chunk (v = 8) and FP32 gradient accumulation and
-    # reduce-scatter; matmuls at the sustained, power-limited rate (Bekman's MSMF). Observed 48.3 / 44.7 /
-    # 36.8 % (52.3 / 48.3 / 38.3 % at the burst rate; 49.6 / 46.4 / 37.5 % with bf16 gradients).
-    # Tolerances: the 8K-token rows above the published MFU by at most 6 points (the model's optimism, also
-    # seen inside one layer, test_one_layer_on_one_node_is_already_optimistic); the 131K row within 2 points
-    # below it (the only row attention dominates: FlashAttention-2's 35 % is the least certain input);
-    # scale (8K → 16K GPUs) costs within 4 % of the published ratio 43/41 (observed 3.1 %: the FP32
-    # reduce-scatter is a fixed cost per step, twice the share of the 16K-GPU row's shorter step); the
-    # published order kept.
+    # Every input is cited or named in WATERFALL_ASSUMPTIONS, none fitted: §3.3.2 gives no activation
+    # checkpointing at 8K tokens, one layer per pipeline chunk (v = 8), FP32 gradient accumulation and
+    # reduce-scatter; Chu et al. 2025 (ISCA) give tensor-parallel traffic fully exposed, FSDP traffic hidden
+    # but for the first all-gather and the last reduce-scatter, and the 5 % of the 131K step spent waiting for
+    # document-mask imbalance; matmuls at the sustained, power-limited rate (Bekman's MSMF). Observed 49.4 /
+    # 46.6 / 35.7 % (53.6 / 50.5 / 37.2 % at the burst rate; 50.1 / 47.3 / 36.0 % with bf16 gradients).
+    # Tolerances: the 8K-token rows above the published MFU by at most 7 points (the same 12 % per step the
+    # model is fast on Selene's runs, test_one_layer_on_one_node_is_already_optimistic, and on NVIDIA's once
+    # their tensor-parallel traffic is hidden); the 131K row below it by at most 3 points (document masks also
+    # skip attention work the model charges as a whole causal square); scale (8K → 16K GPUs) costs within 2 %
+    # of the published ratio 43/41 (observed 1.0 %: Meta blames the drop on the bubble alone, as the model
+    # does); the published order kept.
     falls = ut.llama3_waterfalls()
     for w in falls:
         assert sum(w.bars.values()) == pytest.approx(1 - w.modelled)
         assert all(bar >= 0 for bar in w.bars.values())
     for w in falls[:2]:
-        assert 0 < w.modelled - w.published <= 0.06, w.summary()
-    assert -0.02 <= falls[2].modelled - falls[2].published < 0, falls[2].summary()
-    assert [round(w.modelled, 3) for w in falls] == [0.483, 0.447, 0.368]
+        assert 0 < w.modelled - w.published <= 0.07, w.summary()
+    assert -0.03 <= falls[2].modelled - falls[2].published < 0, falls[2].summary()
+    assert [round(w.modelled, 3) for w in falls] == [0.494, 0.466, 0.357]
     burst = ut.llama3_waterfalls(sustained_matmul_efficiency=794.5 / 989)      # the burst rate: no clock bar
-    assert [round(w.modelled, 3) for w in burst] == [0.523, 0.483, 0.383]
+    assert [round(w.modelled, 3) for w in burst] == [0.536, 0.505, 0.372]
     assert all(w.bars["power-limited clocks"] == 0 for w in burst)
     bf16 = ut.llama3_waterfalls(grad_bytes_per_param=2)                    # gradients in bf16: faster
     assert all(b.modelled > w.modelled for b, w in zip(bf16, falls))
-    assert falls[0].modelled / falls[1].modelled == pytest.approx(0.43 / 0.41, rel=0.04)
+    assert falls[0].modelled / falls[1].modelled == pytest.approx(0.43 / 0.41, rel=0.02)
     assert falls[0].modelled > falls[1].modelled > falls[2].modelled      # the published order
+
+
+def test_waterfall_parts_meta_measured():
+    # Chu et al. 2025 ("Scaling Llama 3 Training with Efficient Parallelism Strategies", ISCA, §7.3) measured
+    # parts of the same runs: a 5 % bubble ratio when each data-parallel group has 2 × pp sequences (the 8K-GPU
+    # row) and 12 % when it has pp (the 16K-GPU row) — the model's (p − 1)/(v·m) gives 5.9 % and 11.7 %
+    # (tolerance 1 point); at 131K tokens exposed context-parallel communication was 7.64 % of the step, of
+    # which 65.75 % was waiting for the slowest rank: the collectives themselves at most 2.62 % — the model's
+    # all-gathers and reduce-scatters take 2.8 % (tolerance 0.5 point) and the wait is the measured 5.02 %.
+    eight_k, sixteen_k, long = ut.llama3_waterfalls()
+    assert eight_k.config["bubble_fraction"] == pytest.approx(0.05, abs=0.01)
+    assert sixteen_k.config["bubble_fraction"] == pytest.approx(0.12, abs=0.01)
+    step = long.config["step"]
+    assert step.exposed_cp / step.step_time == pytest.approx(0.0764 * (1 - 0.6575), abs=0.005)
+    assert step.imbalance_wait_time / step.step_time == pytest.approx(0.0764 * 0.6575, rel=1e-9)
+    assert "document-mask imbalance" not in sixteen_k.bars        # not measured at 8K tokens: no bar, not a 0
+    assert eight_k.config["step"].exposed_dp < 0.01 * eight_k.config["step"].step_time   # FSDP hidden (§7.3.1)
+    with pytest.raises(ValueError, match="dp_overlap_window"):
+        ut.achieved_step_time(7e9, 32, 4096, 4096, 64, dp_overlap_window="sometimes")
+    with pytest.raises(ValueError, match="imbalance_wait"):
+        ut.achieved_step_time(7e9, 32, 4096, 4096, 64, imbalance_wait=1.0)
 
 
 def test_waterfall_separates_scale_from_sequence_length():
@@ -937,7 +960,7 @@ def test_sustained_matmul_efficiency_is_bekmans_msmf():
 def test_achieved_step_time_parts_add_up_and_the_waterfall_is_its_view():
     r = ut.achieved_step_time(405e9, 126, 16384, 8192, 2048, 1, 128, 8, 16, 1, 8, d_ff=53248, n_heads=128,
                               n_kv_heads=8, vocab_size=128256, recompute="none", recompute_to_fit=False,
-                              grad_bytes_per_param=4)
+                              grad_bytes_per_param=4, dp_overlap_window="whole step")
     assert sum(r.parts().values()) == pytest.approx(r.step_time)
     assert sum(r.breakdown().values()) == pytest.approx(r.step_time)
     assert tuple(r.breakdown())[1:] == ut.LOSSES
@@ -1096,7 +1119,7 @@ def test_achieved_step_time_reproduces_nvidia_llama31_runs_on_h100():
     +0.7 %. Tolerance: within 2 % for every row but one; the 8B on 128 GPUs (tensor and pipeline parallelism
     1, its step dominated by the FP32 gradient reduce-scatter over the network) may be up to 8 % slow — the
     model hides that traffic only behind the last micro-batch's backward, Megatron-Core also behind the next
-    forward. So the model is not optimistic on H100: Meta's Llama 3 rows sit below it, NVIDIA's stack on it."""
+    forward. The tensor-parallel traffic NeMo overlaps is exposed here: see the next test for the other reading."""
     rows = ut.nvidia_h100_comparison()
     assert len(rows) == len(ut.NVIDIA_H100_RUNS) == 7
     for row in rows:
@@ -1117,9 +1140,10 @@ def test_hidden_tensor_parallel_traffic_and_the_second_reading_of_nvidias_runs()
     assert half.seconds["tensor-parallel comm"] == pytest.approx(base.seconds["tensor-parallel comm"] / 2)
     assert hidden.seconds["matmuls below peak"] == base.seconds["matmuls below peak"]
     # If NeMo hid all of its tensor-parallel traffic (nobody published how much it hides), the model would be
-    # 10-13 % fast on NVIDIA's 70B and 405B runs (observed 0.889-0.898 modelled/published) - the same
-    # offset as on Megatron-LM's 2022 A100 runs (0.879-0.925) and on Meta's 8K-token rows (0.89, 0.92), which
-    # expose theirs. Band 0.85-0.93 for all three: the second reading the notebook states.
+    # 10-13 % fast on NVIDIA's 70B and 405B runs (observed 0.871-0.898 modelled/published) - the same
+    # offset as on Megatron-LM's 2022 A100 runs (0.879-0.925) and on Meta's 8K-token rows (0.870, 0.880), whose
+    # tensor-parallel traffic is fully exposed (Chu et al. 2025, §5.2). Band 0.85-0.93 for all three: the
+    # second reading the notebook states.
     big = [r["modelled_s"] / r["published_s"] for r in ut.nvidia_h100_comparison(tensor_parallel_overlap=1.0)
            if "8B" not in r["name"]]
     a100 = [r["modelled_s"] / r["published_s"] for r in ut.megatron_comparison() if "2022" in r["name"]]

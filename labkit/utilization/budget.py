@@ -36,13 +36,21 @@ LLAMA3_405B = {"n_params": 405e9, "n_layers": 126, "d_model": 16384, "d_ff": 532
 
 #: The three 405B layouts of Dubey et al. 2024, Table 4 (BF16, H100): GPUs, TP, CP, PP, DP, sequence
 #: length, sequences per data-parallel group per step, and the published MFU. 16M tokens per step each.
+#: ``imbalance_wait``: the share of the step GPUs wait for a rank whose document-masked attention has more
+#: work — measured by Meta only at 131K tokens: exposed context-parallel communication was 7.64 % of the
+#: elapsed time, 65.75 % of it waiting for the slowest rank (Chu et al. 2025, "Scaling Llama 3 Training with
+#: Efficient Parallelism Strategies", ISCA, §7.3.2); 0 at 8K tokens (named: not measured; attention is 4 %
+#: of the FLOPs there).
 LLAMA3_TABLE4 = {
     "8K GPUs, 8K tokens": dict(n_devices=8192, tensor_parallel=8, context_parallel=1, pipeline_parallel=16,
-                               data_parallel=64, seq_len=8192, batch_per_dp=32, published_mfu=0.43),
+                               data_parallel=64, seq_len=8192, batch_per_dp=32, published_mfu=0.43,
+                               imbalance_wait=0.0),
     "16K GPUs, 8K tokens": dict(n_devices=16384, tensor_parallel=8, context_parallel=1, pipeline_parallel=16,
-                                data_parallel=128, seq_len=8192, batch_per_dp=16, published_mfu=0.41),
+                                data_parallel=128, seq_len=8192, batch_per_dp=16, published_mfu=0.41,
+                                imbalance_wait=0.0),
     "16K GPUs, 131K tokens": dict(n_devices=16384, tensor_parallel=8, context_parallel=16, pipeline_parallel=16,
-                                  data_parallel=8, seq_len=131072, batch_per_dp=16, published_mfu=0.38),
+                                  data_parallel=8, seq_len=131072, batch_per_dp=16, published_mfu=0.38,
+                                  imbalance_wait=0.0764 * 0.6575),
 }
 
 #: Every input of the waterfall: value and where it comes from (cited, or named as an assumption).
@@ -93,9 +101,17 @@ WATERFALL_ASSUMPTIONS = {
                                        "buffer by its own kernel, as eager PyTorch does (Megatron-LM fuses the add "
                                        "into the weight-gradient matmul, gradient_accumulation_fusion, since "
                                        "commit 83b1e42 of 2022-02-13; Llama 3 does not say)"),
-    "tensor_parallel_overlap": (0.0, "named assumption: none of the tensor-parallel traffic hides behind matmuls "
-                                     "(Llama 3 does not say it overlaps it; 1 hides all of it, the most any overlap "
-                                     "could)"),
+    "dp_overlap_window": ("whole step", "cited: Llama 3 overlaps 'FSDP's all-gather and reduce-scatter with other "
+                                        "computation and communications, exposing only the first all-gather and last "
+                                        "reduce-scatter' (Chu et al. 2025, §7.3.1)"),
+    "tensor_parallel_overlap": (0.0, "cited: none of the tensor-parallel traffic hides behind matmuls — 'these "
+                                     "communications are fully exposed to the critical path' (Chu et al. 2025, "
+                                     "'Scaling Llama 3 Training with Efficient Parallelism Strategies', ISCA, "
+                                     "§5.2); 1 hides all of it"),
+    "imbalance_wait": (None, "cited per row (LLAMA3_TABLE4's imbalance_wait): at 131K tokens GPUs wait 5.0 % of the "
+                             "step for the rank whose document-masked attention has the most work (Chu et al. "
+                             "2025, §7.3.2: 65.75 % of an exposed 7.64 %); 0 at 8K tokens, named (not measured). "
+                             "A number overrides every row"),
     "thermal_slowdown": (1.015, "cited: Llama 3 saw a 1–2 % diurnal throughput variation from temperature-driven "
                                 "clock changes (Dubey et al. 2024, §3.3.4); a synchronous job runs at its warmest "
                                 "GPUs' pace: the midpoint, on every step"),
@@ -150,12 +166,14 @@ NVLINK_EFFICIENCY = 0.82
 #: The step's losses in the order a waterfall stacks them (seconds per step in :class:`AchievedStep`).
 LOSSES = ("matmuls below peak", "power-limited clocks", "attention kernels", "memory-bound kernels", "recomputation to fit memory",
           "tensor-parallel comm", "pipeline-parallel comm", "context-parallel comm", "expert-parallel comm",
-          "uneven pipeline stages", "pipeline bubble", "data-parallel comm", "warm or slow GPUs")
+          "uneven pipeline stages", "pipeline bubble", "data-parallel comm", "warm or slow GPUs",
+          "document-mask imbalance")
 _FIELD = dict(zip(LOSSES, ("matmul_loss", "power_limit_time", "attention_loss", "memory_bound_time", "recompute_time", "exposed_tp",
                            "exposed_pp", "exposed_cp", "exposed_ep", "imbalance_time", "bubble_time", "exposed_dp",
-                           "slow_gpu_time")))
+                           "slow_gpu_time", "imbalance_wait_time")))
 _COMM = ("exposed_tp", "exposed_pp", "exposed_cp", "exposed_ep", "exposed_dp")
-_OTHER = ("matmul_loss", "power_limit_time", "attention_loss", "memory_bound_time", "recompute_time", "slow_gpu_time")
+_OTHER = ("matmul_loss", "power_limit_time", "attention_loss", "memory_bound_time", "recompute_time", "slow_gpu_time",
+          "imbalance_wait_time")
 
 
 def flash_attention_efficiency(device):
@@ -192,6 +210,7 @@ class AchievedStep:
     bubble_time: object           # (p − 1)/(v·m) of all pipelined work
     exposed_dp: object
     slow_gpu_time: object         # warm GPUs (diurnal clocks) and persistently slow ones
+    imbalance_wait_time: object   # waiting at collectives for a rank with more work (unequal micro-batches)
     mfu: object
     tokens_per_second: object
     model_flops: object           # counted per step, all devices: (6·N_active + counted_attention·12·L·d·s)·tokens
@@ -215,12 +234,13 @@ class AchievedStep:
 
     @property
     def other_losses(self):
-        """Kernels below peak, recomputation and warm/slow GPUs (s)."""
+        """Kernels below peak, recomputation, warm/slow GPUs and the wait for ranks with more work (s)."""
         return sum(getattr(self, f) for f in _OTHER)
 
     def parts(self):
         """The four-way split: compute (model FLOPs at peak), exposed communication, pipeline bubble (with the
-        wait for the busiest stage), other losses (kernels below peak, recomputation, warm or slow GPUs);
+        wait for the busiest stage), other losses (kernels below peak, recomputation, warm or slow GPUs, unequal
+        work);
         seconds, adding up to step_time."""
         return {"compute": self.ideal_time, "exposed communication": self.exposed_comm,
                 "pipeline bubble": self.bubble_time + self.imbalance_time, "other losses": self.other_losses}
@@ -262,7 +282,8 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                        recompute="selective", recompute_to_fit=True, nvlink_efficiency=NVLINK_EFFICIENCY,
                        memory_reserve=0.10, elementwise_passes=3.0, fused_elementwise=False, causal_fraction=0.5, counted_attention=0.5,
                        thermal_slowdown=1.015, slow_fraction=0.0, slowdown=1.0, grad_bytes_per_param=2,
-                       fused_grad_accumulation=False, tensor_parallel_overlap=0.0):
+                       fused_grad_accumulation=False, tensor_parallel_overlap=0.0, imbalance_wait=0.0,
+                       dp_overlap_window="last backward"):
     """Seconds of one optimizer step as a large run achieves it, for any design: chapter 02's
     :func:`labkit.scaling.step_time` (communication, bubble, memory) with every kernel at a cited rate and
     chapter 04's losses added — an :class:`AchievedStep`. Arguments as step_time's (all numeric ones
@@ -297,6 +318,11 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
       computes the output layer (``vocab_size``·d_model weights ≈ vocab_size·d_model·n_layers / N_active
       layers of work; None: not counted): the best whole-layer split — the last stage may take fewer layers,
       as Llama 3 did (Dubey et al. 2024, §3.3.2) — sets the busiest stage's work against the mean.
+    - Data-parallel traffic: ``dp_overlap_window="last backward"`` is chapter 02's step_time (ZeRO-1/2 hide
+      the reduce-scatter and all-gather behind the last micro-batch's backward pass, one layer's bucket
+      always exposed); ``"whole step"`` hides them bucket by bucket behind all other work, exposing only the
+      first all-gather and the last reduce-scatter, one layer's bucket each — Llama 3's FSDP (Chu et al.
+      2025, §7.3.1).
     - Tensor-parallel traffic waits on the critical path, less the share ``tensor_parallel_overlap`` that
       runs hidden behind matmuls (0: none, as Megatron-LM ran in 2021–22; NeMo's userbuffers overlap hides
       some — no measurement says how much, and the matmuls it runs beside slow down).
@@ -306,6 +332,9 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     - Links: the intra-node line rate (given or NVLink 4.0) × ``nvlink_efficiency`` (cited 0.82).
     - Warm and slow GPUs: × ``thermal_slowdown`` (cited 1–2 % diurnal, Llama 3 §3.3.4) ×
       :func:`slow_node_slowdown`'s closed form with ``slow_fraction`` and ``slowdown``.
+    - Unequal micro-batches: ``imbalance_wait`` is the share of the whole step that GPUs spend waiting at
+      collectives for a rank with more work (document masks make attention unequal across ranks; Meta
+      measured 5 % at 131K tokens, Chu et al. 2025, §7.3.2). A measured share, not a model of the masks.
 
     MFU counts 6·N_active + ``counted_attention`` × 12·L·d·s FLOP per token (0.5: the causal half — named;
     papers differ). The pipeline bubble is (p − 1)/(v·m) of all pipelined work (kernels, recomputation,
@@ -351,6 +380,8 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     grad_bytes = positive("grad_bytes_per_param", grad_bytes_per_param, "bytes", maximum=8)
     fused_accumulation = flag("fused_grad_accumulation", fused_grad_accumulation)
     tp_hidden = fraction("tensor_parallel_overlap", tensor_parallel_overlap)
+    wait_share = fraction("imbalance_wait", imbalance_wait, allow_one=False)
+    choice("dp_overlap_window", dp_overlap_window, ("last backward", "whole step"))
     intra = link_bandwidth(INTRA_NODE_LINK) if intra_bandwidth_bytes_per_s is None else \
         positive("intra_bandwidth_bytes_per_s", intra_bandwidth_bytes_per_s, "bytes/s", array=True)
     inter = link_bandwidth(INTER_NODE_LINK) if inter_bandwidth_bytes_per_s is None else \
@@ -425,16 +456,22 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
         imbalance = per_layer * (_busiest_stage(n_layers_, p, output_layers) - 1)
         work = per_layer + imbalance + plain.exposed_pp
         bubble = bubble_fraction * work
-        before_slow = work + bubble + plain.exposed_dp
+        if dp_overlap_window == "whole step" and overlap:
+            exposed_dp = np.minimum(plain.dp_comm_time / np.maximum(n_layers_ / p, 1.0), plain.exposed_dp)
+        else:
+            exposed_dp = plain.exposed_dp
+        before_slow = work + bubble + exposed_dp
         some_slow = -np.expm1(n * np.log1p(-slow_f)) if slow_f < 1 else 1.0    # slow_node_slowdown's closed form
         slow = before_slow * (warm * (1 + (slow_s - 1) * some_slow) - 1)
         step = before_slow + slow
+        imbalance_wait_time = step * wait_share / (1 - wait_share)           # wait_share of the final step
+        step = step + imbalance_wait_time
         fields = dict(step_time=step, ideal_time=ideal, matmul_loss=matmuls - gemm_flops / rate,
                       power_limit_time=power_limited,
                       attention_loss=attention - counted * attention_flops / rate, memory_bound_time=memory_bound,
                       recompute_time=recomputation, exposed_tp=tp, exposed_pp=plain.exposed_pp, exposed_cp=context,
-                      exposed_ep=plain.exposed_ep, imbalance_time=imbalance, bubble_time=bubble, exposed_dp=plain.exposed_dp,
-                      slow_gpu_time=slow, mfu=ideal / step, tokens_per_second=tokens / step,
+                      exposed_ep=plain.exposed_ep, imbalance_time=imbalance, bubble_time=bubble, exposed_dp=exposed_dp,
+                      slow_gpu_time=slow, imbalance_wait_time=imbalance_wait_time, mfu=ideal / step, tokens_per_second=tokens / step,
                       model_flops=counted_flops, n_devices=n, n_microbatches=plain.n_microbatches,
                       memory_per_device=memory, recomputed_share=share,
                       fits_in_memory=memory <= budget * (1 + 1e-9), matmul_efficiency=eff,
@@ -505,18 +542,22 @@ def mfu_waterfall(row="16K GPUs, 8K tokens", **overrides):
     a = {k: _assumption(k, overrides) for k in WATERFALL_ASSUMPTIONS}
     a["interleave"] = integer("interleave", a["interleave"], minimum=1, maximum=8)
     m, c = LLAMA3_405B, LLAMA3_TABLE4[row]
+    if a["imbalance_wait"] is None:
+        a["imbalance_wait"] = c["imbalance_wait"]
     r = achieved_step_time(m["n_params"], m["n_layers"], m["d_model"], c["seq_len"],
                            c["batch_per_dp"] * c["data_parallel"], 1, c["data_parallel"], c["tensor_parallel"],
                            c["pipeline_parallel"], 1, a.pop("interleave"), context_parallel=c["context_parallel"],
                            d_ff=m["d_ff"], n_heads=m["n_heads"], n_kv_heads=m["n_kv_heads"], head_dim=m["head_dim"],
                            vocab_size=m["vocab_size"], device="H100", **a)
     seconds = {name: value for name, value in r.breakdown().items()
-               if name != "compute" and (value > 0 or name not in ("context-parallel comm", "expert-parallel comm"))}
+               if name != "compute" and (value > 0 or name not in ("context-parallel comm", "expert-parallel comm",
+                                                          "document-mask imbalance"))}
     steps, total = [("peak", 1.0)], r.ideal_time
     for name, value in seconds.items():
         total += value
         steps.append((name, r.ideal_time / total))
-    bubble_fraction = r.bubble_time / (r.step_time - r.bubble_time - r.exposed_dp - r.slow_gpu_time)
+    bubble_fraction = r.bubble_time / (r.step_time - r.bubble_time - r.exposed_dp - r.slow_gpu_time
+                                       - r.imbalance_wait_time)
     return Waterfall(name=f"Llama 3 405B, {row}", steps=steps, published=c["published_mfu"], seconds=seconds,
                      config=dict(c, recomputed_share=r.recomputed_share, bubble_fraction=bubble_fraction,
                                  assumptions=dict(a, interleave=overrides.get("interleave",

@@ -1115,19 +1115,19 @@ def test_plot_cloud_scaling_draws_each_study():
 def test_achieved_step_time_reproduces_nvidia_llama31_runs_on_h100():
     """Out of sample on H100, the same cited inputs as the Llama 3 waterfall, none tuned: NVIDIA's BF16 runs of
     Llama 3.1 8B / 70B / 405B on DGX H100 (dgxc-benchmarking v25.04.01, llama3.1/README.md: 12.27 and 12.33 s,
-    14.66 and 14.66 s, 19.78 / 19.84 / 19.87 s per step). Observed +0.5 / +6.6 / −0.9 / +0.0 / +0.7 / +0.7 /
-    +0.7 %. Tolerance: within 2 % for every row but one; the 8B on 128 GPUs (tensor and pipeline parallelism
-    1, its step dominated by the FP32 gradient reduce-scatter over the network) may be up to 8 % slow — the
-    model hides that traffic only behind the last micro-batch's backward, Megatron-Core also behind the next
+    14.66 and 14.66 s, 19.78 / 19.84 / 19.87 s per step). Observed +0.5 / +3.9 / −1.9 / −1.2 / −0.5 / −0.6 /
+    −0.7 %. Tolerance: within 3 % for every row but one; the 8B on 128 GPUs (tensor and pipeline parallelism
+    1, its step dominated by the gradient reduce-scatter over the network) may be up to 6 % slow — the model
+    hides that traffic only behind the last micro-batch's backward, Megatron-Core also behind the next
     forward. The tensor-parallel traffic NeMo overlaps is exposed here: see the next test for the other reading."""
     rows = ut.nvidia_h100_comparison()
     assert len(rows) == len(ut.NVIDIA_H100_RUNS) == 7
     for row in rows:
         ratio = row["modelled_s"] / row["published_s"]
         if row["name"] == "Llama 3.1 8B, 128 GPUs":
-            assert 1.0 < ratio <= 1.08, row
+            assert 1.0 < ratio <= 1.06, row
         else:
-            assert ratio == pytest.approx(1.0, abs=0.02), row
+            assert ratio == pytest.approx(1.0, abs=0.03), row
     assert {run["model"] for run in ut.NVIDIA_H100_RUNS} == set(ut.LLAMA31_SHAPES)
 
 
@@ -1140,7 +1140,7 @@ def test_hidden_tensor_parallel_traffic_and_the_second_reading_of_nvidias_runs()
     assert half.seconds["tensor-parallel comm"] == pytest.approx(base.seconds["tensor-parallel comm"] / 2)
     assert hidden.seconds["matmuls below peak"] == base.seconds["matmuls below peak"]
     # If NeMo hid all of its tensor-parallel traffic (nobody published how much it hides), the model would be
-    # 10-13 % fast on NVIDIA's 70B and 405B runs (observed 0.871-0.898 modelled/published) - the same
+    # 11-14 % fast on NVIDIA's 70B and 405B runs (observed 0.857-0.885 modelled/published) - the same
     # offset as on Megatron-LM's 2022 A100 runs (0.879-0.925) and on Meta's 8K-token rows (0.870, 0.880), whose
     # tensor-parallel traffic is fully exposed (Chu et al. 2025, §5.2). Band 0.85-0.93 for all three: the
     # second reading the notebook states.

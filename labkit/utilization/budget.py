@@ -709,13 +709,13 @@ NVIDIA_H100_RUNS = tuple(
         ("405B", 512, 8, 8, 2, 8, 256, 19.78), ("405B", 1024, 8, 8, 2, 8, 512, 19.84),
         ("405B", 2048, 8, 8, 2, 8, 1024, 19.87)))
 
-#: How Megatron-Core trains in BF16, as the model takes it: gradients accumulated and reduce-scattered in FP32
-#: (Megatron-LM sets accumulate_allreduce_grads_in_fp32 for bf16, megatron/training/arguments.py), the add
-#: fused into the weight-gradient matmul (gradient_accumulation_fusion, on by default), the distributed
-#: optimizer (ZeRO-1). Named: no activation recomputation (the recipe sets none; its memory management is
+#: How NeMo's performance recipes train in BF16 on Megatron-Core, as the model takes them: gradients reduced in
+#: bf16 (NeMo's performance mode sets grad_reduce_in_fp32 = False since commit 78f445f, 2025-01-30, "callbacks
+#: and bf16 grad"; dgxc's script sets it again for FP8 — named for the 25.02.01 container), the add fused into
+#: the weight-gradient matmul (gradient_accumulation_fusion, on by default), the distributed optimizer (ZeRO-1). Named: no activation recomputation (the recipe sets none; its memory management is
 #: not modelled); tensor-parallel traffic exposed unless nvidia_h100_comparison is told otherwise (NeMo
 #: overlaps it with matmuls, by an amount nobody published).
-_MEGATRON_CORE = dict(grad_bytes_per_param=4, fused_grad_accumulation=True, recompute="none",
+_MEGATRON_CORE = dict(grad_bytes_per_param=2, fused_grad_accumulation=True, recompute="none",
                       recompute_to_fit=False)
 
 

@@ -239,9 +239,8 @@ class AchievedStep:
 
     def parts(self):
         """The four-way split: compute (model FLOPs at peak), exposed communication, pipeline bubble (with the
-        wait for the busiest stage), other losses (kernels below peak, recomputation, warm or slow GPUs, unequal
-        work);
-        seconds, adding up to step_time."""
+        wait for the busiest stage), other losses (kernels below peak, recomputation, warm or slow GPUs, the
+        wait for ranks with more work); seconds, adding up to step_time."""
         return {"compute": self.ideal_time, "exposed communication": self.exposed_comm,
                 "pipeline bubble": self.bubble_time + self.imbalance_time, "other losses": self.other_losses}
 

@@ -699,6 +699,18 @@ def test_fp32_gradients_double_the_reduce_scatter_not_the_weight_all_gather():
         sc.step_time(**kw, grad_bytes_per_param=0)
 
 
+def test_whole_step_overlap_exposes_one_layers_bucket():
+    # Llama 3's FSDP hides its traffic behind all other work, "exposing only the first all-gather and last
+    # reduce-scatter" (Chu et al. 2025, ISCA, §7.3.1): one layer's bucket of the step's traffic (exact).
+    kw = dict(n_params=405e9, n_layers=126, d_model=16384, seq_len=8192, global_batch_size=2048,
+              data_parallel=128, tensor_parallel=8, pipeline_parallel=16, grad_bytes_per_param=4)
+    last, whole = sc.step_time(**kw), sc.step_time(**kw, dp_overlap_window="whole step")
+    assert whole.exposed_dp == pytest.approx(whole.dp_comm_time / (126 / 16))
+    assert whole.exposed_dp < last.exposed_dp and whole.dp_comm_time == last.dp_comm_time
+    with pytest.raises(ValueError, match="dp_overlap_window"):
+        sc.step_time(**kw, dp_overlap_window="never")
+
+
 def test_step_time_moe_counts_active_parameters_and_the_all_to_all():
     dense = sc.step_time(46.7e9, 32, 4096, 4096, 1024, 1, 64, 2, 1)
     moe = sc.step_time(46.7e9, 32, 4096, 4096, 1024, 1, 64, 2, 1, n_active_params=12.9e9, expert_parallel=8,

@@ -199,7 +199,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
               matmul_efficiency=MATMUL_EFFICIENCY, intra_bandwidth_bytes_per_s=None,
               inter_bandwidth_bytes_per_s=None, intra_latency=None, inter_latency=None,
               gpus_per_node=GPUS_PER_NODE, overlap=True, recompute="selective",
-              grad_bytes_per_param=ADAM_MIXED_PRECISION["grad_bytes"]):
+              grad_bytes_per_param=ADAM_MIXED_PRECISION["grad_bytes"], dp_overlap_window="last backward"):
     """Seconds of one optimizer step of a transformer trained with a (data, tensor, pipeline, expert)
     parallel layout, and where they go: a :class:`StepTime`.
 
@@ -235,7 +235,10 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
       gradients (m times). The data-parallel group is on NVLink only when
       the whole job fits in one node. With ``overlap`` the traffic hides behind the backward pass of the
       last micro-batch (ZeRO-0–2) or behind each micro-batch's compute (ZeRO-3) in buckets of one layer
-      each, and the last bucket is always exposed; without it, all of it waits.
+      each, and the last bucket is always exposed; without it, all of it waits. ``dp_overlap_window=
+      "whole step"`` hides ZeRO-0–2's traffic bucket by bucket behind all other work, exposing one layer's
+      bucket only (the first all-gather and the last reduce-scatter: Llama 3's FSDP, Chu et al. 2025,
+      ISCA, §7.3.1).
     - **Expert parallelism** (MoE, every layer): a dispatch and a combine all-to-all of the device's
       tokens, ``experts_per_token`` copies of each, forward and backward, per layer per micro-batch, on the
       critical path (no overlap: DeepSeek-V3's DualPipe hides it; this model does not).
@@ -282,6 +285,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
     overlap = flag("overlap", overlap)
     choice("recompute", recompute, RECOMPUTE)
     grad_bytes = positive("grad_bytes_per_param", grad_bytes_per_param, "bytes", maximum=8)
+    whole_step = choice("dp_overlap_window", dp_overlap_window, ("last backward", "whole step")) == "whole step"
     if np.any(np.asarray(gb) < np.asarray(dp) * np.asarray(b)):
         raise ValueError("global_batch_size must be at least data_parallel × micro_batch_size "
                          "(each replica needs one micro-batch per step)")
@@ -295,7 +299,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
 
     try:
         fields = _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage, v, ep, k, peak, eff,
-                       (intra, a_in), (inter, a_out), node, overlap, recompute, grad_bytes)
+                       (intra, a_in), (inter, a_out), node, overlap, recompute, grad_bytes, whole_step)
     except ValueError:          # a collective of chapter 03 refused an overflowing size or time
         fields = None
     if fields is not None:
@@ -309,7 +313,7 @@ def step_time(n_params, n_layers, d_model, seq_len, global_batch_size, micro_bat
 
 
 def _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage, v, ep, k, peak, eff, intra_link,
-          inter_link, node, overlap, recompute, grad_bytes=WIRE_BYTES):
+          inter_link, node, overlap, recompute, grad_bytes=WIRE_BYTES, whole_step=False):
     """The step time's parts (see step_time): a dict of StepTime's fields, arrays or floats."""
     from ..interconnect import allgather_time, allreduce_time, alltoall_time, reduce_scatter_time, transfer_time
     intra, a_in = intra_link
@@ -348,7 +352,7 @@ def _step(n_params, n_active, n_layers, d_model, seq_len, gb, b, dp, t, p, stage
             # step's traffic behind the last micro-batch's backward. One layer's bucket is always left over.
             backward = _BACKWARD_SHARE[recompute] * compute / m
             beyond = np.where(zero3, m * np.maximum(per_microbatch - compute / m, 0.0),
-                              np.maximum(per_step - backward, 0.0))
+                              0.0 if whole_step else np.maximum(per_step - backward, 0.0))
             exposed_dp = np.minimum(beyond + dp_comm / np.maximum(layers, 1.0), dp_comm)
         else:
             exposed_dp = dp_comm

@@ -317,11 +317,9 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
       computes the output layer (``vocab_size``·d_model weights ≈ vocab_size·d_model·n_layers / N_active
       layers of work; None: not counted): the best whole-layer split — the last stage may take fewer layers,
       as Llama 3 did (Dubey et al. 2024, §3.3.2) — sets the busiest stage's work against the mean.
-    - Data-parallel traffic: ``dp_overlap_window="last backward"`` is chapter 02's step_time (ZeRO-1/2 hide
-      the reduce-scatter and all-gather behind the last micro-batch's backward pass, one layer's bucket
-      always exposed); ``"whole step"`` hides them bucket by bucket behind all other work, exposing only the
-      first all-gather and the last reduce-scatter, one layer's bucket each — Llama 3's FSDP (Chu et al.
-      2025, §7.3.1).
+    - Data-parallel traffic: step_time's, with its ``dp_overlap_window`` (``"last backward"``: behind the last
+      micro-batch's backward pass; ``"whole step"``: behind all other work, one layer's bucket exposed —
+      Llama 3's FSDP, Chu et al. 2025, §7.3.1).
     - Tensor-parallel traffic waits on the critical path, less the share ``tensor_parallel_overlap`` that
       runs hidden behind matmuls (0: none, as Megatron-LM ran in 2021–22; NeMo's userbuffers overlap hides
       some — no measurement says how much, and the matmuls it runs beside slow down).
@@ -380,7 +378,6 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
     fused_accumulation = flag("fused_grad_accumulation", fused_grad_accumulation)
     tp_hidden = fraction("tensor_parallel_overlap", tensor_parallel_overlap)
     wait_share = fraction("imbalance_wait", imbalance_wait, allow_one=False)
-    choice("dp_overlap_window", dp_overlap_window, ("last backward", "whole step"))
     intra = link_bandwidth(INTRA_NODE_LINK) if intra_bandwidth_bytes_per_s is None else \
         positive("intra_bandwidth_bytes_per_s", intra_bandwidth_bytes_per_s, "bytes/s", array=True)
     inter = link_bandwidth(INTER_NODE_LINK) if inter_bandwidth_bytes_per_s is None else \
@@ -406,7 +403,8 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                   expert_parallel=expert_parallel, experts_per_token=experts_per_token, peak_flops_per_s=peak,
                   matmul_efficiency=eff, intra_bandwidth_bytes_per_s=link_eff * intra,
                   inter_bandwidth_bytes_per_s=inter, intra_latency=a_in, inter_latency=a_out,
-                  gpus_per_node=gpus_per_node, overlap=overlap, grad_bytes_per_param=grad_bytes)
+                  gpus_per_node=gpus_per_node, overlap=overlap, grad_bytes_per_param=grad_bytes,
+                  dp_overlap_window=dp_overlap_window)
     plain = step_time(**layout, recompute="none")
     full = step_time(**layout, recompute="full")
 
@@ -455,11 +453,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
         imbalance = per_layer * (_busiest_stage(n_layers_, p, output_layers) - 1)
         work = per_layer + imbalance + plain.exposed_pp
         bubble = bubble_fraction * work
-        if dp_overlap_window == "whole step" and overlap:
-            exposed_dp = np.minimum(plain.dp_comm_time / np.maximum(n_layers_ / p, 1.0), plain.exposed_dp)
-        else:
-            exposed_dp = plain.exposed_dp
-        before_slow = work + bubble + exposed_dp
+        before_slow = work + bubble + plain.exposed_dp
         some_slow = -np.expm1(n * np.log1p(-slow_f)) if slow_f < 1 else 1.0    # slow_node_slowdown's closed form
         slow = before_slow * (warm * (1 + (slow_s - 1) * some_slow) - 1)
         step = before_slow + slow
@@ -469,7 +463,7 @@ def achieved_step_time(n_params, n_layers, d_model, seq_len, global_batch_size, 
                       power_limit_time=power_limited,
                       attention_loss=attention - counted * attention_flops / rate, memory_bound_time=memory_bound,
                       recompute_time=recomputation, exposed_tp=tp, exposed_pp=plain.exposed_pp, exposed_cp=context,
-                      exposed_ep=plain.exposed_ep, imbalance_time=imbalance, bubble_time=bubble, exposed_dp=exposed_dp,
+                      exposed_ep=plain.exposed_ep, imbalance_time=imbalance, bubble_time=bubble, exposed_dp=plain.exposed_dp,
                       slow_gpu_time=slow, imbalance_wait_time=imbalance_wait_time, mfu=ideal / step, tokens_per_second=tokens / step,
                       model_flops=counted_flops, n_devices=n, n_microbatches=plain.n_microbatches,
                       memory_per_device=memory, recomputed_share=share,
